@@ -1,0 +1,17 @@
+/**
+ * The autodiff engine: tensors, ops with their derivatives, backward, noGrad, anomaly mode, gradcheck,
+ * explain/toDot.
+ *
+ * @module
+ */
+export { AnomalyError, detectAnomaly, formatShape, isAnomalyEnabled, isGradEnabled, noGrad, ShapeError, Tensor, tensor, topologicalOrder } from './tensor.ts';
+export type { Shape, TensorOptions } from './tensor.ts';
+export { abs, add, addScalar, div, exp, leakyRelu, log, mul, neg, powScalar, relu, scale, sigmoid, softplus, sqrt, square, sub, tanh } from './elementwise.ts';
+export { linear, matmul, transpose } from './matmul.ts';
+export { mean, sum } from './reduce.ts';
+export type { Axis } from './reduce.ts';
+export { concatCols, gatherCols, sliceCols } from './shape.ts';
+export { gradcheck, GradcheckError } from './gradcheck.ts';
+export type { GradcheckOptions, GradcheckReport, InputReport } from './gradcheck.ts';
+export { explain, toDot } from './explain.ts';
+export { RULES, ruleText } from './rules.ts';

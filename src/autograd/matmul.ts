@@ -1,0 +1,128 @@
+/**
+ * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node).
+ * Loops run in i-k-j order so that the innermost loop walks contiguous memory.
+ *
+ * @module
+ */
+
+import { formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+
+// out = A·B
+// dA = dOut·Bᵀ, dB = Aᵀ·dOut
+/**
+ * Matrix product of an m×k and a k×n tensor.
+ * @example matmul(tensor([[1, 2]]), tensor([[3], [4]])).toArray(); // [[11]]
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.cols !== b.rows) {
+    throw new ShapeError(`matmul: cannot multiply ${formatShape(a.rows, a.cols)} by ${formatShape(b.rows, b.cols)} (inner sizes ${a.cols} and ${b.rows} differ)`);
+  }
+  const m = a.rows, k = a.cols, n = b.cols;
+  const out = result('matmul', m, n, new Float64Array(m * n), [a, b]);
+  const o = out.data, A = a.data, B = b.data;
+  for (let i = 0; i < m; i++) {
+    const oRow = i * n;
+    for (let p = 0; p < k; p++) {
+      const aip = A[i * k + p]!;
+      const bRow = p * n;
+      for (let j = 0; j < n; j++) o[oRow + j]! += aip * B[bRow + j]!;
+    }
+  }
+  if (out.requiresGrad) {
+    out.backwardFn = () => {
+      const g = out.grad!;
+      if (a.requiresGrad) {
+        // dA[i, p] += Σ_j dOut[i, j]·B[p, j]
+        const gA = gradBuffer(a);
+        for (let i = 0; i < m; i++) {
+          for (let p = 0; p < k; p++) {
+            let acc = 0;
+            for (let j = 0; j < n; j++) acc += g[i * n + j]! * B[p * n + j]!;
+            gA[i * k + p]! += acc;
+          }
+        }
+      }
+      if (b.requiresGrad) {
+        // dB[p, j] += Σ_i A[i, p]·dOut[i, j]
+        const gB = gradBuffer(b);
+        for (let i = 0; i < m; i++) {
+          for (let p = 0; p < k; p++) {
+            const aip = A[i * k + p]!;
+            for (let j = 0; j < n; j++) gB[p * n + j]! += aip * g[i * n + j]!;
+          }
+        }
+      }
+    };
+  }
+  return out;
+}
+
+// out = xᵀ
+// dx = dOutᵀ
+/** Transpose. @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]] */
+export function transpose(x: Tensor): Tensor {
+  const r = x.rows, c = x.cols;
+  const out = result('transpose', c, r, new Float64Array(r * c), [x]);
+  const o = out.data, v = x.data;
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
+  if (out.requiresGrad) {
+    out.backwardFn = () => {
+      const g = out.grad!, gx = gradBuffer(x);
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) gx[i * c + j]! += g[j * r + i]!;
+    };
+  }
+  return out;
+}
+
+// out = x·Wᵀ + b
+// dx = dOut·W, dW = dOutᵀ·x, db = Σ_rows dOut
+/**
+ * The affine map of a linear layer in one graph node, with PyTorch's weight layout: x is n×in, W is
+ * out×in, b is 1×out (or omitted). Output n×out.
+ *
+ * @example
+ * linear(tensor([[1, 2]]), tensor([[1, 1], [0, 1]]), tensor([[0, 10]])).toArray(); // [[3, 12]]
+ */
+export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
+  const n = x.rows, nIn = x.cols, nOut = W.rows;
+  if (W.cols !== nIn) {
+    throw new ShapeError(`linear: input ${formatShape(n, nIn)} does not fit weight ${formatShape(W.rows, W.cols)} (weight is out×in, so its columns must equal the input's ${nIn} columns)`);
+  }
+  if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
+    throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
+  }
+  const out = result('linear', n, nOut, new Float64Array(n * nOut), b != null ? [x, W, b] : [x, W]);
+  const o = out.data, X = x.data, w = W.data;
+  const bias = b != null ? b.data : null;
+  for (let i = 0; i < n; i++) {
+    const xRow = i * nIn;
+    for (let q = 0; q < nOut; q++) {
+      const wRow = q * nIn;
+      let acc = bias !== null ? bias[q]! : 0;
+      for (let p = 0; p < nIn; p++) acc += X[xRow + p]! * w[wRow + p]!;
+      o[i * nOut + q] = acc;
+    }
+  }
+  if (out.requiresGrad) {
+    out.backwardFn = () => {
+      const g = out.grad!;
+      const gx = x.requiresGrad ? gradBuffer(x) : null;
+      const gW = W.requiresGrad ? gradBuffer(W) : null;
+      const gb = b != null && b.requiresGrad ? gradBuffer(b) : null;
+      for (let i = 0; i < n; i++) {
+        const xRow = i * nIn;
+        for (let q = 0; q < nOut; q++) {
+          const gq = g[i * nOut + q]!;
+          const wRow = q * nIn;
+          // dx[i, :] += dOut[i, q]·W[q, :]
+          if (gx !== null) for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
+          // dW[q, :] += dOut[i, q]·x[i, :]
+          if (gW !== null) for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
+          // db[q] += dOut[i, q]
+          if (gb !== null) gb[q]! += gq;
+        }
+      }
+    };
+  }
+  return out;
+}

@@ -1,0 +1,395 @@
+/**
+ * The tensor: a 2-D, row-major matrix of float64 values that remembers how it was made.
+ *
+ * Every op in `src/autograd` takes tensors and returns a new tensor whose `parents` are its inputs and
+ * whose `backwardFn` pushes the output's gradient (`dOut`) into the parents' gradients. `backward()`
+ * walks that graph in reverse topological order, iteratively (no recursion, so a chain of 100,000 ops
+ * is fine), and then releases the closures so that a training loop does not keep old graphs alive.
+ *
+ * @module
+ */
+
+/** The shape of a tensor, `[rows, cols]`. */
+export type Shape = readonly [rows: number, cols: number];
+
+/** Options accepted when a tensor is created from values. */
+export interface TensorOptions {
+  /** Record operations on this tensor so that `backward()` can compute its gradient. */
+  requiresGrad?: boolean;
+  /** A name shown by `explain()` and `toDot()`. */
+  name?: string;
+}
+
+/**
+ * Thrown when operands have shapes an op cannot combine. The message names the op and both shapes,
+ * e.g. `matmul: cannot multiply 2×3 by 4×1`.
+ *
+ * @example
+ * try { matmul(Tensor.zeros(2, 3), Tensor.zeros(4, 1)); } catch (e) { e instanceof ShapeError; } // true
+ */
+export class ShapeError extends Error {
+  override readonly name = 'ShapeError';
+}
+
+/**
+ * Thrown in anomaly mode (see {@link detectAnomaly}) when an op's forward or backward produces NaN or ±∞.
+ *
+ * @example
+ * detectAnomaly(() => log(tensor([[-1]]))); // throws AnomalyError: log produced NaN ...
+ */
+export class AnomalyError extends Error {
+  override readonly name = 'AnomalyError';
+}
+
+/** Formats a shape as `rows×cols`, the form used in every error message. */
+export function formatShape(rows: number, cols: number): string {
+  return `${rows}×${cols}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Global modes: gradient recording and anomaly detection. Both are plain booleans read once per op.
+
+let gradEnabled = true;
+let anomalyEnabled = false;
+
+/**
+ * Runs `fn` without recording a graph: every tensor made inside has `requiresGrad = false`.
+ * Use it for evaluation, sampling and optimizer updates.
+ *
+ * @example
+ * const y = noGrad(() => mul(w, x)); // y.requiresGrad === false
+ */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Whether ops are currently recorded (false inside {@link noGrad}). */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs `fn` in anomaly mode: any op whose forward output, or whose backward contribution to an input's
+ * gradient, contains NaN or ±∞ throws an {@link AnomalyError} naming the op and its inputs' shapes.
+ * Off by default; when off it costs one boolean test per op.
+ *
+ * @example
+ * detectAnomaly(() => { const y = sqrt(x); sum(y).backward(); });
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  const previous = anomalyEnabled;
+  anomalyEnabled = true;
+  try {
+    return fn();
+  } finally {
+    anomalyEnabled = previous;
+  }
+}
+
+/** Whether anomaly mode is on. */
+export function isAnomalyEnabled(): boolean {
+  return anomalyEnabled;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+let nextId = 0;
+let visitEpoch = 0;
+
+/**
+ * A 2-D row-major matrix of float64 values, with an optional gradient and the graph that made it.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const loss = sum(mul(x, x));
+ * loss.backward();
+ * x.grad; // Float64Array [2, 4, 6, 8]
+ */
+export class Tensor {
+  /** Number of rows. */
+  readonly rows: number;
+  /** Number of columns. */
+  readonly cols: number;
+  /** The values, row-major: entry (i, j) is `data[i * cols + j]`. */
+  data: Float64Array;
+  /** The gradient of the last `backward()` with respect to this tensor (same layout), or null. */
+  grad: Float64Array | null = null;
+  /** Whether ops on this tensor are recorded for `backward()`. */
+  requiresGrad: boolean;
+  /** The op that produced this tensor (`'leaf'` for tensors made from values). */
+  readonly op: string;
+  /** The inputs of the op that produced this tensor (empty for leaves). */
+  parents: readonly Tensor[];
+  /** Pushes `this.grad` into the parents' gradients; null for leaves and after the graph is released. */
+  backwardFn: (() => void) | null = null;
+  /** Extra text shown by `explain()` (e.g. an op's scalar parameter). */
+  label: string;
+  /** A unique, increasing id (used by `explain()` and `toDot()`). */
+  readonly id: number;
+  /** Marks visits during the topological sort; internal. */
+  visit = 0;
+
+  constructor(rows: number, cols: number, data: Float64Array, requiresGrad = false, op = 'leaf', parents: readonly Tensor[] = []) {
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+      throw new ShapeError(`tensor: shape must be two non-negative integers, got ${rows}×${cols}`);
+    }
+    if (data.length !== rows * cols) {
+      throw new ShapeError(`tensor: ${formatShape(rows, cols)} needs ${rows * cols} values, got ${data.length}`);
+    }
+    this.rows = rows;
+    this.cols = cols;
+    this.data = data;
+    this.requiresGrad = requiresGrad;
+    this.op = op;
+    this.parents = parents;
+    this.label = '';
+    this.id = nextId++;
+  }
+
+  /**
+   * A rows×cols tensor of zeros.
+   * @example Tensor.zeros(2, 3).toArray(); // [[0, 0, 0], [0, 0, 0]]
+   */
+  static zeros(rows: number, cols: number, options: TensorOptions = {}): Tensor {
+    return leaf(rows, cols, new Float64Array(rows * cols), options);
+  }
+
+  /**
+   * A rows×cols tensor of ones.
+   * @example Tensor.ones(1, 2).toArray(); // [[1, 1]]
+   */
+  static ones(rows: number, cols: number, options: TensorOptions = {}): Tensor {
+    return leaf(rows, cols, new Float64Array(rows * cols).fill(1), options);
+  }
+
+  /**
+   * A tensor over an existing row-major buffer (not copied).
+   * @example Tensor.from(1, 2, new Float64Array([3, 4])).toArray(); // [[3, 4]]
+   */
+  static from(rows: number, cols: number, data: Float64Array, options: TensorOptions = {}): Tensor {
+    return leaf(rows, cols, data, options);
+  }
+
+  /** `[rows, cols]`. @example Tensor.zeros(2, 3).shape; // [2, 3] */
+  get shape(): Shape {
+    return [this.rows, this.cols];
+  }
+
+  /** Number of entries, rows·cols. @example Tensor.zeros(2, 3).size; // 6 */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The values as nested arrays (a copy). @example tensor([[1, 2]]).toArray(); // [[1, 2]] */
+  toArray(): number[][] {
+    const out: number[][] = [];
+    for (let i = 0; i < this.rows; i++) {
+      out.push(Array.from(this.data.subarray(i * this.cols, (i + 1) * this.cols)));
+    }
+    return out;
+  }
+
+  /** The gradient as nested arrays, or null. @example x.gradArray(); // [[2, 4]] */
+  gradArray(): number[][] | null {
+    if (this.grad === null) return null;
+    return Tensor.from(this.rows, this.cols, this.grad).toArray();
+  }
+
+  /** The single value of a 1×1 tensor. @example sum(tensor([[1, 2]])).item(); // 3 */
+  item(): number {
+    if (this.rows !== 1 || this.cols !== 1) {
+      throw new ShapeError(`item: only a 1×1 tensor has a single value, this one is ${formatShape(this.rows, this.cols)}`);
+    }
+    return this.data[0]!;
+  }
+
+  /** Clears this tensor's gradient (sets it to null). @example w.zeroGrad(); */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  /**
+   * A leaf tensor sharing this tensor's values, cut from the graph (`requiresGrad = false`).
+   * @example const c = x.detach(); // gradients do not flow through c
+   */
+  detach(): Tensor {
+    return new Tensor(this.rows, this.cols, this.data, false);
+  }
+
+  /**
+   * Computes the gradient of this tensor with respect to every tensor in its graph that requires one,
+   * accumulating (`+=`) into their `grad`. A 1×1 tensor seeds `dOut = 1`; a larger one needs `dOut`
+   * of its own shape. After the pass the graph's closures are released (pass `{ retainGraph: true }` to
+   * run backward through the same graph again).
+   *
+   * @example
+   * const x = tensor([[3]], { requiresGrad: true });
+   * mul(x, x).backward();
+   * x.grad; // Float64Array [6]
+   */
+  backward(dOut?: Float64Array | Tensor | number[][], options: { retainGraph?: boolean } = {}): void {
+    if (!this.requiresGrad) {
+      throw new Error(`backward: this ${formatShape(this.rows, this.cols)} tensor does not require grad (no input requires grad, or it was made inside noGrad)`);
+    }
+    let seed: Float64Array;
+    if (dOut === undefined) {
+      if (this.rows !== 1 || this.cols !== 1) {
+        throw new ShapeError(`backward: a ${formatShape(this.rows, this.cols)} output needs an explicit dOut of the same shape (only a 1×1 output seeds dOut = 1)`);
+      }
+      seed = new Float64Array([1]);
+    } else {
+      seed = dOut instanceof Float64Array ? dOut : dOut instanceof Tensor ? dOut.data : tensor(dOut).data;
+      const [r, c] = dOut instanceof Tensor ? dOut.shape : dOut instanceof Float64Array ? [this.rows, this.cols] : [dOut.length, dOut[0]?.length ?? 0];
+      if (seed.length !== this.data.length || r !== this.rows || c !== this.cols) {
+        throw new ShapeError(`backward: dOut must have the output's shape ${formatShape(this.rows, this.cols)}, got ${dOut instanceof Float64Array ? `${seed.length} values` : formatShape(r, c)}`);
+      }
+    }
+    const order = topologicalOrder(this);
+    if (this.op !== 'leaf' && this.backwardFn === null) {
+      throw new Error(`backward: the graph behind this ${this.op} output was already released by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`);
+    }
+    // Intermediate gradients start from zero on every pass; leaves accumulate across passes.
+    for (let k = 0; k < order.length; k++) {
+      const node = order[k]!;
+      if (node.backwardFn !== null) node.grad = null;
+    }
+    const g = gradBuffer(this);
+    for (let i = 0; i < g.length; i++) g[i]! += seed[i]!;
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k]!;
+      const fn = node.backwardFn;
+      if (fn === null || node.grad === null) continue;
+      fn();
+      if (anomalyEnabled) checkBackward(node);
+    }
+    if (options.retainGraph !== true) {
+      for (let k = 0; k < order.length; k++) order[k]!.backwardFn = null;
+    }
+  }
+
+  /** A short description, e.g. `Tensor(2×3, op=matmul)`. */
+  toString(): string {
+    return `Tensor(${formatShape(this.rows, this.cols)}, op=${this.op}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+function leaf(rows: number, cols: number, data: Float64Array, options: TensorOptions): Tensor {
+  const t = new Tensor(rows, cols, data, options.requiresGrad === true);
+  if (options.name !== undefined) t.label = options.name;
+  return t;
+}
+
+/**
+ * Makes a tensor from nested arrays (rows of equal length). Values are copied.
+ *
+ * @example
+ * const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true }); // 2×3
+ */
+export function tensor(values: readonly (readonly number[])[], options: TensorOptions = {}): Tensor {
+  const rows = values.length;
+  const cols = rows === 0 ? 0 : values[0]!.length;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const row = values[i]!;
+    if (row.length !== cols) {
+      throw new ShapeError(`tensor: ragged rows, row 0 has ${cols} values but row ${i} has ${row.length}`);
+    }
+    for (let j = 0; j < cols; j++) data[i * cols + j] = row[j]!;
+  }
+  return leaf(rows, cols, data, options);
+}
+
+/** The gradient buffer of `t`, allocated (zeros) on first use. Backward closures accumulate into it. */
+export function gradBuffer(t: Tensor): Float64Array {
+  let g = t.grad;
+  if (g === null) {
+    g = new Float64Array(t.data.length);
+    t.grad = g;
+  }
+  return g;
+}
+
+/**
+ * Creates the output node of an op. It records `parents` only when recording is on and some parent
+ * requires grad; the op then attaches its backward closure when `out.requiresGrad` is true.
+ * In anomaly mode the forward values are checked here.
+ */
+export function result(op: string, rows: number, cols: number, data: Float64Array, parents: readonly Tensor[]): Tensor {
+  let needs = false;
+  if (gradEnabled) {
+    for (let k = 0; k < parents.length; k++) {
+      if (parents[k]!.requiresGrad) {
+        needs = true;
+        break;
+      }
+    }
+  }
+  const out = new Tensor(rows, cols, data, needs, op, needs ? parents : NO_PARENTS);
+  if (anomalyEnabled) checkForward(out, parents);
+  return out;
+}
+
+const NO_PARENTS: readonly Tensor[] = [];
+
+/**
+ * All nodes reachable from `root`, parents before children (root last). Iterative depth-first search
+ * with an explicit stack, so that very deep graphs do not overflow the call stack.
+ */
+export function topologicalOrder(root: Tensor): Tensor[] {
+  const epoch = ++visitEpoch;
+  const order: Tensor[] = [];
+  const nodes: Tensor[] = [root];
+  const next: number[] = [0];
+  root.visit = epoch;
+  while (nodes.length > 0) {
+    const top = nodes.length - 1;
+    const node = nodes[top]!;
+    const k = next[top]!;
+    if (k < node.parents.length) {
+      next[top] = k + 1;
+      const parent = node.parents[k]!;
+      if (parent.visit !== epoch) {
+        parent.visit = epoch;
+        nodes.push(parent);
+        next.push(0);
+      }
+    } else {
+      order.push(node);
+      nodes.pop();
+      next.pop();
+    }
+  }
+  return order;
+}
+
+function shapesOf(ts: readonly Tensor[]): string {
+  return ts.map((t) => formatShape(t.rows, t.cols)).join(', ');
+}
+
+function firstNonFinite(a: Float64Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}
+
+function checkForward(out: Tensor, parents: readonly Tensor[]): void {
+  const i = firstNonFinite(out.data);
+  if (i >= 0) {
+    throw new AnomalyError(`anomaly: ${out.op} produced ${out.data[i]} at entry (${Math.floor(i / out.cols)}, ${i % out.cols}) of its ${formatShape(out.rows, out.cols)} output in the forward pass; inputs: ${shapesOf(parents)}`);
+  }
+}
+
+function checkBackward(node: Tensor): void {
+  for (const p of node.parents) {
+    if (p.grad === null) continue;
+    const i = firstNonFinite(p.grad);
+    if (i >= 0) {
+      throw new AnomalyError(`anomaly: the backward of ${node.op} produced ${p.grad[i]} in the gradient of its ${formatShape(p.rows, p.cols)} input at entry (${Math.floor(i / p.cols)}, ${i % p.cols}); inputs: ${shapesOf(node.parents)}`);
+    }
+  }
+}
