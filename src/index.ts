@@ -5,3 +5,7 @@
  * @module
  */
 export * from './autograd/index.ts';
+export * from './nn/index.ts';
+export * from './flow/index.ts';
+export { Rng } from './data/rng.ts';
+export type { RandomSource } from './data/rng.ts';

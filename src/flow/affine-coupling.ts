@@ -1,0 +1,185 @@
+/**
+ * The affine coupling layer of RealNVP (L. Dinh, J. Sohl-Dickstein & S. Bengio, Density estimation
+ * using Real NVP, ICLR 2017).
+ *
+ * **Convention (the paper's), data -> latent:** with x split into a conditioning part x_A and a
+ * transformed part x_B,
+ *
+ *     y_A = x_A,   y_B = x_B · exp(s(x_A)) + t(x_A),   log|det J| = Σ_j s_j(x_A).
+ *
+ * The post's layer is `z_B = exp(-s'(x_A)) · (x_B - b(x_A))`: the same family with s = -s' and
+ * t = -b·exp(-s'). Its exact form, with its own parameter names, is {@link PostCoupling}.
+ *
+ * **Bounding the log-scale.** The conditioner outputs a raw value `a`; `scale` chooses s(a):
+ * - `'exp'`: s = a (unbounded, as in the post); ds/da = 1. Large `a` can overflow exp and diverge.
+ * - `'tanh'`: s = c·tanh(a), with c a learned factor per feature starting at 1 (the paper's choice);
+ *   ds/da = c·(1 - tanh²a), ds/dc = tanh(a). |s| ≤ |c|.
+ * - `'softclamp'` (default): s = a / (1 + |a|/B), a smooth bound to (-B, B) (zuko's soft clamp);
+ *   ds/da = 1 / (1 + |a|/B)², which is 1 at a = 0 and continuous. B = `bound`, 3 by default, so one layer
+ *   scales a feature by at most e³ ≈ 20.
+ * With the conditioner's last layer at zero (the default), a = t = 0, so s = 0 and a fresh coupling is
+ * exactly the identity.
+ *
+ * @module
+ */
+
+import { abs, add, addScalar, div, exp, mul, neg, scale as scaleBy, sub, tanh } from '../autograd/elementwise.ts';
+import { sum } from '../autograd/reduce.ts';
+import { concatCols, gatherCols, sliceCols } from '../autograd/shape.ts';
+import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
+import type { RandomSource } from '../data/rng.ts';
+import { zeros } from '../nn/init.ts';
+import { MLP, type ActivationName, type Layer } from '../nn/layers.ts';
+import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
+import { makeSplit, type MaskSpec, type Split } from './mask.ts';
+
+/** How the raw log-scale is bounded; see the module comment. */
+export type ScaleMode = 'exp' | 'tanh' | 'softclamp';
+
+/** Options of {@link AffineCoupling}. */
+export interface AffineCouplingOptions {
+  /** Number of features (>= 2). */
+  dim: number;
+  /** Which features condition (pass through); default `'half'`. */
+  mask?: MaskSpec;
+  /** Swap the roles of the two parts of the mask. */
+  invertMask?: boolean;
+  /** One conditioner with two heads: maps |A| features to 2·|B| columns, raw log-scales first, then shifts. */
+  net?: Layer;
+  /** Separate conditioners for the raw log-scale and the shift (both |A| -> |B|); give both or neither. */
+  scaleNet?: Layer;
+  shiftNet?: Layer;
+  /** Bound of the log-scale; default `'softclamp'`. */
+  scale?: ScaleMode;
+  /** B of the soft clamp (default 3). */
+  bound?: number;
+  /** Hidden width of the default conditioner (default 64). */
+  hidden?: number;
+  /** Number of hidden layers of the default conditioner (default 2). */
+  depth?: number;
+  /** Activation of the default conditioner (default 'relu'). */
+  activation?: ActivationName;
+  /** Zero the default conditioner's last layer so the coupling starts as the identity (default true). */
+  zeroInit?: boolean;
+  /** Seeded generator for the default conditioner's weights. */
+  rng?: RandomSource;
+}
+
+// s = a / (1 + |a|/B)
+// ds/da = 1 / (1 + |a|/B)²
+function softclamp(a: Tensor, bound: number): Tensor {
+  return div(a, addScalar(scaleBy(abs(a), 1 / bound), 1));
+}
+
+/**
+ * An affine coupling layer in the paper's convention (see the module comment).
+ *
+ * @example
+ * const layer = new AffineCoupling({ dim: 2, hidden: 64, rng: new Rng(0) });
+ * const [z, logDet] = layer.forward(x);  // identity at initialisation: z = x, logDet = 0
+ * const [x2] = layer.inverse(z);         // x2 ≈ x
+ */
+export class AffineCoupling extends Bijection {
+  readonly dim: number;
+  readonly split: Split;
+  readonly scaleMode: ScaleMode;
+  readonly bound: number;
+  /** The conditioner (two heads), or null when separate nets are used. */
+  net: Layer | null;
+  scaleNet: Layer | null;
+  shiftNet: Layer | null;
+  /** The learned factor c of the `'tanh'` mode (1×|B|), else null. */
+  scaleFactor: Tensor | null;
+
+  constructor(options: AffineCouplingOptions) {
+    super();
+    const split = makeSplit(options.dim, options.mask ?? 'half', options.invertMask ?? false);
+    this.dim = options.dim;
+    this.split = split;
+    this.scaleMode = options.scale ?? 'softclamp';
+    if (!['exp', 'tanh', 'softclamp'].includes(this.scaleMode)) throw new RangeError(`AffineCoupling: scale must be 'exp', 'tanh' or 'softclamp', got ${String(this.scaleMode)}`);
+    this.bound = options.bound ?? 3;
+    if (!(this.bound > 0) || !Number.isFinite(this.bound)) throw new RangeError(`AffineCoupling: bound must be a positive finite number, got ${options.bound}`);
+    const nA = split.a.length, nB = split.b.length;
+    if ((options.scaleNet === undefined) !== (options.shiftNet === undefined)) throw new TypeError('AffineCoupling: give both scaleNet and shiftNet, or neither');
+    if (options.scaleNet !== undefined && options.net !== undefined) throw new TypeError('AffineCoupling: give either net or scaleNet/shiftNet, not both');
+    this.scaleNet = options.scaleNet ?? null;
+    this.shiftNet = options.shiftNet ?? null;
+    if (options.net !== undefined) this.net = options.net;
+    else if (this.scaleNet !== null) this.net = null;
+    else {
+      if (options.rng === undefined) throw new TypeError('AffineCoupling: pass { rng } (a seeded Rng) to initialise the default conditioner, or give your own net');
+      const hidden = options.hidden ?? 64, depth = options.depth ?? 2;
+      if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`AffineCoupling: depth must be a positive integer, got ${depth}`);
+      const sizes = [nA, ...Array.from({ length: depth }, () => hidden), 2 * nB];
+      const mlp = new MLP(sizes, { activation: options.activation ?? 'relu', rng: options.rng });
+      if (options.zeroInit !== false) {
+        zeros(mlp.lastLinear.weight);
+        if (mlp.lastLinear.bias !== null) zeros(mlp.lastLinear.bias);
+      }
+      this.net = mlp;
+    }
+    this.scaleFactor = this.scaleMode === 'tanh' ? Tensor.ones(1, nB, { requiresGrad: true }) : null;
+  }
+
+  /** Log-scale s and shift t from the conditioning part. */
+  private conditioner(xa: Tensor): [s: Tensor, t: Tensor] {
+    const nB = this.split.b.length;
+    let a: Tensor, t: Tensor;
+    if (this.net !== null) {
+      const h = this.net.forward(xa);
+      if (h.cols !== 2 * nB || h.rows !== xa.rows) throw new ShapeError(`AffineCoupling: the conditioner must map ${formatShape(xa.rows, xa.cols)} to ${formatShape(xa.rows, 2 * nB)} (raw log-scales, then shifts), got ${formatShape(h.rows, h.cols)}`);
+      a = sliceCols(h, 0, nB);
+      t = sliceCols(h, nB, 2 * nB);
+    } else {
+      a = this.scaleNet!.forward(xa);
+      t = this.shiftNet!.forward(xa);
+      for (const [name, v] of [['scaleNet', a], ['shiftNet', t]] as const) {
+        if (v.cols !== nB || v.rows !== xa.rows) throw new ShapeError(`AffineCoupling: ${name} must map ${formatShape(xa.rows, xa.cols)} to ${formatShape(xa.rows, nB)}, got ${formatShape(v.rows, v.cols)}`);
+      }
+    }
+    let s: Tensor;
+    if (this.scaleMode === 'exp') s = a;
+    else if (this.scaleMode === 'tanh') s = mul(tanh(a), this.scaleFactor!);
+    else s = softclamp(a, this.bound);
+    return [s, t];
+  }
+
+  private parts(x: Tensor): [Tensor, Tensor] {
+    const { a, b, contiguous } = this.split;
+    if (contiguous) return [sliceCols(x, 0, a.length), sliceCols(x, a.length, this.dim)];
+    return [gatherCols(x, a), gatherCols(x, b)];
+  }
+
+  private assemble(ya: Tensor, yb: Tensor): Tensor {
+    const joined = concatCols([ya, yb]);
+    if (this.split.contiguous) return joined;
+    const { a, b } = this.split;
+    const position = new Int32Array(this.dim);
+    a.forEach((j, i) => (position[j] = i));
+    b.forEach((j, i) => (position[j] = a.length + i));
+    return gatherCols(joined, position);
+  }
+
+  forward(x: Tensor): FlowResult {
+    checkWidth('AffineCoupling.forward', x, this.dim);
+    const [xa, xb] = this.parts(x);
+    const [s, t] = this.conditioner(xa);
+    // y_B = x_B·exp(s) + t, log|det| = Σ s
+    const yb = add(mul(xb, exp(s)), t);
+    return [this.assemble(xa, yb), sum(s, 1)];
+  }
+
+  inverse(y: Tensor): FlowResult {
+    checkWidth('AffineCoupling.inverse', y, this.dim);
+    const [ya, yb] = this.parts(y);
+    const [s, t] = this.conditioner(ya);
+    // x_B = (y_B - t)·exp(-s), log|det| = -Σ s
+    const xb = mul(sub(yb, t), exp(neg(s)));
+    return [this.assemble(ya, xb), neg(sum(s, 1))];
+  }
+
+  override describe(): string {
+    return `AffineCoupling(dim=${this.dim}, A=[${Array.from(this.split.a).join(',')}], scale=${this.scaleMode}${this.scaleMode === 'softclamp' ? `, bound=${this.bound}` : ''})`;
+  }
+}

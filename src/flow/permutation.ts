@@ -1,0 +1,72 @@
+/**
+ * Fixed permutations of the features: zero log-det, exact inverse. The post swaps halves after every
+ * coupling layer (`torch.cat([x[:, dim_a:], x[:, :dim_a]], dim=1)`).
+ *
+ * @module
+ */
+
+import { gatherCols } from '../autograd/shape.ts';
+import type { Tensor } from '../autograd/tensor.ts';
+import type { Rng } from '../data/rng.ts';
+import { Bijection, checkWidth, zeroLogDet, type FlowResult } from './bijection.ts';
+
+/**
+ * Reorders features: `forward(x)[:, j] = x[:, indices[j]]`; the inverse uses the inverse permutation.
+ *
+ * @example
+ * const p = Permutation.swapHalves(5); // [2, 3, 4, 0, 1], the post's swap for dim 5
+ * const [y] = p.forward(x);
+ */
+export class Permutation extends Bijection {
+  readonly dim: number;
+  readonly indices: Int32Array;
+  readonly inverseIndices: Int32Array;
+
+  constructor(indices: ArrayLike<number>) {
+    super();
+    const n = indices.length;
+    const inv = new Int32Array(n).fill(-1);
+    for (let j = 0; j < n; j++) {
+      const k = indices[j]!;
+      if (!Number.isInteger(k) || k < 0 || k >= n || inv[k] !== -1) {
+        throw new RangeError(`Permutation: [${Array.from(indices).join(', ')}] is not a permutation of 0..${n - 1}`);
+      }
+      inv[k] = j;
+    }
+    this.dim = n;
+    this.indices = Int32Array.from(indices);
+    this.inverseIndices = inv;
+  }
+
+  /** The post's swap: the last `dim - dimA` features first, then the first `dimA`. @example Permutation.swapHalves(4); // [2, 3, 0, 1] */
+  static swapHalves(dim: number, dimA: number = Math.floor(dim / 2)): Permutation {
+    const idx: number[] = [];
+    for (let j = dimA; j < dim; j++) idx.push(j);
+    for (let j = 0; j < dimA; j++) idx.push(j);
+    return new Permutation(idx);
+  }
+
+  /** Reverses the feature order. @example Permutation.reverse(3); // [2, 1, 0] */
+  static reverse(dim: number): Permutation {
+    return new Permutation(Array.from({ length: dim }, (_, j) => dim - 1 - j));
+  }
+
+  /** A fixed random permutation drawn from `rng`. @example Permutation.random(4, new Rng(0)); */
+  static random(dim: number, rng: Rng): Permutation {
+    return new Permutation(rng.permutation(dim));
+  }
+
+  forward(x: Tensor): FlowResult {
+    checkWidth('Permutation.forward', x, this.dim);
+    return [gatherCols(x, this.indices), zeroLogDet(x.rows)];
+  }
+
+  inverse(z: Tensor): FlowResult {
+    checkWidth('Permutation.inverse', z, this.dim);
+    return [gatherCols(z, this.inverseIndices), zeroLogDet(z.rows)];
+  }
+
+  override describe(): string {
+    return `Permutation([${Array.from(this.indices).join(', ')}])`;
+  }
+}

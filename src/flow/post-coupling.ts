@@ -1,0 +1,78 @@
+/**
+ * The coupling layer of the post (`realnvp-post.txt`, class `RealNVPLayer`), exactly:
+ *
+ *     z_A = x_A,   z_B = exp(-s(x_A)) · (x_B - b(x_A)),   log|det J| = -Σ_j s_j(x_A),
+ *
+ * where s and b are each Linear(|A|, hidden) -> LeakyReLU -> Linear(hidden, |B|) -> LeakyReLU (slope
+ * 0.01), initialised as PyTorch does. The fields are named `s_nn` and `b_nn` so that parameter names
+ * (`s_nn.0.weight`, `b_nn.2.bias`) match the post's PyTorch state dict.
+ *
+ * In the paper's convention of {@link AffineCoupling} this is s_paper = -s and t = -b·exp(-s). Its
+ * log-scale is unbounded and the final LeakyReLU halves the conditioners' range for negative values;
+ * the recommended default model avoids both.
+ *
+ * @module
+ */
+
+import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
+import { sum } from '../autograd/reduce.ts';
+import { concatCols, sliceCols } from '../autograd/shape.ts';
+import type { Tensor } from '../autograd/tensor.ts';
+import type { RandomSource } from '../data/rng.ts';
+import { LeakyReLU, Linear, Sequential } from '../nn/layers.ts';
+import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
+
+/** The post's conditioner: Linear -> LeakyReLU -> Linear -> LeakyReLU. */
+function postNet(nA: number, hidden: number, nB: number, rng: RandomSource): Sequential {
+  return new Sequential(new Linear(nA, hidden, { rng }), new LeakyReLU(0.01), new Linear(hidden, nB, { rng }), new LeakyReLU(0.01));
+}
+
+/**
+ * The post's coupling layer (see the module comment). A = the first `dimA` features.
+ *
+ * @example
+ * const layer = new PostCoupling(2, 1, 64, new Rng(0));
+ * const [z, logDet] = layer.forward(x);
+ */
+export class PostCoupling extends Bijection {
+  readonly dim: number;
+  readonly dimA: number;
+  readonly hidden: number;
+  /** The log-scale network s (PyTorch name `s_nn`). */
+  s_nn: Sequential;
+  /** The shift network b (PyTorch name `b_nn`; the post's code calls it `b_bb`). */
+  b_nn: Sequential;
+
+  constructor(dim: number, dimA: number, hidden: number, rng: RandomSource) {
+    super();
+    if (!Number.isInteger(dim) || dim < 2) throw new RangeError(`PostCoupling: dim must be an integer >= 2, got ${dim}`);
+    if (!Number.isInteger(dimA) || dimA < 1 || dimA >= dim) throw new RangeError(`PostCoupling: dimA must be in 1..${dim - 1}, got ${dimA}`);
+    this.dim = dim;
+    this.dimA = dimA;
+    this.hidden = hidden;
+    this.s_nn = postNet(dimA, hidden, dim - dimA, rng);
+    this.b_nn = postNet(dimA, hidden, dim - dimA, rng);
+  }
+
+  forward(x: Tensor): FlowResult {
+    checkWidth('PostCoupling.forward', x, this.dim);
+    const xa = sliceCols(x, 0, this.dimA), xb = sliceCols(x, this.dimA, this.dim);
+    const s = this.s_nn.forward(xa);
+    // z_B = exp(-s)·(x_B - b), log|det| = -Σ s
+    const zb = mul(exp(neg(s)), sub(xb, this.b_nn.forward(xa)));
+    return [concatCols([xa, zb]), neg(sum(s, 1))];
+  }
+
+  inverse(z: Tensor): FlowResult {
+    checkWidth('PostCoupling.inverse', z, this.dim);
+    const za = sliceCols(z, 0, this.dimA), zb = sliceCols(z, this.dimA, this.dim);
+    const s = this.s_nn.forward(za);
+    // x_B = exp(s)·z_B + b, log|det| = Σ s
+    const xb = add(mul(exp(s), zb), this.b_nn.forward(za));
+    return [concatCols([za, xb]), sum(s, 1)];
+  }
+
+  override describe(): string {
+    return `PostCoupling(dim=${this.dim}, dimA=${this.dimA}, hidden=${this.hidden})`;
+  }
+}

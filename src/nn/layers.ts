@@ -1,0 +1,198 @@
+/**
+ * Layers: `Linear` (PyTorch's layout and default initialisation), the activations, `Sequential` and
+ * the `MLP` helper.
+ *
+ * @module
+ */
+
+import { leakyRelu, relu, sigmoid, softplus, tanh } from '../autograd/elementwise.ts';
+import { linear } from '../autograd/matmul.ts';
+import { Tensor } from '../autograd/tensor.ts';
+import type { RandomSource } from '../data/rng.ts';
+import { uniform } from './init.ts';
+import { Module } from './module.ts';
+
+/** A module that maps one tensor to one tensor. */
+export abstract class Layer extends Module {
+  /** Applies the layer. */
+  abstract forward(x: Tensor): Tensor;
+}
+
+/** Options of {@link Linear}. */
+export interface LinearOptions {
+  /** Add a bias (default true). */
+  bias?: boolean;
+  /** The seeded generator for the initial weights (required: flowgrad never uses a hidden global one). */
+  rng: RandomSource;
+}
+
+function requireRng(where: string, rng: RandomSource | undefined): RandomSource {
+  if (rng === undefined || typeof rng.uniform !== 'function') {
+    throw new TypeError(`${where}: pass { rng } (a seeded Rng, e.g. new Rng(0)) to initialise the weights`);
+  }
+  return rng;
+}
+
+function checkSize(where: string, name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${where}: ${name} must be a positive integer, got ${n}`);
+}
+
+/**
+ * y = x·Wᵀ + b, with W of shape out×in and b of shape 1×out (PyTorch's `nn.Linear`). Weights and bias
+ * start uniform in ±1/√in, PyTorch's default.
+ *
+ * @example
+ * const layer = new Linear(2, 64, { rng: new Rng(0) });
+ * layer.forward(Tensor.zeros(5, 2)).shape; // [5, 64]
+ */
+export class Linear extends Layer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** out×in. */
+  weight: Tensor;
+  /** 1×out, or null without bias. */
+  bias: Tensor | null;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions) {
+    super();
+    checkSize('Linear', 'inFeatures', inFeatures);
+    checkSize('Linear', 'outFeatures', outFeatures);
+    const rng = requireRng('Linear', options?.rng);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = uniform(Tensor.zeros(outFeatures, inFeatures, { requiresGrad: true }), -bound, bound, rng);
+    this.bias = options.bias === false ? null : uniform(Tensor.zeros(1, outFeatures, { requiresGrad: true }), -bound, bound, rng);
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+
+  override describe(): string {
+    return `Linear(in=${this.inFeatures}, out=${this.outFeatures}${this.bias !== null ? ', bias' : ', no bias'})`;
+  }
+}
+
+/** max(x, 0). @example new ReLU().forward(x); */
+export class ReLU extends Layer {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/** x > 0 ? x : slope·x, slope 0.01 by default (PyTorch's). @example new LeakyReLU(0.2).forward(x); */
+export class LeakyReLU extends Layer {
+  constructor(readonly slope = 0.01) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, this.slope);
+  }
+  override describe(): string {
+    return `LeakyReLU(slope=${this.slope})`;
+  }
+}
+
+/** tanh(x). @example new Tanh().forward(x); */
+export class Tanh extends Layer {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+/** 1 / (1 + e^-x). @example new Sigmoid().forward(x); */
+export class Sigmoid extends Layer {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** log(1 + eˣ). @example new Softplus().forward(x); */
+export class Softplus extends Layer {
+  forward(x: Tensor): Tensor {
+    return softplus(x);
+  }
+}
+
+/**
+ * Layers applied in order; children are named 0, 1, 2... as in PyTorch.
+ * @example const net = new Sequential(new Linear(2, 8, { rng }), new ReLU(), new Linear(8, 1, { rng }));
+ */
+export class Sequential extends Layer {
+  readonly layers: Layer[];
+  constructor(...layers: Layer[]) {
+    super();
+    this.layers = layers;
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h);
+    return h;
+  }
+
+  /** Children are named by index alone ("0.weight"), as PyTorch names them. */
+  override namedChildren(): [string, Module][] {
+    return this.layers.map((m, i) => [String(i), m]);
+  }
+}
+
+/** Activation names accepted by {@link MLP}. */
+export type ActivationName = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid' | 'softplus';
+
+/** Makes an activation layer from its name. @example activation('tanh'); // Tanh */
+export function activation(name: ActivationName): Layer {
+  switch (name) {
+    case 'relu':
+      return new ReLU();
+    case 'leakyRelu':
+      return new LeakyReLU();
+    case 'tanh':
+      return new Tanh();
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'softplus':
+      return new Softplus();
+    default:
+      throw new RangeError(`activation: unknown activation "${String(name)}" (choose relu, leakyRelu, tanh, sigmoid or softplus)`);
+  }
+}
+
+/** Options of {@link MLP}. */
+export interface MLPOptions {
+  /** Activation between layers (default 'relu'). */
+  activation?: ActivationName;
+  /** Activation after the last layer (default none). */
+  finalActivation?: ActivationName | null;
+  /** The seeded generator for the initial weights. */
+  rng: RandomSource;
+}
+
+/**
+ * A multilayer perceptron from layer sizes: Linear(sizes[0], sizes[1]), activation, ..., Linear(last).
+ * @example const net = new MLP([2, 64, 64, 2], { activation: 'tanh', rng: new Rng(0) });
+ */
+export class MLP extends Sequential {
+  constructor(sizes: readonly number[], options: MLPOptions) {
+    if (sizes.length < 2) throw new RangeError(`MLP: needs at least two sizes (input and output), got [${sizes.join(', ')}]`);
+    const rng = requireRng('MLP', options?.rng);
+    const layers: Layer[] = [];
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      layers.push(new Linear(sizes[i]!, sizes[i + 1]!, { rng }));
+      const last = i + 2 === sizes.length;
+      if (!last) layers.push(activation(options.activation ?? 'relu'));
+      else if (options.finalActivation != null) layers.push(activation(options.finalActivation));
+    }
+    super(...layers);
+  }
+
+  /** The last Linear layer (e.g. to zero it so that a coupling starts as the identity). */
+  get lastLinear(): Linear {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i];
+      if (layer instanceof Linear) return layer;
+    }
+    throw new Error('MLP: no Linear layer');
+  }
+}
