@@ -1,0 +1,259 @@
+/**
+ * Training a flow by maximum likelihood: shuffled minibatches every epoch, an optimizer step per batch,
+ * validation NLL per epoch, early stopping with the best weights kept, clean stops on an AbortSignal,
+ * and a clear error (with the last good weights restored) when training diverges.
+ *
+ * @module
+ */
+
+import { noGrad, Tensor } from '../autograd/tensor.ts';
+import type { Rng } from '../data/rng.ts';
+import type { Module } from '../nn/module.ts';
+import { Adam } from '../optim/adam.ts';
+import { clipGradNorm } from '../optim/clip.ts';
+import type { Optimizer } from '../optim/optimizer.ts';
+
+/** What `fit` needs of a model: parameters and a differentiable per-row log-density. */
+export type Trainable = Module & { logProb(x: Tensor): Tensor; readonly dim: number };
+
+/** Progress reported after every epoch. */
+export interface EpochInfo {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Total epochs requested. */
+  epochs: number;
+  /** Mean training loss (NLL, nats) over the epoch's batches. */
+  trainLoss: number;
+  /** Validation NLL (nats) or NaN without validation data. */
+  valNll: number;
+  /** Best validation NLL so far (NaN without validation). */
+  bestValNll: number;
+  /** Epoch of the best validation NLL (0 without validation). */
+  bestEpoch: number;
+  /** Optimizer steps per second in this epoch. */
+  stepsPerSecond: number;
+  /** Seconds since training started. */
+  elapsed: number;
+  /** Steps done so far. */
+  step: number;
+}
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Number of passes over the data. */
+  epochs: number;
+  /** Rows per minibatch (the last batch of an epoch may be smaller). */
+  batchSize: number;
+  /** An optimizer over the model's parameters; default Adam with `lr`. */
+  optimizer?: Optimizer;
+  /** Learning rate of the default Adam (default 1e-3). Ignored when `optimizer` is given. */
+  lr?: number;
+  /** Seeded generator for the shuffles. */
+  rng: Rng;
+  /** Held-out rows: validation NLL is computed after every epoch. */
+  validation?: Tensor;
+  /** Stop after this many epochs without a better validation NLL (needs `validation`). */
+  patience?: number;
+  /** Keep the weights of the best validation epoch at the end (default true with validation). */
+  restoreBest?: boolean;
+  /** Clip the gradients' total L2 norm to this value before each step. */
+  clipGradNorm?: number;
+  /** Called after every epoch; return `'stop'` to end training after it. */
+  onEpoch?: (info: EpochInfo) => void | 'stop';
+  /** Called after every step with the step's loss (for progress bars). */
+  onStep?: (step: number, loss: number) => void;
+  /** Stops cleanly after the current step when aborted. */
+  signal?: AbortSignal;
+  /** A monotonic clock in milliseconds (default `performance.now`), for steps per second. */
+  now?: () => number;
+}
+
+/** The record of a training run. */
+export interface History {
+  /** Mean training loss per epoch. */
+  trainLoss: number[];
+  /** Validation NLL per epoch (empty without validation). */
+  valNll: number[];
+  /** Steps per second per epoch. */
+  stepsPerSecond: number[];
+  /** Epochs run. */
+  epochs: number;
+  /** Steps run. */
+  steps: number;
+  /** Best validation NLL and its epoch (NaN and 0 without validation). */
+  bestValNll: number;
+  bestEpoch: number;
+  /** Why training ended. */
+  stopReason: 'completed' | 'early-stopped' | 'aborted' | 'stopped-by-callback';
+  /** Wall time in seconds. */
+  seconds: number;
+}
+
+/**
+ * Thrown when the loss or a gradient becomes NaN or infinite. By then the model's parameters have been
+ * restored to the last values that gave a finite loss and finite gradients.
+ */
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+  constructor(
+    message: string,
+    /** 1-based epoch where it happened. */
+    readonly epoch: number,
+    /** 1-based step (counted over the whole run). */
+    readonly step: number,
+  ) {
+    super(message);
+  }
+}
+
+function checkInt(name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`fit: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  return v;
+}
+
+function firstNonFinite(a: Float64Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}
+
+/** The mean NLL of `x` in batches, without recording a graph. */
+export function meanNll(model: { logProb(x: Tensor): Tensor }, x: Tensor, batchSize = 4096): number {
+  return noGrad(() => {
+    let total = 0;
+    for (let start = 0; start < x.rows; start += batchSize) {
+      const rows = Math.min(batchSize, x.rows - start);
+      const batch = Tensor.from(rows, x.cols, x.data.subarray(start * x.cols, (start + rows) * x.cols));
+      const lp = model.logProb(batch).data;
+      for (let i = 0; i < rows; i++) total -= lp[i]!;
+    }
+    return total / x.rows;
+  });
+}
+
+/**
+ * Trains `model` on the rows of `data` by minimising the mean negative log-likelihood.
+ *
+ * @example
+ * const rng = new Rng(0);
+ * const flow = new RealNVP({ dim: 2, rng });
+ * const history = fit(flow, trainData, { epochs: 100, batchSize: 64, lr: 1e-3, rng, validation: valData, patience: 20 });
+ * history.valNll.at(-1); // validation NLL in nats
+ */
+export function fit(model: Trainable, data: Tensor, options: FitOptions): History {
+  const epochs = checkInt('epochs', options.epochs, 0);
+  const batchSize = checkInt('batchSize', options.batchSize, 1);
+  if (options.rng === undefined || typeof options.rng.permutation !== 'function') throw new TypeError('fit: pass { rng } (a seeded Rng) for the shuffles');
+  if (data.cols !== model.dim) throw new RangeError(`fit: data has ${data.cols} columns, the model expects ${model.dim}`);
+  if (data.rows < 1) throw new RangeError('fit: no training rows');
+  const bad = firstNonFinite(data.data);
+  if (bad >= 0) throw new RangeError(`fit: training data row ${Math.floor(bad / data.cols)}, column ${bad % data.cols} is ${data.data[bad]}`);
+  const val = options.validation;
+  if (val !== undefined) {
+    if (val.cols !== model.dim) throw new RangeError(`fit: validation data has ${val.cols} columns, the model expects ${model.dim}`);
+    const badVal = firstNonFinite(val.data);
+    if (badVal >= 0) throw new RangeError(`fit: validation row ${Math.floor(badVal / val.cols)}, column ${badVal % val.cols} is ${val.data[badVal]}`);
+  }
+  if (options.patience !== undefined) {
+    checkInt('patience', options.patience, 1);
+    if (val === undefined) throw new RangeError('fit: patience (early stopping) needs validation data');
+  }
+  if (options.clipGradNorm !== undefined && !(options.clipGradNorm > 0)) throw new RangeError(`fit: clipGradNorm must be > 0, got ${options.clipGradNorm}`);
+  const named = model.namedParameters();
+  const params = named.map(([, p]) => p);
+  const optimizer = options.optimizer ?? new Adam(params, { lr: options.lr ?? 1e-3 });
+  const now = options.now ?? (() => performance.now());
+  const restoreBest = options.restoreBest ?? val !== undefined;
+
+  const n = data.rows, d = data.cols;
+  const fullBatch = Tensor.from(Math.min(batchSize, n), d, new Float64Array(Math.min(batchSize, n) * d));
+  const tail = n % batchSize;
+  const tailBatch = tail > 0 && n > batchSize ? Tensor.from(tail, d, new Float64Array(tail * d)) : null;
+  const lastGood = params.map((p) => p.data.slice());
+  const best = restoreBest ? params.map((p) => p.data.slice()) : null;
+  const order = new Int32Array(n);
+
+  const history: History = { trainLoss: [], valNll: [], stepsPerSecond: [], epochs: 0, steps: 0, bestValNll: NaN, bestEpoch: 0, stopReason: 'completed', seconds: 0 };
+  const start = now();
+  let sinceBest = 0;
+  const restore = (from: Float64Array[]) => params.forEach((p, k) => p.data.set(from[k]!));
+  const diverged = (epoch: number, what: string): never => {
+    restore(lastGood);
+    throw new TrainingDivergedError(`training diverged at epoch ${epoch}, step ${history.steps}: ${what}; the parameters were restored to the last finite state (try a lower learning rate or clipGradNorm)`, epoch, history.steps);
+  };
+
+  model.train();
+  outer: for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    options.rng.shuffle<number, Int32Array>(order);
+    const epochStart = now();
+    let lossSum = 0, batches = 0;
+    for (let b0 = 0; b0 < n; b0 += batchSize) {
+      const rows = Math.min(batchSize, n - b0);
+      const batch = rows === fullBatch.rows ? fullBatch : tailBatch!;
+      for (let i = 0; i < rows; i++) batch.data.set(data.data.subarray(order[b0 + i]! * d, (order[b0 + i]! + 1) * d), i * d);
+      for (const p of params) p.grad = null;
+      const lp = model.logProb(batch);
+      let total = 0;
+      for (let i = 0; i < rows; i++) total -= lp.data[i]!;
+      const loss = total / rows;
+      history.steps++;
+      if (!Number.isFinite(loss)) diverged(epoch, `the loss is ${loss}`);
+      lp.backward(new Float64Array(rows).fill(-1 / rows));
+      for (const [name, p] of named) {
+        if (p.grad !== null && firstNonFinite(p.grad) >= 0) diverged(epoch, `the gradient of ${name} is not finite`);
+      }
+      if (options.clipGradNorm !== undefined) clipGradNorm(params, options.clipGradNorm);
+      for (let k = 0; k < params.length; k++) lastGood[k]!.set(params[k]!.data);
+      optimizer.step();
+      for (const [name, p] of named) {
+        if (firstNonFinite(p.data) >= 0) diverged(epoch, `the update made ${name} non-finite`);
+      }
+      lossSum += loss;
+      batches++;
+      options.onStep?.(history.steps, loss);
+      if (options.signal?.aborted === true) {
+        history.stopReason = 'aborted';
+        recordEpoch(epoch, lossSum / batches, batches, epochStart);
+        break outer;
+      }
+    }
+    const verdict = recordEpoch(epoch, lossSum / batches, batches, epochStart);
+    if (verdict !== null) {
+      history.stopReason = verdict;
+      break;
+    }
+  }
+  if (best !== null && history.bestEpoch > 0) restore(best);
+  history.seconds = (now() - start) / 1000;
+  return history;
+
+  function recordEpoch(epoch: number, trainLoss: number, batches: number, epochStart: number): 'early-stopped' | 'stopped-by-callback' | null {
+    const seconds = (now() - epochStart) / 1000;
+    history.trainLoss.push(trainLoss);
+    history.stepsPerSecond.push(seconds > 0 ? batches / seconds : Infinity);
+    history.epochs = epoch;
+    let valNll = NaN;
+    if (val !== undefined) {
+      model.eval();
+      valNll = meanNll(model, val);
+      model.train();
+      history.valNll.push(valNll);
+      if (!Number.isFinite(valNll)) {
+        // A validation point may fall where the model puts no mass only through overflow: treat as no improvement.
+        sinceBest++;
+      } else if (!(valNll >= history.bestValNll)) {
+        history.bestValNll = valNll;
+        history.bestEpoch = epoch;
+        sinceBest = 0;
+        if (best !== null) params.forEach((p, k) => best[k]!.set(p.data));
+      } else sinceBest++;
+    }
+    const verdict = options.onEpoch?.({
+      epoch, epochs, trainLoss, valNll, bestValNll: history.bestValNll, bestEpoch: history.bestEpoch,
+      stepsPerSecond: history.stepsPerSecond.at(-1)!, elapsed: (now() - start) / 1000, step: history.steps,
+    });
+    if (verdict === 'stop') return 'stopped-by-callback';
+    if (options.patience !== undefined && sinceBest >= options.patience) return 'early-stopped';
+    return null;
+  }
+}

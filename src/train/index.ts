@@ -1,0 +1,5 @@
+/** Training and evaluation. @module */
+export { fit, meanNll, TrainingDivergedError } from './fit.ts';
+export type { EpochInfo, FitOptions, History, Trainable } from './fit.ts';
+export { evaluate } from './evaluate.ts';
+export type { Evaluation } from './evaluate.ts';
