@@ -10,8 +10,8 @@ import { noGrad, Tensor } from '../autograd/tensor.ts';
 import type { Rng } from '../data/rng.ts';
 import type { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
-import { clipGradNorm } from '../optim/clip.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
+import { NonFiniteStepError, TrainStep } from './step.ts';
 
 /** What `fit` needs of a model: parameters and a differentiable per-row log-density. */
 export type Trainable = Module & { logProb(x: Tensor): Tensor; readonly dim: number };
@@ -158,8 +158,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     if (val === undefined) throw new RangeError('fit: patience (early stopping) needs validation data');
   }
   if (options.clipGradNorm !== undefined && !(options.clipGradNorm > 0)) throw new RangeError(`fit: clipGradNorm must be > 0, got ${options.clipGradNorm}`);
-  const named = model.namedParameters();
-  const params = named.map(([, p]) => p);
+  const params = model.parameters();
   const optimizer = options.optimizer ?? new Adam(params, { lr: options.lr ?? 1e-3 });
   const now = options.now ?? (() => performance.now());
   const restoreBest = options.restoreBest ?? val !== undefined;
@@ -168,7 +167,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   const fullBatch = Tensor.from(Math.min(batchSize, n), d, new Float64Array(Math.min(batchSize, n) * d));
   const tail = n % batchSize;
   const tailBatch = tail > 0 && n > batchSize ? Tensor.from(tail, d, new Float64Array(tail * d)) : null;
-  const lastGood = params.map((p) => p.data.slice());
+  const step = new TrainStep(model, optimizer, options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {});
   const best = restoreBest ? params.map((p) => p.data.slice()) : null;
   const order = new Int32Array(n);
 
@@ -177,7 +176,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   let sinceBest = 0;
   const restore = (from: Float64Array[]) => params.forEach((p, k) => p.data.set(from[k]!));
   const diverged = (epoch: number, what: string): never => {
-    restore(lastGood);
+    step.restoreLastGood();
     throw new TrainingDivergedError(`training diverged at epoch ${epoch}, step ${history.steps}: ${what}; the parameters were restored to the last finite state (try a lower learning rate or clipGradNorm)`, epoch, history.steps);
   };
 
@@ -191,22 +190,13 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
       const rows = Math.min(batchSize, n - b0);
       const batch = rows === fullBatch.rows ? fullBatch : tailBatch!;
       for (let i = 0; i < rows; i++) batch.data.set(data.data.subarray(order[b0 + i]! * d, (order[b0 + i]! + 1) * d), i * d);
-      for (const p of params) p.grad = null;
-      const lp = model.logProb(batch);
-      let total = 0;
-      for (let i = 0; i < rows; i++) total -= lp.data[i]!;
-      const loss = total / rows;
       history.steps++;
-      if (!Number.isFinite(loss)) diverged(epoch, `the loss is ${loss}`);
-      lp.backward(new Float64Array(rows).fill(-1 / rows));
-      for (const [name, p] of named) {
-        if (p.grad !== null && firstNonFinite(p.grad) >= 0) diverged(epoch, `the gradient of ${name} is not finite`);
-      }
-      if (options.clipGradNorm !== undefined) clipGradNorm(params, options.clipGradNorm);
-      for (let k = 0; k < params.length; k++) lastGood[k]!.set(params[k]!.data);
-      optimizer.step();
-      for (const [name, p] of named) {
-        if (firstNonFinite(p.data) >= 0) diverged(epoch, `the update made ${name} non-finite`);
+      let loss: number;
+      try {
+        loss = step.run(batch);
+      } catch (e) {
+        if (e instanceof NonFiniteStepError) diverged(epoch, e.message);
+        throw e;
       }
       lossSum += loss;
       batches++;
