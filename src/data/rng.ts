@@ -153,14 +153,31 @@ export class Rng implements RandomSource {
     return new Rng(this.nextUint32() ^ 0x5bd1e995);
   }
 
-  /** The full state, for saving and resuming a stream exactly. @example const s = rng.getState(); */
+  /**
+   * The full state, for saving and resuming a stream exactly: the four xoshiro128** state words as
+   * unsigned 32-bit integers, then 1 or 0 for whether a spare normal is held, then that spare.
+   * @example const s = rng.getState(); // [s0, s1, s2, s3, hasSpare, spare]
+   */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.hasSpare ? 1 : 0, this.spare];
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, this.hasSpare ? 1 : 0, this.spare];
   }
 
-  /** Restores a state from {@link Rng.getState}. @example rng.setState(saved); */
+  /**
+   * Restores a state from {@link Rng.getState}. The state words must be 32-bit integers, not all zero
+   * (xoshiro's one fixed point).
+   * @example rng.setState(saved);
+   */
   setState(state: readonly number[]): void {
     if (state.length !== 6) throw new RangeError(`Rng.setState: expected 6 numbers, got ${state.length}`);
+    for (let i = 0; i < 4; i++) {
+      const w = state[i]!;
+      if (!Number.isInteger(w) || w < -2147483648 || w > 4294967295) {
+        throw new RangeError(`Rng.setState: state word ${i} must be a 32-bit integer, got ${w}`);
+      }
+    }
+    if ((state[0]! | state[1]! | state[2]! | state[3]!) === 0) throw new RangeError('Rng.setState: the four state words must not all be zero');
+    if (state[4] !== 0 && state[4] !== 1) throw new RangeError(`Rng.setState: entry 4 (hasSpare) must be 0 or 1, got ${state[4]}`);
+    if (!Number.isFinite(state[5]!)) throw new RangeError(`Rng.setState: entry 5 (the spare normal) must be finite, got ${state[5]}`);
     [this.s0, this.s1, this.s2, this.s3] = [state[0]! >>> 0, state[1]! >>> 0, state[2]! >>> 0, state[3]! >>> 0];
     this.hasSpare = state[4] === 1;
     this.spare = state[5]!;
