@@ -51,8 +51,27 @@ test('the constructor derives the state words by SplitMix-style hashing of the s
 });
 
 // ---------------------------------------------------------------------------------------------------
-// Bit-exact agreement with the reference C implementation (https://prng.di.unimi.it/xoshiro128starstar.c,
-// compiled with gcc and started from the same state words; see the report for the program).
+// Bit-exact agreement with the reference C implementation (https://prng.di.unimi.it/xoshiro128starstar.c).
+// The values below were printed by this program (gcc -O2), whose rotl and next are the reference's:
+//
+//   #include <stdint.h>
+//   #include <stdio.h>
+//   #include <stdlib.h>
+//   static inline uint32_t rotl(const uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+//   static uint32_t s[4];
+//   uint32_t next(void) {
+//     const uint32_t result = rotl(s[1] * 5, 7) * 9;
+//     const uint32_t t = s[1] << 9;
+//     s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+//     s[2] ^= t;
+//     s[3] = rotl(s[3], 11);
+//     return result;
+//   }
+//   int main(int argc, char **argv) {  /* ./xoshiro s0 s1 s2 s3 count */
+//     for (int i = 0; i < 4; i++) s[i] = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+//     for (int i = 0, n = atoi(argv[5]); i < n; i++) printf("%u, ", next());
+//     printf("\nstate after: %u, %u, %u, %u\n", s[0], s[1], s[2], s[3]);
+//   }
 
 const reference: { name: string; state: number[]; outputs: number[]; after: number[] }[] = [
   {
