@@ -2,10 +2,15 @@
  * flowgrad: reverse-mode autodiff over Float64Array matrices, layers, optimizers and RealNVP
  * normalizing flows, with no runtime dependency.
  *
+ * Subpaths: `flowgrad/autograd`, `flowgrad/nn`, `flowgrad/optim`, `flowgrad/flow`, `flowgrad/data`,
+ * `flowgrad/io`, `flowgrad/train`, `flowgrad/plot`.
+ *
  * @module
  */
 export * from './autograd/index.ts';
 export * from './nn/index.ts';
+export * from './optim/index.ts';
 export * from './flow/index.ts';
-export { Rng } from './data/rng.ts';
-export type { RandomSource } from './data/rng.ts';
+export * from './data/index.ts';
+export * from './io/index.ts';
+export * from './train/index.ts';
