@@ -46,11 +46,11 @@ function broadcast(op: string, a: Tensor, b: Tensor): Broadcast {
  */
 export function add(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('add', a, b);
-  const out = result('add', s.rows, s.cols, new Float64Array(s.rows * s.cols), [a, b]);
-  const o = out.data, x = a.data, y = b.data;
+  const o = new Float64Array(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! + y[i * s.bRow + j * s.bCol]!;
   }
+  const out = result('add', s.rows, s.cols, o, [a, b]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!;
@@ -75,11 +75,11 @@ export function add(a: Tensor, b: Tensor): Tensor {
  */
 export function sub(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('sub', a, b);
-  const out = result('sub', s.rows, s.cols, new Float64Array(s.rows * s.cols), [a, b]);
-  const o = out.data, x = a.data, y = b.data;
+  const o = new Float64Array(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! - y[i * s.bRow + j * s.bCol]!;
   }
+  const out = result('sub', s.rows, s.cols, o, [a, b]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!;
@@ -104,11 +104,11 @@ export function sub(a: Tensor, b: Tensor): Tensor {
  */
 export function mul(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('mul', a, b);
-  const out = result('mul', s.rows, s.cols, new Float64Array(s.rows * s.cols), [a, b]);
-  const o = out.data, x = a.data, y = b.data;
+  const o = new Float64Array(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! * y[i * s.bRow + j * s.bCol]!;
   }
+  const out = result('mul', s.rows, s.cols, o, [a, b]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!;
@@ -134,11 +134,11 @@ export function mul(a: Tensor, b: Tensor): Tensor {
  */
 export function div(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('div', a, b);
-  const out = result('div', s.rows, s.cols, new Float64Array(s.rows * s.cols), [a, b]);
-  const o = out.data, x = a.data, y = b.data;
+  const o = new Float64Array(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! / y[i * s.bRow + j * s.bCol]!;
   }
+  const out = result('div', s.rows, s.cols, o, [a, b]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!;
@@ -164,9 +164,9 @@ export function div(a: Tensor, b: Tensor): Tensor {
 // dx = -dOut
 /** Negation. @example neg(tensor([[1, -2]])).toArray(); // [[-1, 2]] */
 export function neg(x: Tensor): Tensor {
-  const out = result('neg', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = -v[k]!;
+  const out = result('neg', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -180,9 +180,9 @@ export function neg(x: Tensor): Tensor {
 // dx = dOut·out
 /** Elementwise e^x. @example exp(tensor([[0, 1]])).toArray(); // [[1, 2.718281828459045]] */
 export function exp(x: Tensor): Tensor {
-  const out = result('exp', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.exp(v[k]!);
+  const out = result('exp', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -196,9 +196,9 @@ export function exp(x: Tensor): Tensor {
 // dx = dOut / x
 /** Natural logarithm. @example log(tensor([[1, Math.E]])).toArray(); // [[0, 1]] */
 export function log(x: Tensor): Tensor {
-  const out = result('log', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.log(v[k]!);
+  const out = result('log', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -212,9 +212,9 @@ export function log(x: Tensor): Tensor {
 // dx = dOut·(1 - out²)
 /** Hyperbolic tangent. @example tanh(tensor([[0]])).toArray(); // [[0]] */
 export function tanh(x: Tensor): Tensor {
-  const out = result('tanh', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.tanh(v[k]!);
+  const out = result('tanh', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -231,9 +231,9 @@ export function tanh(x: Tensor): Tensor {
  * @example sigmoid(tensor([[0]])).toArray(); // [[0.5]]
  */
 export function sigmoid(x: Tensor): Tensor {
-  const out = result('sigmoid', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = stableSigmoid(v[k]!);
+  const out = result('sigmoid', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -258,12 +258,12 @@ export function stableSigmoid(x: number): number {
  * @example softplus(tensor([[0, 1000]])).toArray(); // [[0.6931471805599453, 1000]]
  */
 export function softplus(x: Tensor): Tensor {
-  const out = result('softplus', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) {
     const t = v[k]!;
     o[k] = Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
   }
+  const out = result('softplus', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -277,9 +277,9 @@ export function softplus(x: Tensor): Tensor {
 // dx = dOut·(x > 0 ? 1 : 0)
 /** Rectified linear unit. @example relu(tensor([[-1, 2]])).toArray(); // [[0, 2]] */
 export function relu(x: Tensor): Tensor {
-  const out = result('relu', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! > 0 ? v[k]! : 0;
+  const out = result('relu', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -296,10 +296,10 @@ export function relu(x: Tensor): Tensor {
  * @example leakyRelu(tensor([[-1, 2]])).toArray(); // [[-0.01, 2]]
  */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
-  const out = result('leakyRelu', x.rows, x.cols, new Float64Array(x.size), [x]);
-  out.label = `slope=${slope}`;
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! > 0 ? v[k]! : slope * v[k]!;
+  const out = result('leakyRelu', x.rows, x.cols, o, [x]);
+  out.label = `slope=${slope}`;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -313,9 +313,9 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 // dx = dOut·2x
 /** Elementwise square. @example square(tensor([[-3]])).toArray(); // [[9]] */
 export function square(x: Tensor): Tensor {
-  const out = result('square', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! * v[k]!;
+  const out = result('square', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -329,9 +329,9 @@ export function square(x: Tensor): Tensor {
 // dx = dOut / (2·out)
 /** Elementwise square root. @example sqrt(tensor([[4]])).toArray(); // [[2]] */
 export function sqrt(x: Tensor): Tensor {
-  const out = result('sqrt', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.sqrt(v[k]!);
+  const out = result('sqrt', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -345,9 +345,9 @@ export function sqrt(x: Tensor): Tensor {
 // dx = dOut·sign(x)
 /** Absolute value (gradient 0 at x = 0, as in PyTorch). @example abs(tensor([[-2]])).toArray(); // [[2]] */
 export function abs(x: Tensor): Tensor {
-  const out = result('abs', x.rows, x.cols, new Float64Array(x.size), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.abs(v[k]!);
+  const out = result('abs', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -361,10 +361,10 @@ export function abs(x: Tensor): Tensor {
 // dx = dOut·c
 /** Multiplies by a constant. @example scale(tensor([[1, 2]]), 3).toArray(); // [[3, 6]] */
 export function scale(x: Tensor, c: number): Tensor {
-  const out = result('scale', x.rows, x.cols, new Float64Array(x.size), [x]);
-  out.label = `c=${c}`;
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = c * v[k]!;
+  const out = result('scale', x.rows, x.cols, o, [x]);
+  out.label = `c=${c}`;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -378,10 +378,10 @@ export function scale(x: Tensor, c: number): Tensor {
 // dx = dOut
 /** Adds a constant. @example addScalar(tensor([[1, 2]]), 1).toArray(); // [[2, 3]] */
 export function addScalar(x: Tensor, c: number): Tensor {
-  const out = result('addScalar', x.rows, x.cols, new Float64Array(x.size), [x]);
-  out.label = `c=${c}`;
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! + c;
+  const out = result('addScalar', x.rows, x.cols, o, [x]);
+  out.label = `c=${c}`;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -395,13 +395,15 @@ export function addScalar(x: Tensor, c: number): Tensor {
 // dx = dOut·p·x^(p-1)
 /** Raises every entry to a constant power. @example powScalar(tensor([[2, 3]]), 3).toArray(); // [[8, 27]] */
 export function powScalar(x: Tensor, p: number): Tensor {
-  const out = result('powScalar', x.rows, x.cols, new Float64Array(x.size), [x]);
-  out.label = `p=${p}`;
-  const o = out.data, v = x.data;
+  const o = new Float64Array(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.pow(v[k]!, p);
+  const out = result('powScalar', x.rows, x.cols, o, [x]);
+  out.label = `p=${p}`;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
+      // x^0 is the constant 1: its derivative is 0 everywhere, also at x = 0 where 0·x^(-1) would be NaN.
+      if (p === 0) return;
       for (let k = 0; k < g.length; k++) gx[k]! += g[k]! * p * Math.pow(v[k]!, p - 1);
     };
   }

@@ -27,9 +27,9 @@ function nodeName(t: Tensor): string {
  * const y = sum(mul(x, x));
  * y.backward();
  * console.log(explain(y));
- * // #0 leaf x 1×2  |∇| = 4.472136
- * // #1 mul 1×2 ← #0, #0  out = a·b (broadcast); da = dOut·b, db = dOut·a ...  |∇| = 2.236068
- * // #2 sum 1×1 ← #1  out = Σ x ...  |∇| = 1
+ * // #0 leaf x 1×2  a leaf: values given, not computed; gradient accumulates here  |∇| = 4.472136
+ * // #1 mul 1×2 ← #0, #0  out = a·b (broadcast); da = dOut·b, db = dOut·a ...  |∇| = 1.414214
+ * // #2 sum 1×1 ← #1  out = Σ x ...  |∇| = 1.000000
  */
 export function explain(out: Tensor): string {
   const lines: string[] = [];
@@ -56,7 +56,7 @@ function escape(s: string): string {
 export function toDot(out: Tensor): string {
   const lines = ['digraph flowgrad {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
   for (const t of topologicalOrder(out)) {
-    const label = `${t.op}${t.label !== '' ? ' ' + t.label : ''}\\n${formatShape(t.rows, t.cols)}\\n${escape(ruleText(t.op))}${t.grad !== null ? `\\n|∇| = ${norm(t.grad).toPrecision(4)}` : ''}`;
+    const label = `${t.op}${t.label !== '' ? ' ' + escape(t.label) : ''}\\n${formatShape(t.rows, t.cols)}\\n${escape(ruleText(t.op))}${t.grad !== null ? `\\n|∇| = ${norm(t.grad).toPrecision(4)}` : ''}`;
     lines.push(`  n${t.id} [label="${label}"${t.op === 'leaf' ? ', style=rounded' : ''}];`);
     for (const p of t.parents) lines.push(`  n${p.id} -> n${t.id};`);
   }

@@ -18,8 +18,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new ShapeError(`matmul: cannot multiply ${formatShape(a.rows, a.cols)} by ${formatShape(b.rows, b.cols)} (inner sizes ${a.cols} and ${b.rows} differ)`);
   }
   const m = a.rows, k = a.cols, n = b.cols;
-  const out = result('matmul', m, n, new Float64Array(m * n), [a, b]);
-  const o = out.data, A = a.data, B = b.data;
+  const o = new Float64Array(m * n), A = a.data, B = b.data;
   for (let i = 0; i < m; i++) {
     const oRow = i * n;
     for (let p = 0; p < k; p++) {
@@ -28,6 +27,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       for (let j = 0; j < n; j++) o[oRow + j]! += aip * B[bRow + j]!;
     }
   }
+  const out = result('matmul', m, n, o, [a, b]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!;
@@ -62,9 +62,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /** Transpose. @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]] */
 export function transpose(x: Tensor): Tensor {
   const r = x.rows, c = x.cols;
-  const out = result('transpose', c, r, new Float64Array(r * c), [x]);
-  const o = out.data, v = x.data;
+  const o = new Float64Array(r * c), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
+  const out = result('transpose', c, r, o, [x]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -91,8 +91,7 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
   if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
     throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
   }
-  const out = result('linear', n, nOut, new Float64Array(n * nOut), b != null ? [x, W, b] : [x, W]);
-  const o = out.data, X = x.data, w = W.data;
+  const o = new Float64Array(n * nOut), X = x.data, w = W.data;
   const bias = b != null ? b.data : null;
   for (let i = 0; i < n; i++) {
     const xRow = i * nIn;
@@ -103,6 +102,7 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
       o[i * nOut + q] = acc;
     }
   }
+  const out = result('linear', n, nOut, o, b != null ? [x, W, b] : [x, W]);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!;

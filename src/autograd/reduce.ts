@@ -20,9 +20,7 @@ function checkAxis(op: string, axis: unknown): void {
 function reduce(op: 'sum' | 'mean', x: Tensor, axis: Axis, c: number): Tensor {
   const r = x.rows, n = x.cols, v = x.data;
   const outRows = axis === 1 ? r : 1, outCols = axis === 0 ? n : 1;
-  const out = result(op, outRows, outCols, new Float64Array(outRows * outCols), [x]);
-  if (axis !== undefined) out.label = `axis=${axis}`;
-  const o = out.data;
+  const o = new Float64Array(outRows * outCols);
   for (let i = 0; i < r; i++) {
     for (let j = 0; j < n; j++) {
       const at = axis === undefined ? 0 : axis === 0 ? j : i;
@@ -30,6 +28,8 @@ function reduce(op: 'sum' | 'mean', x: Tensor, axis: Axis, c: number): Tensor {
     }
   }
   for (let k = 0; k < o.length; k++) o[k]! *= c;
+  const out = result(op, outRows, outCols, o, [x]);
+  if (axis !== undefined) out.label = `axis=${axis}`;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);

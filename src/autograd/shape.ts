@@ -18,10 +18,10 @@ export function sliceCols(x: Tensor, start: number, end: number = x.cols): Tenso
     throw new ShapeError(`sliceCols: columns ${start}:${end} are not a range inside ${formatShape(x.rows, x.cols)}`);
   }
   const r = x.rows, c = x.cols, w = end - start;
-  const out = result('sliceCols', r, w, new Float64Array(r * w), [x]);
-  out.label = `${start}:${end}`;
-  const o = out.data, v = x.data;
+  const o = new Float64Array(r * w), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + start + j]!;
+  const out = result('sliceCols', r, w, o, [x]);
+  out.label = `${start}:${end}`;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -47,14 +47,14 @@ export function concatCols(parts: readonly Tensor[]): Tensor {
     }
     c += p.cols;
   }
-  const out = result('concatCols', r, c, new Float64Array(r * c), parts);
-  const o = out.data;
+  const o = new Float64Array(r * c);
   let offset = 0;
   for (const p of parts) {
     const w = p.cols, v = p.data;
     for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * c + offset + j] = v[i * w + j]!;
     offset += w;
   }
+  const out = result('concatCols', r, c, o, parts);
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!;
@@ -87,10 +87,10 @@ export function gatherCols(x: Tensor, indices: ArrayLike<number>): Tensor {
       throw new ShapeError(`gatherCols: index ${k} (position ${j}) is outside the ${c} columns of ${formatShape(r, c)}`);
     }
   }
-  const out = result('gatherCols', r, w, new Float64Array(r * w), [x]);
-  out.label = `[${Array.from(idx).join(', ')}]`;
-  const o = out.data, v = x.data;
+  const o = new Float64Array(r * w), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + idx[j]!]!;
+  const out = result('gatherCols', r, w, o, [x]);
+  out.label = `[${Array.from(idx).join(', ')}]`;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);

@@ -136,9 +136,7 @@ export class Tensor {
   visit = 0;
 
   constructor(rows: number, cols: number, data: Float64Array, requiresGrad = false, op = 'leaf', parents: readonly Tensor[] = []) {
-    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-      throw new ShapeError(`tensor: shape must be two non-negative integers, got ${rows}×${cols}`);
-    }
+    checkShape(rows, cols);
     if (data.length !== rows * cols) {
       throw new ShapeError(`tensor: ${formatShape(rows, cols)} needs ${rows * cols} values, got ${data.length}`);
     }
@@ -157,6 +155,7 @@ export class Tensor {
    * @example Tensor.zeros(2, 3).toArray(); // [[0, 0, 0], [0, 0, 0]]
    */
   static zeros(rows: number, cols: number, options: TensorOptions = {}): Tensor {
+    checkShape(rows, cols);
     return leaf(rows, cols, new Float64Array(rows * cols), options);
   }
 
@@ -165,6 +164,7 @@ export class Tensor {
    * @example Tensor.ones(1, 2).toArray(); // [[1, 1]]
    */
   static ones(rows: number, cols: number, options: TensorOptions = {}): Tensor {
+    checkShape(rows, cols);
     return leaf(rows, cols, new Float64Array(rows * cols).fill(1), options);
   }
 
@@ -251,8 +251,13 @@ export class Tensor {
       }
     }
     const order = topologicalOrder(this);
-    if (this.op !== 'leaf' && this.backwardFn === null) {
-      throw new Error(`backward: the graph behind this ${this.op} output was already released by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`);
+    // A recorded node without its closure was released by an earlier backward(): going on would
+    // silently stop the gradient there (the root, or an intermediate shared with an earlier loss).
+    for (let k = 0; k < order.length; k++) {
+      const node = order[k]!;
+      if (node.op !== 'leaf' && node.requiresGrad && node.backwardFn === null) {
+        throw new Error(`backward: the graph behind ${node === this ? 'this' : 'an intermediate'} ${node.op} output (${formatShape(node.rows, node.cols)}) was already released by an earlier backward(); pass { retainGraph: true } to the first call to run backward twice`);
+      }
     }
     // Intermediate gradients start from zero on every pass; leaves accumulate across passes.
     for (let k = 0; k < order.length; k++) {
@@ -276,6 +281,13 @@ export class Tensor {
   /** A short description, e.g. `Tensor(2×3, op=matmul)`. */
   toString(): string {
     return `Tensor(${formatShape(this.rows, this.cols)}, op=${this.op}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/** Refuses a shape that is not two non-negative integers (before any buffer of that size is allocated). */
+function checkShape(rows: number, cols: number): void {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+    throw new ShapeError(`tensor: shape must be two non-negative integers, got ${rows}×${cols}`);
   }
 }
 
@@ -318,7 +330,7 @@ export function gradBuffer(t: Tensor): Float64Array {
 /**
  * Creates the output node of an op. It records `parents` only when recording is on and some parent
  * requires grad; the op then attaches its backward closure when `out.requiresGrad` is true.
- * In anomaly mode the forward values are checked here.
+ * In anomaly mode the forward values are checked here, so an op calls it once `data` is computed.
  */
 export function result(op: string, rows: number, cols: number, data: Float64Array, parents: readonly Tensor[]): Tensor {
   let needs = false;

@@ -40,7 +40,7 @@ export function assertThrows(fn: () => unknown, patterns: (RegExp | string)[], t
   }
   if (caught === undefined) assert.unreachable(`expected an error matching ${patterns.join(', ')}, nothing was thrown`);
   const err = caught as Error;
-  if (type !== undefined && !(err instanceof type)) assert.unreachable(`expected ${type.name}, got ${err?.constructor?.name}: ${err?.message}`);
+  if (type !== undefined && !(err instanceof type)) assert.unreachable(`expected ${type.name}, got ${(caught as Error)?.constructor?.name}: ${(caught as Error)?.message}`);
   for (const p of patterns) {
     const hit = typeof p === 'string' ? err.message.includes(p) : p.test(err.message);
     if (!hit) assert.unreachable(`error message "${err.message}" does not match ${p}`);
