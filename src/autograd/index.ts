@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { AnomalyError, detectAnomaly, formatShape, isAnomalyEnabled, isGradEnabled, noGrad, ShapeError, Tensor, tensor, topologicalOrder } from './tensor.ts';
+export { alloc, AnomalyError, BufferArena, detectAnomaly, formatShape, isAnomalyEnabled, isGradEnabled, noGrad, ShapeError, Tensor, tensor, topologicalOrder } from './tensor.ts';
 export type { Shape, TensorOptions } from './tensor.ts';
 export { abs, add, addScalar, div, exp, leakyRelu, log, mul, neg, powScalar, relu, scale, sigmoid, softplus, sqrt, square, sub, tanh } from './elementwise.ts';
 export { linear, matmul, transpose } from './matmul.ts';

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { alloc, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
 
 // out = A·B
 // dA = dOut·Bᵀ, dB = Aᵀ·dOut
@@ -18,7 +18,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new ShapeError(`matmul: cannot multiply ${formatShape(a.rows, a.cols)} by ${formatShape(b.rows, b.cols)} (inner sizes ${a.cols} and ${b.rows} differ)`);
   }
   const m = a.rows, k = a.cols, n = b.cols;
-  const o = new Float64Array(m * n), A = a.data, B = b.data;
+  const o = alloc(m * n), A = a.data, B = b.data;
   for (let i = 0; i < m; i++) {
     const oRow = i * n;
     for (let p = 0; p < k; p++) {
@@ -62,7 +62,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /** Transpose. @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]] */
 export function transpose(x: Tensor): Tensor {
   const r = x.rows, c = x.cols;
-  const o = new Float64Array(r * c), v = x.data;
+  const o = alloc(r * c), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
   const out = result('transpose', c, r, o, [x]);
   if (out.requiresGrad) {
@@ -91,15 +91,26 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
   if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
     throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
   }
-  const o = new Float64Array(n * nOut), X = x.data, w = W.data;
+  const o = alloc(n * nOut), X = x.data, w = W.data;
   const bias = b != null ? b.data : null;
+  // Two loop orders with the same sums in the same order: with few inputs and many outputs (the post's
+  // Linear(1, 64)) the output index q runs innermost; otherwise each output is a contiguous dot product.
+  const wide = nIn < nOut;
   for (let i = 0; i < n; i++) {
-    const xRow = i * nIn;
-    for (let q = 0; q < nOut; q++) {
-      const wRow = q * nIn;
-      let acc = bias !== null ? bias[q]! : 0;
-      for (let p = 0; p < nIn; p++) acc += X[xRow + p]! * w[wRow + p]!;
-      o[i * nOut + q] = acc;
+    const xRow = i * nIn, oRow = i * nOut;
+    if (wide) {
+      for (let q = 0; q < nOut; q++) o[oRow + q] = bias !== null ? bias[q]! : 0;
+      for (let p = 0; p < nIn; p++) {
+        const xip = X[xRow + p]!;
+        for (let q = 0; q < nOut; q++) o[oRow + q]! += xip * w[q * nIn + p]!;
+      }
+    } else {
+      for (let q = 0; q < nOut; q++) {
+        const wRow = q * nIn;
+        let acc = bias !== null ? bias[q]! : 0;
+        for (let p = 0; p < nIn; p++) acc += X[xRow + p]! * w[wRow + p]!;
+        o[oRow + q] = acc;
+      }
     }
   }
   const out = result('linear', n, nOut, o, b != null ? [x, W, b] : [x, W]);
@@ -110,16 +121,31 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
       const gW = W.requiresGrad ? gradBuffer(W) : null;
       const gb = b != null && b.requiresGrad ? gradBuffer(b) : null;
       for (let i = 0; i < n; i++) {
-        const xRow = i * nIn;
-        for (let q = 0; q < nOut; q++) {
-          const gq = g[i * nOut + q]!;
-          const wRow = q * nIn;
-          // dx[i, :] += dOut[i, q]·W[q, :]
-          if (gx !== null) for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
-          // dW[q, :] += dOut[i, q]·x[i, :]
-          if (gW !== null) for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
-          // db[q] += dOut[i, q]
-          if (gb !== null) gb[q]! += gq;
+        const xRow = i * nIn, gRow = i * nOut;
+        // db[q] += dOut[i, q]
+        if (gb !== null) for (let q = 0; q < nOut; q++) gb[q]! += g[gRow + q]!;
+        if (wide) {
+          for (let p = 0; p < nIn; p++) {
+            const xip = X[xRow + p]!;
+            let acc = 0;
+            for (let q = 0; q < nOut; q++) {
+              const gq = g[gRow + q]!;
+              acc += gq * w[q * nIn + p]!;
+              // dW[q, p] += dOut[i, q]·x[i, p]
+              if (gW !== null) gW[q * nIn + p]! += gq * xip;
+            }
+            // dx[i, p] += Σ_q dOut[i, q]·W[q, p]
+            if (gx !== null) gx[xRow + p]! += acc;
+          }
+        } else {
+          for (let q = 0; q < nOut; q++) {
+            const gq = g[gRow + q]!;
+            const wRow = q * nIn;
+            // dx[i, :] += dOut[i, q]·W[q, :]
+            if (gx !== null) for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
+            // dW[q, :] += dOut[i, q]·x[i, :]
+            if (gW !== null) for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
+          }
         }
       }
     };

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { gradBuffer, result, type Tensor } from './tensor.ts';
+import { alloc, gradBuffer, result, type Tensor } from './tensor.ts';
 
 /** Which axis a reduction runs over: none (all entries), 0 (down the rows) or 1 (across the columns). */
 export type Axis = 0 | 1 | undefined;
@@ -20,7 +20,7 @@ function checkAxis(op: string, axis: unknown): void {
 function reduce(op: 'sum' | 'mean', x: Tensor, axis: Axis, c: number): Tensor {
   const r = x.rows, n = x.cols, v = x.data;
   const outRows = axis === 1 ? r : 1, outCols = axis === 0 ? n : 1;
-  const o = new Float64Array(outRows * outCols);
+  const o = alloc(outRows * outCols);
   for (let i = 0; i < r; i++) {
     for (let j = 0; j < n; j++) {
       const at = axis === undefined ? 0 : axis === 0 ? j : i;

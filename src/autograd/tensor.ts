@@ -317,14 +317,89 @@ export function tensor(values: readonly (readonly number[])[], options: TensorOp
   return leaf(rows, cols, data, options);
 }
 
-/** The gradient buffer of `t`, allocated (zeros) on first use. Backward closures accumulate into it. */
+/**
+ * The gradient buffer of `t`, allocated (zeros) on first use. Backward closures accumulate into it.
+ * A leaf's gradient is its own array (it outlives the step); an intermediate's comes from the current
+ * {@link BufferArena}, if any.
+ */
 export function gradBuffer(t: Tensor): Float64Array {
   let g = t.grad;
   if (g === null) {
-    g = new Float64Array(t.data.length);
+    g = t.op === 'leaf' ? new Float64Array(t.data.length) : alloc(t.data.length);
     t.grad = g;
   }
   return g;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Buffer reuse. A training step builds the same graph every time; allocating its float arrays anew each
+// step costs more than the arithmetic on them (V8 keeps typed-array memory outside its heap and must
+// track and collect it). An arena hands out zeroed buffers and takes them all back at `reset()`.
+
+let currentArena: BufferArena | null = null;
+
+/**
+ * A pool of float64 buffers reused from one training step to the next. Inside `arena.run(fn)`, every
+ * op's output and every intermediate gradient is taken from the arena; `arena.reset()` makes all of
+ * them free again, so **tensors made inside `run` must not be used after the next `reset()`** (leaf
+ * tensors and their gradients are never taken from the arena). `TrainStep` uses one per step.
+ *
+ * @example
+ * const arena = new BufferArena();
+ * for (const batch of batches) {
+ *   arena.reset();
+ *   const loss = arena.run(() => { const l = nll(flow, batch); l.backward(); return l.item(); });
+ *   optimizer.step();
+ * }
+ */
+export class BufferArena {
+  private readonly pools = new Map<number, { buffers: Float64Array[]; next: number }>();
+
+  /** A zeroed buffer of length n: a free one from the pool, or a new one that joins the pool. */
+  take(n: number): Float64Array {
+    let pool = this.pools.get(n);
+    if (pool === undefined) {
+      pool = { buffers: [], next: 0 };
+      this.pools.set(n, pool);
+    }
+    if (pool.next < pool.buffers.length) {
+      const b = pool.buffers[pool.next++]!;
+      b.fill(0);
+      return b;
+    }
+    const b = new Float64Array(n);
+    pool.buffers.push(b);
+    pool.next++;
+    return b;
+  }
+
+  /** Marks every buffer free again (their contents are overwritten by later `take` calls). */
+  reset(): void {
+    for (const pool of this.pools.values()) pool.next = 0;
+  }
+
+  /** Runs `fn` with this arena as the source of op buffers. */
+  run<T>(fn: () => T): T {
+    const previous = currentArena;
+    currentArena = this;
+    try {
+      return fn();
+    } finally {
+      currentArena = previous;
+    }
+  }
+
+  /** Total bytes held by the arena. */
+  get bytes(): number {
+    let total = 0;
+    for (const pool of this.pools.values()) total += pool.buffers.length * 8 * (pool.buffers[0]?.length ?? 0);
+    return total;
+  }
+}
+
+/** A zeroed float64 buffer for an op's output: from the current arena inside `arena.run`, else new. */
+export function alloc(n: number): Float64Array {
+  return currentArena === null ? new Float64Array(n) : currentArena.take(n);
 }
 
 /**

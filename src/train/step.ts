@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Tensor } from '../autograd/tensor.ts';
+import { BufferArena, type Tensor } from '../autograd/tensor.ts';
 import type { Module } from '../nn/module.ts';
 import { clipGradNorm } from '../optim/clip.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
@@ -35,6 +35,8 @@ export class TrainStep {
   private readonly params: Tensor[];
   private readonly lastGood: Float64Array[];
   private seed: Float64Array = new Float64Array(0);
+  /** Buffers of the step's graph, reused from one step to the next. */
+  private readonly arena = new BufferArena();
 
   constructor(
     readonly model: Module & { logProb(x: Tensor): Tensor },
@@ -54,14 +56,19 @@ export class TrainStep {
       if (g !== null) g.fill(0);
     }
     const rows = batch.rows;
-    const lp = this.model.logProb(batch);
-    let total = 0;
-    for (let i = 0; i < rows; i++) total -= lp.data[i]!;
-    const loss = total / rows;
-    if (!Number.isFinite(loss)) throw new NonFiniteStepError(`the loss is ${loss}`);
     if (this.seed.length !== rows) this.seed = new Float64Array(rows).fill(-1 / rows);
-    // d(mean NLL)/d logProb_i = -1/n
-    lp.backward(this.seed);
+    // The graph lives in the arena: nothing made inside outlives this call.
+    this.arena.reset();
+    const loss = this.arena.run(() => {
+      const lp = this.model.logProb(batch);
+      let total = 0;
+      for (let i = 0; i < rows; i++) total -= lp.data[i]!;
+      const mean = total / rows;
+      if (!Number.isFinite(mean)) throw new NonFiniteStepError(`the loss is ${mean}`);
+      // d(mean NLL)/d logProb_i = -1/n
+      lp.backward(this.seed);
+      return mean;
+    });
     for (let k = 0; k < params.length; k++) {
       const g = params[k]!.grad;
       if (g !== null && firstNonFinite(g) >= 0) throw new NonFiniteStepError(`the gradient of ${this.named[k]![0]} is not finite`);

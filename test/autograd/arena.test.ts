@@ -1,0 +1,71 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BufferArena, leakyRelu, linear, matmul, mul, sum, tanh, Tensor } from '../../src/autograd/index.ts';
+
+function weights(seed: number): Tensor[] {
+  let s = seed;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const make = (r: number, c: number) => {
+    const t = Tensor.zeros(r, c, { requiresGrad: true });
+    for (let i = 0; i < t.size; i++) t.data[i] = next();
+    return t;
+  };
+  return [make(6, 3), make(4, 3), make(1, 4), make(3, 2)];
+}
+
+function loss(x: Tensor, W: Tensor, b: Tensor, M: Tensor): Tensor {
+  return sum(mul(tanh(matmul(leakyRelu(linear(x, W, b)), transpose4(M))), tanh(linear(x, W, b))));
+}
+// 4×3 · (3×2)ᵀ is not defined; use M as 3×2 and multiply h (6×4) by a 4×2 built from M's rows.
+function transpose4(M: Tensor): Tensor {
+  return Tensor.from(4, 2, Float64Array.from([...M.data, M.data[0]!, M.data[1]!]));
+}
+
+test('gradients computed inside an arena equal those computed without one, bit for bit, step after step', () => {
+  const [x, W, b, M] = weights(7);
+  const reference: Float64Array[] = [];
+  for (const t of [W!, b!]) t.grad = null;
+  loss(x!, W!, b!, M!).backward();
+  reference.push(W!.grad!.slice(), b!.grad!.slice());
+
+  const arena = new BufferArena();
+  for (let step = 0; step < 3; step++) {
+    W!.grad = null;
+    b!.grad = null;
+    arena.reset();
+    arena.run(() => loss(x!, W!, b!, M!).backward());
+    assert.equal(Array.from(W!.grad!), Array.from(reference[0]!), `step ${step}: dW`);
+    assert.equal(Array.from(b!.grad!), Array.from(reference[1]!), `step ${step}: db`);
+  }
+});
+
+test('an arena reuses its buffers after reset instead of growing', () => {
+  const [x, W, b, M] = weights(3);
+  const arena = new BufferArena();
+  arena.run(() => loss(x!, W!, b!, M!).backward());
+  const bytes = arena.bytes;
+  assert.ok(bytes > 0, 'the arena holds the graph buffers');
+  for (let i = 0; i < 5; i++) {
+    arena.reset();
+    arena.run(() => loss(x!, W!, b!, M!).backward());
+  }
+  assert.is(arena.bytes, bytes);
+});
+
+test('leaf gradients never come from the arena, so they survive a reset', () => {
+  const [x, W, b, M] = weights(5);
+  const arena = new BufferArena();
+  arena.run(() => loss(x!, W!, b!, M!).backward());
+  const kept = W!.grad!.slice();
+  arena.reset();
+  arena.run(() => sum(linear(x!, Tensor.ones(2, 3), null)).item());
+  assert.equal(Array.from(W!.grad!), Array.from(kept));
+});
+
+test('outside an arena every op output is a fresh array', () => {
+  const a = Tensor.ones(2, 2);
+  const y1 = tanh(a), y2 = tanh(a);
+  assert.is.not(y1.data, y2.data);
+});
+
+test.run();
