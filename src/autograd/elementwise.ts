@@ -9,7 +9,7 @@
  * @module
  */
 
-import { alloc, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
 
 /** Output shape and read strides of two broadcast operands. */
 interface Broadcast {
@@ -46,7 +46,7 @@ function broadcast(op: string, a: Tensor, b: Tensor): Broadcast {
  */
 export function add(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('add', a, b);
-  const o = alloc(s.rows * s.cols), x = a.data, y = b.data;
+  const o = allocRaw(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! + y[i * s.bRow + j * s.bCol]!;
   }
@@ -75,7 +75,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
  */
 export function sub(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('sub', a, b);
-  const o = alloc(s.rows * s.cols), x = a.data, y = b.data;
+  const o = allocRaw(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! - y[i * s.bRow + j * s.bCol]!;
   }
@@ -104,7 +104,7 @@ export function sub(a: Tensor, b: Tensor): Tensor {
  */
 export function mul(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('mul', a, b);
-  const o = alloc(s.rows * s.cols), x = a.data, y = b.data;
+  const o = allocRaw(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! * y[i * s.bRow + j * s.bCol]!;
   }
@@ -134,7 +134,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
  */
 export function div(a: Tensor, b: Tensor): Tensor {
   const s = broadcast('div', a, b);
-  const o = alloc(s.rows * s.cols), x = a.data, y = b.data;
+  const o = allocRaw(s.rows * s.cols), x = a.data, y = b.data;
   for (let i = 0, k = 0; i < s.rows; i++) {
     for (let j = 0; j < s.cols; j++, k++) o[k] = x[i * s.aRow + j * s.aCol]! / y[i * s.bRow + j * s.bCol]!;
   }
@@ -164,7 +164,7 @@ export function div(a: Tensor, b: Tensor): Tensor {
 // dx = -dOut
 /** Negation. @example neg(tensor([[1, -2]])).toArray(); // [[-1, 2]] */
 export function neg(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = -v[k]!;
   const out = result('neg', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -180,7 +180,7 @@ export function neg(x: Tensor): Tensor {
 // dx = dOut·out
 /** Elementwise e^x. @example exp(tensor([[0, 1]])).toArray(); // [[1, 2.718281828459045]] */
 export function exp(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.exp(v[k]!);
   const out = result('exp', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -196,7 +196,7 @@ export function exp(x: Tensor): Tensor {
 // dx = dOut / x
 /** Natural logarithm. @example log(tensor([[1, Math.E]])).toArray(); // [[0, 1]] */
 export function log(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.log(v[k]!);
   const out = result('log', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -212,7 +212,7 @@ export function log(x: Tensor): Tensor {
 // dx = dOut·(1 - out²)
 /** Hyperbolic tangent. @example tanh(tensor([[0]])).toArray(); // [[0]] */
 export function tanh(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.tanh(v[k]!);
   const out = result('tanh', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -231,7 +231,7 @@ export function tanh(x: Tensor): Tensor {
  * @example sigmoid(tensor([[0]])).toArray(); // [[0.5]]
  */
 export function sigmoid(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = stableSigmoid(v[k]!);
   const out = result('sigmoid', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -258,7 +258,7 @@ export function stableSigmoid(x: number): number {
  * @example softplus(tensor([[0, 1000]])).toArray(); // [[0.6931471805599453, 1000]]
  */
 export function softplus(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) {
     const t = v[k]!;
     o[k] = Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
@@ -277,7 +277,7 @@ export function softplus(x: Tensor): Tensor {
 // dx = dOut·(x > 0 ? 1 : 0)
 /** Rectified linear unit. @example relu(tensor([[-1, 2]])).toArray(); // [[0, 2]] */
 export function relu(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! > 0 ? v[k]! : 0;
   const out = result('relu', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -296,7 +296,7 @@ export function relu(x: Tensor): Tensor {
  * @example leakyRelu(tensor([[-1, 2]])).toArray(); // [[-0.01, 2]]
  */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! > 0 ? v[k]! : slope * v[k]!;
   const out = result('leakyRelu', x.rows, x.cols, o, [x]);
   out.label = `slope=${slope}`;
@@ -313,7 +313,7 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 // dx = dOut·2x
 /** Elementwise square. @example square(tensor([[-3]])).toArray(); // [[9]] */
 export function square(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! * v[k]!;
   const out = result('square', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -329,7 +329,7 @@ export function square(x: Tensor): Tensor {
 // dx = dOut / (2·out)
 /** Elementwise square root. @example sqrt(tensor([[4]])).toArray(); // [[2]] */
 export function sqrt(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.sqrt(v[k]!);
   const out = result('sqrt', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -345,7 +345,7 @@ export function sqrt(x: Tensor): Tensor {
 // dx = dOut·sign(x)
 /** Absolute value (gradient 0 at x = 0, as in PyTorch). @example abs(tensor([[-2]])).toArray(); // [[2]] */
 export function abs(x: Tensor): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.abs(v[k]!);
   const out = result('abs', x.rows, x.cols, o, [x]);
   if (out.requiresGrad) {
@@ -361,7 +361,7 @@ export function abs(x: Tensor): Tensor {
 // dx = dOut·c
 /** Multiplies by a constant. @example scale(tensor([[1, 2]]), 3).toArray(); // [[3, 6]] */
 export function scale(x: Tensor, c: number): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = c * v[k]!;
   const out = result('scale', x.rows, x.cols, o, [x]);
   out.label = `c=${c}`;
@@ -378,7 +378,7 @@ export function scale(x: Tensor, c: number): Tensor {
 // dx = dOut
 /** Adds a constant. @example addScalar(tensor([[1, 2]]), 1).toArray(); // [[2, 3]] */
 export function addScalar(x: Tensor, c: number): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! + c;
   const out = result('addScalar', x.rows, x.cols, o, [x]);
   out.label = `c=${c}`;
@@ -395,7 +395,7 @@ export function addScalar(x: Tensor, c: number): Tensor {
 // dx = dOut·p·x^(p-1)
 /** Raises every entry to a constant power. @example powScalar(tensor([[2, 3]]), 3).toArray(); // [[8, 27]] */
 export function powScalar(x: Tensor, p: number): Tensor {
-  const o = alloc(x.size), v = x.data;
+  const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.pow(v[k]!, p);
   const out = result('powScalar', x.rows, x.cols, o, [x]);
   out.label = `p=${p}`;

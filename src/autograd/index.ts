@@ -9,6 +9,8 @@ export type { Shape, TensorOptions } from './tensor.ts';
 export { abs, add, addScalar, div, exp, leakyRelu, log, mul, neg, powScalar, relu, scale, sigmoid, softplus, sqrt, square, sub, tanh } from './elementwise.ts';
 export { linear, matmul, transpose } from './matmul.ts';
 export { mean, sum } from './reduce.ts';
+export { mlp } from './fused.ts';
+export type { MlpActivation, MlpLayer } from './fused.ts';
 export type { Axis } from './reduce.ts';
 export { concatCols, gatherCols, sliceCols } from './shape.ts';
 export { gradcheck, GradcheckError } from './gradcheck.ts';

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { alloc, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { alloc, allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
 
 // out = A·B
 // dA = dOut·Bᵀ, dB = Aᵀ·dOut
@@ -62,7 +62,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /** Transpose. @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]] */
 export function transpose(x: Tensor): Tensor {
   const r = x.rows, c = x.cols;
-  const o = alloc(r * c), v = x.data;
+  const o = allocRaw(r * c), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
   const out = result('transpose', c, r, o, [x]);
   if (out.requiresGrad) {
@@ -91,16 +91,34 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
   if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
     throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
   }
-  const o = alloc(n * nOut), X = x.data, w = W.data;
-  const bias = b != null ? b.data : null;
-  // Two loop orders with the same sums in the same order: with few inputs and many outputs (the post's
-  // Linear(1, 64)) the output index q runs innermost; otherwise each output is a contiguous dot product.
-  const wide = nIn < nOut;
+  const o = allocRaw(n * nOut);
+  linearForward(x.data, n, nIn, W.data, nOut, b != null ? b.data : null, o);
+  const out = result('linear', n, nOut, o, b != null ? [x, W, b] : [x, W]);
+  if (out.requiresGrad) {
+    out.backwardFn = () => {
+      linearBackward(out.grad!, x.data, n, nIn, W.data, nOut,
+        x.requiresGrad ? gradBuffer(x) : null, W.requiresGrad ? gradBuffer(W) : null, b != null && b.requiresGrad ? gradBuffer(b) : null);
+    };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The loops of `linear`, shared with the fused `mlp` op. Two loop orders with the same sums in the same
+// order: with few inputs and many outputs (the post's Linear(1, 64)) the output index q runs innermost;
+// otherwise each output is a contiguous dot product.
+
+/** o[i, q] = b[q] + Σ_p X[i, p]·W[q, p] for an n×nIn input and an nOut×nIn weight; overwrites o. */
+export function linearForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null, o: Float64Array): void {
+  const wide = nIn > 0 && nIn < nOut;
   for (let i = 0; i < n; i++) {
     const xRow = i * nIn, oRow = i * nOut;
     if (wide) {
-      for (let q = 0; q < nOut; q++) o[oRow + q] = bias !== null ? bias[q]! : 0;
-      for (let p = 0; p < nIn; p++) {
+      // (nIn >= 1 here, since nIn < nOut and a layer without inputs takes the other branch.)
+      const x0 = X[xRow]!;
+      if (bias !== null) for (let q = 0; q < nOut; q++) o[oRow + q] = bias[q]! + x0 * w[q * nIn]!;
+      else for (let q = 0; q < nOut; q++) o[oRow + q] = x0 * w[q * nIn]!;
+      for (let p = 1; p < nIn; p++) {
         const xip = X[xRow + p]!;
         for (let q = 0; q < nOut; q++) o[oRow + q]! += xip * w[q * nIn + p]!;
       }
@@ -113,42 +131,41 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
       }
     }
   }
-  const out = result('linear', n, nOut, o, b != null ? [x, W, b] : [x, W]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!;
-      const gx = x.requiresGrad ? gradBuffer(x) : null;
-      const gW = W.requiresGrad ? gradBuffer(W) : null;
-      const gb = b != null && b.requiresGrad ? gradBuffer(b) : null;
-      for (let i = 0; i < n; i++) {
-        const xRow = i * nIn, gRow = i * nOut;
-        // db[q] += dOut[i, q]
-        if (gb !== null) for (let q = 0; q < nOut; q++) gb[q]! += g[gRow + q]!;
-        if (wide) {
-          for (let p = 0; p < nIn; p++) {
-            const xip = X[xRow + p]!;
-            let acc = 0;
-            for (let q = 0; q < nOut; q++) {
-              const gq = g[gRow + q]!;
-              acc += gq * w[q * nIn + p]!;
-              // dW[q, p] += dOut[i, q]·x[i, p]
-              if (gW !== null) gW[q * nIn + p]! += gq * xip;
-            }
-            // dx[i, p] += Σ_q dOut[i, q]·W[q, p]
-            if (gx !== null) gx[xRow + p]! += acc;
-          }
-        } else {
+}
+
+/** Accumulates dx += dOut·W, dW += dOutᵀ·X, db += Σ_rows dOut (each skipped when its buffer is null). */
+export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, gx: Float64Array | null, gW: Float64Array | null, gb: Float64Array | null): void {
+  const wide = nIn > 0 && nIn < nOut;
+  for (let i = 0; i < n; i++) {
+    const xRow = i * nIn, gRow = i * nOut;
+    // db[q] += dOut[i, q]
+    if (gb !== null) for (let q = 0; q < nOut; q++) gb[q]! += g[gRow + q]!;
+    if (wide) {
+      for (let p = 0; p < nIn; p++) {
+        const xip = X[xRow + p]!;
+        let acc = 0;
+        if (gW !== null) {
           for (let q = 0; q < nOut; q++) {
             const gq = g[gRow + q]!;
-            const wRow = q * nIn;
-            // dx[i, :] += dOut[i, q]·W[q, :]
-            if (gx !== null) for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
-            // dW[q, :] += dOut[i, q]·x[i, :]
-            if (gW !== null) for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
+            acc += gq * w[q * nIn + p]!;
+            // dW[q, p] += dOut[i, q]·x[i, p]
+            gW[q * nIn + p]! += gq * xip;
           }
+        } else {
+          for (let q = 0; q < nOut; q++) acc += g[gRow + q]! * w[q * nIn + p]!;
         }
+        // dx[i, p] += Σ_q dOut[i, q]·W[q, p]
+        if (gx !== null) gx[xRow + p]! += acc;
       }
-    };
+    } else {
+      for (let q = 0; q < nOut; q++) {
+        const gq = g[gRow + q]!;
+        const wRow = q * nIn;
+        // dx[i, :] += dOut[i, q]·W[q, :]
+        if (gx !== null) for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
+        // dW[q, :] += dOut[i, q]·x[i, :]
+        if (gW !== null) for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
+      }
+    }
   }
-  return out;
 }

@@ -32,6 +32,7 @@ export const RULES: Readonly<Record<string, readonly [string, string]>> = {
   matmul: ['out = A·B', 'dA = dOut·Bᵀ, dB = Aᵀ·dOut'],
   transpose: ['out = xᵀ', 'dx = dOutᵀ'],
   linear: ['out = x·Wᵀ + b', 'dx = dOut·W, dW = dOutᵀ·x, db = Σ_rows dOut'],
+  mlp: ['out = act_L(…act_1(x·W_1ᵀ + b_1)…·W_Lᵀ + b_L)', 'dA_l = dH_l ⊙ act_l\'(A_l), dW_l = dA_lᵀ·H_(l-1), db_l = Σ_rows dA_l, dH_(l-1) = dA_l·W_l'],
   sum: ['out = Σ x (over all entries, rows (axis 0) or columns (axis 1))', 'dx = dOut broadcast back to x'],
   mean: ['out = Σ x / n (over all entries, rows (axis 0) or columns (axis 1))', 'dx = dOut / n broadcast back to x'],
   sliceCols: ['out = x[:, start:end]', 'dx[:, start:end] = dOut'],

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { alloc, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
 
 // out = x[:, start:end]
 // dx[:, start:end] = dOut
@@ -18,7 +18,7 @@ export function sliceCols(x: Tensor, start: number, end: number = x.cols): Tenso
     throw new ShapeError(`sliceCols: columns ${start}:${end} are not a range inside ${formatShape(x.rows, x.cols)}`);
   }
   const r = x.rows, c = x.cols, w = end - start;
-  const o = alloc(r * w), v = x.data;
+  const o = allocRaw(r * w), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + start + j]!;
   const out = result('sliceCols', r, w, o, [x]);
   out.label = `${start}:${end}`;
@@ -47,7 +47,7 @@ export function concatCols(parts: readonly Tensor[]): Tensor {
     }
     c += p.cols;
   }
-  const o = alloc(r * c);
+  const o = allocRaw(r * c);
   let offset = 0;
   for (const p of parts) {
     const w = p.cols, v = p.data;
@@ -87,7 +87,7 @@ export function gatherCols(x: Tensor, indices: ArrayLike<number>): Tensor {
       throw new ShapeError(`gatherCols: index ${k} (position ${j}) is outside the ${c} columns of ${formatShape(r, c)}`);
     }
   }
-  const o = alloc(r * w), v = x.data;
+  const o = allocRaw(r * w), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + idx[j]!]!;
   const out = result('gatherCols', r, w, o, [x]);
   out.label = `[${Array.from(idx).join(', ')}]`;

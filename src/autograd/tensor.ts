@@ -355,8 +355,8 @@ let currentArena: BufferArena | null = null;
 export class BufferArena {
   private readonly pools = new Map<number, { buffers: Float64Array[]; next: number }>();
 
-  /** A zeroed buffer of length n: a free one from the pool, or a new one that joins the pool. */
-  take(n: number): Float64Array {
+  /** A buffer of length n (zeroed unless `zero` is false): a free one from the pool, or a new one that joins the pool. */
+  take(n: number, zero = true): Float64Array {
     let pool = this.pools.get(n);
     if (pool === undefined) {
       pool = { buffers: [], next: 0 };
@@ -364,7 +364,7 @@ export class BufferArena {
     }
     if (pool.next < pool.buffers.length) {
       const b = pool.buffers[pool.next++]!;
-      b.fill(0);
+      if (zero) b.fill(0);
       return b;
     }
     const b = new Float64Array(n);
@@ -400,6 +400,11 @@ export class BufferArena {
 /** A zeroed float64 buffer for an op's output: from the current arena inside `arena.run`, else new. */
 export function alloc(n: number): Float64Array {
   return currentArena === null ? new Float64Array(n) : currentArena.take(n);
+}
+
+/** Like {@link alloc} but not zeroed when it comes from the arena: for outputs whose every entry the op writes. */
+export function allocRaw(n: number): Float64Array {
+  return currentArena === null ? new Float64Array(n) : currentArena.take(n, false);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { leakyRelu, relu, sigmoid, softplus, tanh } from '../autograd/elementwise.ts';
+import { mlp, type MlpActivation, type MlpLayer } from '../autograd/fused.ts';
 import { linear } from '../autograd/matmul.ts';
 import { Tensor } from '../autograd/tensor.ts';
 import type { RandomSource } from '../data/rng.ts';
@@ -121,12 +122,23 @@ export class Softplus extends Layer {
  */
 export class Sequential extends Layer {
   readonly layers: Layer[];
+  /**
+   * Run a stack of `Linear` layers and activations as one fused `mlp` node (same values, fewer passes
+   * over memory). Default true; set false to run layer by layer (the readable reference path).
+   */
+  fuse = true;
+  private plan: MlpLayer[] | null | undefined;
+
   constructor(...layers: Layer[]) {
     super();
     this.layers = layers;
   }
 
   forward(x: Tensor): Tensor {
+    if (this.fuse) {
+      if (this.plan === undefined) this.plan = fusedPlan(this.layers);
+      if (this.plan !== null) return mlp(x, this.plan);
+    }
     let h = x;
     for (const layer of this.layers) h = layer.forward(h);
     return h;
@@ -195,4 +207,26 @@ export class MLP extends Sequential {
     }
     throw new Error('MLP: no Linear layer');
   }
+}
+
+/**
+ * The fused form of a layer list, when it is Linear layers each followed by at most one activation the
+ * fused kernel knows (relu, tanh, leakyRelu with a positive slope); null otherwise. The weights are the
+ * layers' own tensors, so the plan stays valid as they are trained.
+ */
+function fusedPlan(layers: readonly Layer[]): MlpLayer[] | null {
+  const plan: MlpLayer[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    if (!(layer instanceof Linear)) return null;
+    let activation: MlpActivation = 'identity';
+    const next = layers[i + 1];
+    if (next instanceof ReLU) activation = 'relu';
+    else if (next instanceof Tanh) activation = 'tanh';
+    else if (next instanceof LeakyReLU && next.slope > 0) activation = { leakyRelu: next.slope };
+    else if (next !== undefined && !(next instanceof Linear)) return null;
+    if (activation !== 'identity') i++;
+    plan.push({ weight: layer.weight, bias: layer.bias, activation });
+  }
+  return plan.length > 0 ? plan : null;
 }

@@ -21,6 +21,7 @@ import {
   log,
   matmul,
   mean,
+  mlp,
   mul,
   neg,
   powScalar,
@@ -41,7 +42,7 @@ import {
   type Tensor,
 } from '../../src/autograd/index.ts';
 
-const FILES = ['elementwise.ts', 'matmul.ts', 'reduce.ts', 'shape.ts'];
+const FILES = ['elementwise.ts', 'matmul.ts', 'reduce.ts', 'shape.ts', 'fused.ts'];
 
 interface Found {
   name: string;
@@ -121,9 +122,10 @@ const SAMPLES: Record<string, () => Tensor> = {
   sliceCols: () => sliceCols(x, 1),
   concatCols: () => concatCols([x, x]),
   gatherCols: () => gatherCols(x, [1, 0]),
+  mlp: () => mlp(x, [{ weight: x, bias: null, activation: 'tanh' }]),
 };
 
-test('the sources define the 26 ops of the four op families', () => {
+test('the sources define the 27 ops of the five op families', () => {
   assert.equal(ops.map((o) => o.name).sort(), Object.keys(SAMPLES).sort());
 });
 
