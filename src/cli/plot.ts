@@ -1,0 +1,62 @@
+/**
+ * `flowgrad plot`: redraws a run's figures into DIR/figures, from the saved model, the saved history and
+ * the training data (rebuilt from the data set and seed, re-read from the CSV file, or given with --data).
+ *
+ * @module
+ */
+
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Tensor } from '../autograd/tensor.ts';
+import type { Target } from '../data/target.ts';
+import type { CommandSpec, Flags } from './args.ts';
+import { datasetByName, readCsv, splitDataset, splitRows, streams } from './data.ts';
+import { CliError } from './errors.ts';
+import { makeFigures } from './figures.ts';
+import { mkdirp, readText, writeFileAtomic } from './fsx.ts';
+import { parseHistoryCsv, readRun, RUN_FILES, type HistoryRows } from './run-dir.ts';
+
+export const plotSpec: CommandSpec = {
+  name: 'plot',
+  summary: "Redraws a run's figures into DIR/figures: layers.svg (the post's Figure 1), samples.svg, density.svg (2-D data) and loss.svg.",
+  usage: '--model DIR [--data FILE.csv]',
+  flags: {
+    model: { type: 'string', value: 'DIR', help: 'the run folder written by train' },
+    data: { type: 'string', value: 'FILE.csv', help: 'the points to overlay (default: the training rows, rebuilt from config.json)' },
+  },
+  notes: ['Example:', '  flowgrad plot --model runs/post'],
+};
+
+/** Runs `plot`; returns the exit code. */
+export function plot(flags: Flags): number {
+  const dir = flags.require<string>('model');
+  const run = readRun(dir);
+  const seed = run.training?.seed ?? 0;
+  const s = streams(seed);
+  let train: Tensor, target: Target | undefined, name: string;
+  const dataPath = flags.string('data');
+  if (dataPath !== undefined) {
+    const csv = readCsv(dataPath);
+    if (csv.data.cols !== run.flow.dim) throw new CliError(`${dataPath} has ${csv.data.cols} columns, the model in ${dir} expects ${run.flow.dim}`);
+    train = csv.data;
+    name = basename(dataPath);
+  } else if (run.data?.source === 'dataset') {
+    target = datasetByName(run.data.dataset);
+    train = splitDataset(target, run.data.trainPoints, run.data.testPoints, run.training?.valFraction ?? 0, s).train;
+    name = run.data.dataset;
+  } else if (run.data?.source === 'csv') {
+    if (!existsSync(run.data.path)) throw new CliError(`the training data ${run.data.path} (from ${join(dir, RUN_FILES.config)}) is not there; pass --data FILE.csv`);
+    const csv = readCsv(run.data.path);
+    train = splitRows(csv.data, run.training?.testFraction ?? 0.1, run.training?.valFraction ?? 0, s).train;
+    name = basename(run.data.path);
+  } else {
+    throw new CliError(`${join(dir, RUN_FILES.config)} does not say what the model was trained on; pass --data FILE.csv`);
+  }
+  const historyPath = join(dir, RUN_FILES.history);
+  const history: HistoryRows | undefined = existsSync(historyPath) ? parseHistoryCsv(readText(historyPath), historyPath) : undefined;
+  const figures = makeFigures({ flow: run.flow, train, columns: run.columns, name, rng: s.figures, ...(target !== undefined ? { target } : {}), ...(history !== undefined ? { history } : {}) });
+  mkdirp(join(dir, RUN_FILES.figures));
+  for (const f of figures) writeFileAtomic(join(dir, RUN_FILES.figures, f.file), f.svg);
+  process.stdout.write(`Wrote ${figures.map((f) => join(dir, RUN_FILES.figures, f.file)).join(', ')}\n`);
+  return 0;
+}
