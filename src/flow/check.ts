@@ -5,6 +5,7 @@
  * - round trips: inverse(forward(x)) ≈ x and forward(inverse(z)) ≈ z;
  * - the two directions' log-dets cancel: logDet_forward(x) + logDet_inverse(forward(x)) ≈ 0;
  * - the log-det against log |det J| of a central-difference Jacobian (LU with partial pivoting, float64).
+ * Non-finite values along the way (e.g. an overflowing exp) fail the check too.
  * Nflows, zuko and friends test this internally; here users get it for their own bijections.
  *
  * @module
@@ -12,7 +13,7 @@
 
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import type { RandomSource } from '../data/rng.ts';
-import type { Bijection } from './bijection.ts';
+import { FlowInputError, type Bijection } from './bijection.ts';
 
 /** Options of {@link checkBijection}. */
 export interface CheckBijectionOptions {
@@ -100,7 +101,8 @@ export function checkBijection(bijection: Bijection, options: CheckBijectionOpti
   const saved = state.map((t) => t.data.slice());
   try {
     for (const p of params) for (let i = 0; i < p.data.length; i++) p.data[i]! += perturb * rng.normal();
-    return noGrad(() => {
+    // Round trips and log-dets on random points, x and z ~ N(0, scale²).
+    function measure(): BijectionReport {
       const xData = new Float64Array(n * dim);
       for (let i = 0; i < xData.length; i++) xData[i] = scale * rng.normal();
       const x = Tensor.from(n, dim, xData);
@@ -149,10 +151,20 @@ export function checkBijection(bijection: Bijection, options: CheckBijectionOpti
         `logDet forward + logDet inverse: ${logDetCancel.toExponential(3)}`,
         `logDet vs finite-difference Jacobian: ${logDetVsJacobian.toExponential(3)} at row ${worstRow} (tolerance ${tolLogDet})`,
       ].join('\n');
-      const report: BijectionReport = { ok, roundTripForward, roundTripInverse, logDetCancel, logDetVsJacobian, worstRow, summary };
-      if (!ok && options.raiseOnFailure !== false) throw new BijectionCheckError(report);
-      return report;
-    });
+      return { ok, roundTripForward, roundTripInverse, logDetCancel, logDetVsJacobian, worstRow, summary };
+    }
+    let report: BijectionReport;
+    try {
+      report = noGrad(() => measure());
+    } catch (e) {
+      // A bijection that checks its inputs (RealNVP) refuses the NaN or ±∞ that another step produced
+      // (e.g. an overflowing exp): that is a failed check, reported like any other.
+      if (!(e instanceof FlowInputError)) throw e;
+      const summary = `non-finite values during the check: ${e.message}`;
+      report = { ok: false, roundTripForward: Infinity, roundTripInverse: Infinity, logDetCancel: Infinity, logDetVsJacobian: Infinity, worstRow: 0, summary };
+    }
+    if (!report.ok && options.raiseOnFailure !== false) throw new BijectionCheckError(report);
+    return report;
   } finally {
     state.forEach((t, k) => t.data.set(saved[k]!));
   }

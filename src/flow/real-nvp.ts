@@ -6,8 +6,9 @@
  * Two presets:
  * - `'default'` (what `new RealNVP({ dim, rng })` builds), better behaved than the post:
  *   the log-scale is bounded by a soft clamp (the post's raw `exp(-s)` can overflow and diverge);
- *   the conditioner's last layer starts at zero, so the untrained flow is the identity and training
- *   starts from the base density instead of a random warp; the conditioner has no activation after its
+ *   the conditioner's last layer starts at zero, so the untrained flow is the identity up to its fixed
+ *   permutations (exactly the identity with the default 16 layers and reversal) and training starts
+ *   from the base density instead of a random warp; the conditioner has no activation after its
  *   last layer (the post's final LeakyReLU squashes negative log-scales and shifts by 100×, so the layer
  *   can shrink or shift one way much more easily than the other); and one conditioner with two heads
  *   computes s and t together (half the matrix products of two separate nets).
@@ -107,8 +108,8 @@ export class RealNVP extends Bijection {
 
   constructor(options: RealNVPOptions & { preset?: 'default' | 'post'; allowOddLayers?: boolean }) {
     super();
+    if (options === null || typeof options !== 'object') throw new TypeError('RealNVP: options must be an object');
     const where = options.preset === 'post' ? 'RealNVP.post' : 'RealNVP';
-    if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object`);
     const dim = options.dim;
     if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 2) throw new RangeError(`${where}: dim must be an integer >= 2 (a coupling needs features on both sides), got ${String(dim)}`);
     const rng = options.rng;
@@ -132,6 +133,7 @@ export class RealNVP extends Bijection {
     this.base = new StandardNormal(dim);
     const st = options.standardize;
     this.standardize = st === undefined || st === false ? null : st === true ? new Standardize(new Float64Array(dim), new Float64Array(dim).fill(1)) : new Standardize(st.mean, st.std);
+    if (this.standardize !== null && this.standardize.dim !== dim) throw new RangeError(`${where}: standardize has ${this.standardize.dim} features for dim ${dim}`);
     this.norms = actNorm ? Array.from({ length: layers }, () => new ActNorm(dim)) : [];
     this.flows = [];
     this.perms = [];
@@ -139,8 +141,10 @@ export class RealNVP extends Bijection {
       if (preset === 'post') this.flows.push(new PostCoupling(dim, dimA, hidden, rng));
       else this.flows.push(new AffineCoupling({ dim, hidden, depth, scale, bound, activation, rng }));
       const given = options.permutationIndices?.[i];
-      if (given !== undefined) this.perms.push(new Permutation(given));
-      else if (permutation === 'swap') this.perms.push(Permutation.swapHalves(dim, dimA));
+      if (given !== undefined) {
+        if (given.length !== dim) throw new RangeError(`${where}: permutationIndices[${i}] has ${given.length} entries for dim ${dim}`);
+        this.perms.push(new Permutation(given));
+      } else if (permutation === 'swap') this.perms.push(Permutation.swapHalves(dim, dimA));
       else if (permutation === 'reverse') this.perms.push(Permutation.reverse(dim));
       else if (permutation === 'none') this.perms.push(new Permutation(Array.from({ length: dim }, (_, j) => j)));
       else {

@@ -139,7 +139,7 @@ export abstract class Module {
     const problems: string[] = [];
     const writes: [Tensor, Float64Array][] = [];
     for (const [name, target] of Object.entries(own)) {
-      if (!(name in dict)) {
+      if (!Object.hasOwn(dict, name)) {
         if (strict) problems.push(`missing entry "${name}" (${formatShape(target.rows, target.cols)})`);
         continue;
       }
@@ -157,7 +157,7 @@ export abstract class Module {
       writes.push([target, data]);
     }
     if (strict) {
-      for (const name of Object.keys(dict)) if (!(name in own)) problems.push(`unexpected entry "${name}"`);
+      for (const name of Object.keys(dict)) if (!Object.hasOwn(own, name)) problems.push(`unexpected entry "${name}"`);
     }
     if (problems.length > 0) {
       throw new StateDictError(`loadStateDict: ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n  ${problems.join('\n  ')}`);
@@ -184,7 +184,7 @@ export abstract class Module {
     const walk = (m: Module, name: string, depth: number) => {
       const count = m.parameterCount();
       const head = depth === 0 ? m.describe() : `(${name}) ${m.describe()}`;
-      const countText = count === 0 ? '' : depth === 0 ? ` — ${count.toLocaleString('en-US')} parameters` : ` — ${count.toLocaleString('en-US')}`;
+      const countText = count === 0 ? '' : depth === 0 ? ` — ${count.toLocaleString('en-US')} parameter${count === 1 ? '' : 's'}` : ` — ${count.toLocaleString('en-US')}`;
       lines.push(`${'  '.repeat(depth)}${head}${countText}`);
       for (const [childName, child] of m.namedChildren()) walk(child, childName, depth + 1);
     };
