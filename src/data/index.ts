@@ -13,7 +13,7 @@ export type { GaussianMixtureOptions } from './mixture.ts';
 export { circles, logBesselI0, twoMoons } from './rings.ts';
 export { checkerboard } from './checkerboard.ts';
 export { pinwheel, twoSpirals } from './toys.ts';
-export { datasets, getDataset } from './datasets.ts';
+export { datasets, getDataset, mixture16d, mixture8d } from './datasets.ts';
 export { CsvError, parseCsv, toCsv } from './csv.ts';
 export type { CsvTable, ParseCsvOptions } from './csv.ts';
 export { trainValSplit } from './split.ts';
