@@ -299,7 +299,8 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! > 0 ? v[k]! : slope * v[k]!;
   const out = result('leakyRelu', x.rows, x.cols, o, [x]);
-  out.label = `slope=${slope}`;
+  out.detailKey = 'slope';
+  out.detailValue = slope;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -364,7 +365,8 @@ export function scale(x: Tensor, c: number): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = c * v[k]!;
   const out = result('scale', x.rows, x.cols, o, [x]);
-  out.label = `c=${c}`;
+  out.detailKey = 'c';
+  out.detailValue = c;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -381,7 +383,8 @@ export function addScalar(x: Tensor, c: number): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! + c;
   const out = result('addScalar', x.rows, x.cols, o, [x]);
-  out.label = `c=${c}`;
+  out.detailKey = 'c';
+  out.detailValue = c;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -398,7 +401,8 @@ export function powScalar(x: Tensor, p: number): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.pow(v[k]!, p);
   const out = result('powScalar', x.rows, x.cols, o, [x]);
-  out.label = `p=${p}`;
+  out.detailKey = 'p';
+  out.detailValue = p;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);

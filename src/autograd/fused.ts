@@ -51,6 +51,7 @@ export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
     if (b !== null) parents.push(b);
     width = W.rows;
   }
+  if (layers.length === 2 && streamable(x.cols, layers)) return mlpOneHidden(x, layers, parents);
   // Forward: H_l = act_l(H_(l-1)·W_lᵀ + b_l), activation applied in place; every H_l is kept.
   const hidden: Float64Array[] = [];
   let input = x.data, inWidth = x.cols;
@@ -69,7 +70,8 @@ export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
     inWidth = outWidth;
   }
   const out = result('mlp', n, width, hidden[hidden.length - 1]!, parents);
-  out.label = `${layers.length} layers`;
+  out.detailKey = 'layers';
+  out.detailValue = layers.length;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       let dH: Float64Array = out.grad!;
@@ -95,4 +97,145 @@ export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
     };
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One hidden layer with few inputs and outputs (the post's conditioners: 1 -> 64 -> 1). Instead of
+// materialising the n×H hidden matrix, the kernel streams over hidden units j and rows i, keeping the
+// unit's activation in a register, and recomputes it in the backward pass (cheaper than storing and
+// re-reading it at these sizes). The sums run in the same order as the layer-by-layer path, so the
+// values are the same bit for bit.
+
+const STREAM_MAX_IO = 8;
+
+function streamable(nIn: number, layers: readonly MlpLayer[]): boolean {
+  const act = layers[0]!.activation;
+  if (typeof act === 'object' && act.leakyRelu + (1 - act.leakyRelu) !== 1) return false;
+  return nIn <= STREAM_MAX_IO && layers[1]!.weight.rows <= STREAM_MAX_IO;
+}
+
+function mlpOneHidden(x: Tensor, layers: readonly MlpLayer[], parents: readonly Tensor[]): Tensor {
+  const n = x.rows, nIn = x.cols;
+  const { weight: W1t, bias: b1t, activation: act1 } = layers[0]!;
+  const { weight: W2t, bias: b2t, activation: act2 } = layers[1]!;
+  const H = W1t.rows, nOut = W2t.rows;
+  const X = x.data, W1 = W1t.data, W2 = W2t.data;
+  const b1 = b1t !== null ? b1t.data : null, b2 = b2t !== null ? b2t.data : null;
+  // First activation as slope·a for a <= 0 and a for a > 0 (identity: slope 1, relu: slope 0), or tanh.
+  const isTanh = act1 === 'tanh';
+  const slope1 = act1 === 'tanh' ? 1 : slopeOf(act1), rise1 = 1 - slope1;
+
+  const o = allocRaw(n * nOut);
+  for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) o[i * nOut + q] = b2 !== null ? b2[q]! : 0;
+  if (nIn === 1 && nOut === 1 && !isTanh) {
+    // The post's case spelled out: one input, one output, piecewise-linear activation.
+    for (let j = 0; j < H; j++) {
+      const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
+      for (let i = 0; i < n; i++) {
+        const a = c + X[i]! * w1;
+        o[i]! += w2 * (a * (slope1 + rise1 * +(a > 0)));
+      }
+    }
+  } else {
+    for (let j = 0; j < H; j++) {
+      const c = b1 !== null ? b1[j]! : 0, w1Row = j * nIn;
+      for (let i = 0; i < n; i++) {
+        let a = c;
+        for (let p = 0; p < nIn; p++) a += X[i * nIn + p]! * W1[w1Row + p]!;
+        const h = isTanh ? Math.tanh(a) : a * (slope1 + rise1 * +(a > 0));
+        for (let q = 0; q < nOut; q++) o[i * nOut + q]! += W2[q * H + j]! * h;
+      }
+    }
+  }
+  applyActivation(o, act2);
+  const out = result('mlp', n, nOut, o, parents);
+  out.detailKey = 'layers';
+  out.detailValue = 2;
+  if (out.requiresGrad) {
+    out.backwardFn = () => {
+      const g = out.grad!;
+      const gx = x.requiresGrad ? gradBuffer(x) : null;
+      const gW1 = W1t.requiresGrad ? gradBuffer(W1t) : null, gW2 = W2t.requiresGrad ? gradBuffer(W2t) : null;
+      const gb1 = b1t !== null && b1t.requiresGrad ? gradBuffer(b1t) : null;
+      const gb2 = b2t !== null && b2t.requiresGrad ? gradBuffer(b2t) : null;
+      // dA2 = dOut ⊙ act2'(out), read off the output
+      const dA2 = allocRaw(n * nOut);
+      activationBackward(g, o, act2, dA2);
+      if (gb2 !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb2[q]! += dA2[i * nOut + q]!;
+      if (nIn === 1 && nOut === 1 && !isTanh) {
+        // The post's case spelled out (see the general loop below for the formulas).
+        for (let j = 0; j < H; j++) {
+          const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
+          let accB1 = 0, accW1 = 0, accW2 = 0;
+          for (let i = 0; i < n; i++) {
+            const xi = X[i]!, a = c + xi * w1;
+            const f = slope1 + rise1 * +(a > 0);
+            const d = dA2[i]!;
+            accW2 += d * (a * f);
+            const da = d * w2 * f;
+            accB1 += da;
+            accW1 += da * xi;
+            if (gx !== null) gx[i]! += da * w1;
+          }
+          if (gb1 !== null) gb1[j]! += accB1;
+          if (gW1 !== null) gW1[j]! += accW1;
+          if (gW2 !== null) gW2[j]! += accW2;
+        }
+        return;
+      }
+      const accW2 = alloc(nOut);
+      for (let j = 0; j < H; j++) {
+        const c = b1 !== null ? b1[j]! : 0, w1Row = j * nIn;
+        let accB1 = 0;
+        accW2.fill(0);
+        for (let i = 0; i < n; i++) {
+          let a = c;
+          for (let p = 0; p < nIn; p++) a += X[i * nIn + p]! * W1[w1Row + p]!;
+          let h: number, f: number;
+          if (isTanh) {
+            h = Math.tanh(a);
+            f = 1 - h * h;
+          } else {
+            f = slope1 + rise1 * +(a > 0);
+            h = a * f;
+          }
+          // dH_j = Σ_q dA2[i, q]·W2[q, j];  dW2[q, j] += dA2[i, q]·h
+          let dh = 0;
+          for (let q = 0; q < nOut; q++) {
+            const d = dA2[i * nOut + q]!;
+            dh += d * W2[q * H + j]!;
+            accW2[q]! += d * h;
+          }
+          // dA1 = dH ⊙ act1'(A1); db1 += dA1; dW1[j, :] += dA1·x[i, :]; dx[i, :] += dA1·W1[j, :]
+          const da = dh * f;
+          accB1 += da;
+          if (gW1 !== null) for (let p = 0; p < nIn; p++) gW1[w1Row + p]! += da * X[i * nIn + p]!;
+          if (gx !== null) for (let p = 0; p < nIn; p++) gx[i * nIn + p]! += da * W1[w1Row + p]!;
+        }
+        if (gb1 !== null) gb1[j]! += accB1;
+        if (gW2 !== null) for (let q = 0; q < nOut; q++) gW2[q * H + j]! += accW2[q]!;
+      }
+    };
+  }
+  return out;
+}
+
+/** act(h) in place. */
+function applyActivation(h: Float64Array, act: MlpActivation): void {
+  if (act === 'identity') return;
+  if (act === 'tanh') for (let k = 0; k < h.length; k++) h[k] = Math.tanh(h[k]!);
+  else {
+    const slope = slopeOf(act);
+    for (let k = 0; k < h.length; k++) if (h[k]! < 0) h[k]! *= slope;
+  }
+}
+
+/** dA = dH ⊙ act'(A), with act' read off the output H. */
+function activationBackward(dH: Float64Array, h: Float64Array, act: MlpActivation, dA: Float64Array): void {
+  if (act === 'identity') dA.set(dH);
+  else if (act === 'tanh') for (let k = 0; k < dA.length; k++) dA[k] = dH[k]! * (1 - h[k]! * h[k]!);
+  else {
+    const slope = slopeOf(act);
+    for (let k = 0; k < dA.length; k++) dA[k] = h[k]! > 0 ? dH[k]! : slope * dH[k]!;
+  }
 }

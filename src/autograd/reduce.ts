@@ -29,7 +29,10 @@ function reduce(op: 'sum' | 'mean', x: Tensor, axis: Axis, c: number): Tensor {
   }
   for (let k = 0; k < o.length; k++) o[k]! *= c;
   const out = result(op, outRows, outCols, o, [x]);
-  if (axis !== undefined) out.label = `axis=${axis}`;
+  if (axis !== undefined) {
+    out.detailKey = 'axis';
+    out.detailValue = axis;
+  }
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);

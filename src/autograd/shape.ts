@@ -21,7 +21,8 @@ export function sliceCols(x: Tensor, start: number, end: number = x.cols): Tenso
   const o = allocRaw(r * w), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + start + j]!;
   const out = result('sliceCols', r, w, o, [x]);
-  out.label = `${start}:${end}`;
+  out.detailKey = 'range';
+  out.detailValue = [start, end];
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);
@@ -80,7 +81,7 @@ export function concatCols(parts: readonly Tensor[]): Tensor {
  */
 export function gatherCols(x: Tensor, indices: ArrayLike<number>): Tensor {
   const r = x.rows, c = x.cols, w = indices.length;
-  const idx = Int32Array.from(indices as ArrayLike<number>);
+  const idx = indices instanceof Int32Array ? indices : Int32Array.from(indices);
   for (let j = 0; j < w; j++) {
     const k = indices[j]!;
     if (!Number.isInteger(k) || k < 0 || k >= c) {
@@ -90,7 +91,8 @@ export function gatherCols(x: Tensor, indices: ArrayLike<number>): Tensor {
   const o = allocRaw(r * w), v = x.data;
   for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + idx[j]!]!;
   const out = result('gatherCols', r, w, o, [x]);
-  out.label = `[${Array.from(idx).join(', ')}]`;
+  out.detailKey = 'indices';
+  out.detailValue = idx;
   if (out.requiresGrad) {
     out.backwardFn = () => {
       const g = out.grad!, gx = gradBuffer(x);

@@ -128,8 +128,14 @@ export class Tensor {
   parents: readonly Tensor[];
   /** Pushes `this.grad` into the parents' gradients; null for leaves and after the graph is released. */
   backwardFn: (() => void) | null = null;
-  /** Extra text shown by `explain()` (e.g. an op's scalar parameter). */
-  label: string;
+  /** A name given at creation (`{ name }`), shown by `explain()`. */
+  name: string;
+  /**
+   * An op's parameter, shown by `explain()` as `key=value` (kept raw and formatted only when read, so
+   * the hot path builds no strings): e.g. `['slope', 0.01]`, `['range', [1, 3]]`, `['indices', idx]`.
+   */
+  detailKey = '';
+  detailValue: number | ArrayLike<number> = 0;
   /** A unique, increasing id (used by `explain()` and `toDot()`). */
   readonly id: number;
   /** Marks visits during the topological sort; internal. */
@@ -146,7 +152,7 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
     this.op = op;
     this.parents = parents;
-    this.label = '';
+    this.name = '';
     this.id = nextId++;
   }
 
@@ -207,6 +213,17 @@ export class Tensor {
       throw new ShapeError(`item: only a 1×1 tensor has a single value, this one is ${formatShape(this.rows, this.cols)}`);
     }
     return this.data[0]!;
+  }
+
+  /** The name, or the op's parameter as text (`slope=0.01`, `1:3`, `[2, 0]`), as `explain()` shows it. @example leakyRelu(x, 0.2).label; // 'slope=0.2' */
+  get label(): string {
+    if (this.name !== '') return this.name;
+    const key = this.detailKey, v = this.detailValue;
+    if (key === '') return '';
+    if (key === 'range') return `${(v as ArrayLike<number>)[0]}:${(v as ArrayLike<number>)[1]}`;
+    if (key === 'indices') return `[${Array.from(v as ArrayLike<number>).join(', ')}]`;
+    if (key === 'layers') return `${v as number} layers`;
+    return `${key}=${v as number}`;
   }
 
   /** Clears this tensor's gradient (sets it to null). @example w.zeroGrad(); */
@@ -293,7 +310,7 @@ function checkShape(rows: number, cols: number): void {
 
 function leaf(rows: number, cols: number, data: Float64Array, options: TensorOptions): Tensor {
   const t = new Tensor(rows, cols, data, options.requiresGrad === true);
-  if (options.name !== undefined) t.label = options.name;
+  if (options.name !== undefined) t.name = options.name;
   return t;
 }
 

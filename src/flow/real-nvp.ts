@@ -18,6 +18,7 @@
  */
 
 import { add, neg } from '../autograd/elementwise.ts';
+import { gatherCols } from '../autograd/shape.ts';
 import { mean } from '../autograd/reduce.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { Rng, type RandomSource } from '../data/rng.ts';
@@ -205,7 +206,7 @@ export class RealNVP extends Bijection {
       }
       const [y, ld] = this.flows[i]!.forward(h);
       addLd(ld);
-      h = this.perms[i]!.forward(y)[0];
+      h = gatherCols(y, this.perms[i]!.indices); // a permutation: zero log-det
     }
     return [h, logDet!];
   }
@@ -217,7 +218,7 @@ export class RealNVP extends Bijection {
     let logDet: Tensor | null = null;
     const addLd = (ld: Tensor) => (logDet = logDet === null ? ld : add(logDet, ld));
     for (let i = this.flows.length - 1; i >= 0; i--) {
-      h = this.perms[i]!.inverse(h)[0];
+      h = gatherCols(h, this.perms[i]!.inverseIndices); // a permutation: zero log-det
       const [x, ld] = this.flows[i]!.inverse(h);
       h = x;
       addLd(ld);

@@ -58,6 +58,18 @@ export interface FitOptions {
   restoreBest?: boolean;
   /** Clip the gradients' total L2 norm to this value before each step. */
   clipGradNorm?: number;
+  /**
+   * Keep an exponential moving average of the weights with this decay (e.g. 0.995; B. T. Polyak & A. B.
+   * Juditsky, SIAM J. Control Optim. 1992). Validation, early stopping and the returned model use the
+   * averaged weights, which generalise better than the last iterate on small data sets.
+   */
+  ema?: number;
+  /**
+   * Add Gaussian noise to every training batch, with this standard deviation as a fraction of each
+   * feature's standard deviation (noise regularisation, J. Rothfuss et al., 2019). Small values (0.02-0.1)
+   * curb overfitting on a few thousand points at a negligible bias.
+   */
+  noise?: number;
   /** Called after every epoch; return `'stop'` to end training after it. */
   onEpoch?: (info: EpochInfo) => void | 'stop';
   /** Called after every step with the step's loss (for progress bars). */
@@ -157,6 +169,8 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     checkInt('patience', options.patience, 1);
     if (val === undefined) throw new RangeError('fit: patience (early stopping) needs validation data');
   }
+  if (options.ema !== undefined && !(options.ema >= 0 && options.ema < 1)) throw new RangeError(`fit: ema must be in [0, 1), got ${options.ema}`);
+  if (options.noise !== undefined && !(options.noise >= 0 && Number.isFinite(options.noise))) throw new RangeError(`fit: noise must be a finite number >= 0, got ${options.noise}`);
   if (options.clipGradNorm !== undefined && !(options.clipGradNorm > 0)) throw new RangeError(`fit: clipGradNorm must be > 0, got ${options.clipGradNorm}`);
   const params = model.parameters();
   const optimizer = options.optimizer ?? new Adam(params, { lr: options.lr ?? 1e-3 });
@@ -170,6 +184,29 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   const step = new TrainStep(model, optimizer, options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {});
   const best = restoreBest ? params.map((p) => p.data.slice()) : null;
   const order = new Int32Array(n);
+  // Noise regularisation: per-feature noise scale, from the training rows.
+  const noiseScale = new Float64Array(d);
+  if (options.noise !== undefined && options.noise > 0) {
+    for (let j = 0; j < d; j++) {
+      let m = 0, v = 0;
+      for (let i = 0; i < n; i++) m += data.data[i * d + j]!;
+      m /= n;
+      for (let i = 0; i < n; i++) v += (data.data[i * d + j]! - m) ** 2;
+      noiseScale[j] = options.noise * Math.sqrt(v / Math.max(n - 1, 1));
+    }
+  }
+  const noisy = options.noise !== undefined && options.noise > 0;
+  // Weight averaging: the shadow copy, swapped in for validation and at the end.
+  const ema = options.ema !== undefined && options.ema > 0 ? options.ema : null;
+  const shadow = ema !== null ? params.map((p) => p.data.slice()) : null;
+  const swap = () => {
+    if (shadow === null) return;
+    params.forEach((p, k) => {
+      const tmp = p.data.slice();
+      p.data.set(shadow[k]!);
+      shadow[k]!.set(tmp);
+    });
+  };
 
   const history: History = { trainLoss: [], valNll: [], stepsPerSecond: [], epochs: 0, steps: 0, bestValNll: NaN, bestEpoch: 0, stopReason: 'completed', seconds: 0 };
   const start = now();
@@ -190,10 +227,18 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
       const rows = Math.min(batchSize, n - b0);
       const batch = rows === fullBatch.rows ? fullBatch : tailBatch!;
       for (let i = 0; i < rows; i++) batch.data.set(data.data.subarray(order[b0 + i]! * d, (order[b0 + i]! + 1) * d), i * d);
+      if (noisy) for (let k = 0; k < rows * d; k++) batch.data[k]! += noiseScale[k % d]! * options.rng.normal();
       history.steps++;
       let loss: number;
       try {
         loss = step.run(batch);
+        if (shadow !== null) {
+          // shadow = ema·shadow + (1 - ema)·weights
+          for (let k = 0; k < params.length; k++) {
+            const w = params[k]!.data, sh = shadow[k]!;
+            for (let i = 0; i < w.length; i++) sh[i] = ema! * sh[i]! + (1 - ema!) * w[i]!;
+          }
+        }
       } catch (e) {
         if (e instanceof NonFiniteStepError) diverged(epoch, e.message);
         throw e;
@@ -214,6 +259,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     }
   }
   if (best !== null && history.bestEpoch > 0) restore(best);
+  else if (shadow !== null) swap(); // end on the averaged weights
   history.seconds = (now() - start) / 1000;
   return history;
 
@@ -225,6 +271,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     let valNll = NaN;
     if (val !== undefined) {
       model.eval();
+      swap();
       valNll = meanNll(model, val);
       model.train();
       history.valNll.push(valNll);
@@ -237,6 +284,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
         sinceBest = 0;
         if (best !== null) params.forEach((p, k) => best[k]!.set(p.data));
       } else sinceBest++;
+      swap();
     }
     const verdict = options.onEpoch?.({
       epoch, epochs, trainLoss, valNll, bestValNll: history.bestValNll, bestEpoch: history.bestEpoch,
