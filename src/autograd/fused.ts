@@ -128,14 +128,7 @@ function mlpOneHidden(x: Tensor, layers: readonly MlpLayer[], parents: readonly 
   const o = allocRaw(n * nOut);
   for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) o[i * nOut + q] = b2 !== null ? b2[q]! : 0;
   if (nIn === 1 && nOut === 1 && !isTanh) {
-    // The post's case spelled out: one input, one output, piecewise-linear activation.
-    for (let j = 0; j < H; j++) {
-      const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
-      for (let i = 0; i < n; i++) {
-        const a = c + X[i]! * w1;
-        o[i]! += w2 * (a * (slope1 + rise1 * +(a > 0)));
-      }
-    }
+    streamForward1(X, n, W1, b1, W2, H, slope1, o);
   } else {
     for (let j = 0; j < H; j++) {
       const c = b1 !== null ? b1[j]! : 0, w1Row = j * nIn;
@@ -163,24 +156,7 @@ function mlpOneHidden(x: Tensor, layers: readonly MlpLayer[], parents: readonly 
       activationBackward(g, o, act2, dA2);
       if (gb2 !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb2[q]! += dA2[i * nOut + q]!;
       if (nIn === 1 && nOut === 1 && !isTanh) {
-        // The post's case spelled out (see the general loop below for the formulas).
-        for (let j = 0; j < H; j++) {
-          const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
-          let accB1 = 0, accW1 = 0, accW2 = 0;
-          for (let i = 0; i < n; i++) {
-            const xi = X[i]!, a = c + xi * w1;
-            const f = slope1 + rise1 * +(a > 0);
-            const d = dA2[i]!;
-            accW2 += d * (a * f);
-            const da = d * w2 * f;
-            accB1 += da;
-            accW1 += da * xi;
-            if (gx !== null) gx[i]! += da * w1;
-          }
-          if (gb1 !== null) gb1[j]! += accB1;
-          if (gW1 !== null) gW1[j]! += accW1;
-          if (gW2 !== null) gW2[j]! += accW2;
-        }
+        streamBackward1(X, n, W1, b1, W2, H, slope1, dA2, gx, gW1, gb1, gW2);
         return;
       }
       const accW2 = alloc(nOut);
@@ -218,6 +194,44 @@ function mlpOneHidden(x: Tensor, layers: readonly MlpLayer[], parents: readonly 
     };
   }
   return out;
+}
+
+/**
+ * The post's case spelled out: one input, one output, piecewise-linear first activation (slope 1 for
+ * identity, 0 for relu). o (n×1) must hold b2 on entry; gets Σ_j W2[j]·act(b1[j] + x·W1[j]) added.
+ */
+function streamForward1(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, o: Float64Array): void {
+  const rise = 1 - slope;
+  for (let j = 0; j < H; j++) {
+    const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
+    for (let i = 0; i < n; i++) {
+      const a = c + X[i]! * w1;
+      o[i]! += w2 * (a * (slope + rise * +(a > 0)));
+    }
+  }
+}
+
+/** Backward of {@link streamForward1}, given dA2 = dOut ⊙ act2'; the formulas of the general loop in `mlpOneHidden`. */
+function streamBackward1(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, dA2: Float64Array,
+  gx: Float64Array | null, gW1: Float64Array | null, gb1: Float64Array | null, gW2: Float64Array | null): void {
+  const rise = 1 - slope;
+  for (let j = 0; j < H; j++) {
+    const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
+    let accB1 = 0, accW1 = 0, accW2 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = X[i]!, a = c + xi * w1;
+      const f = slope + rise * +(a > 0);
+      const d = dA2[i]!;
+      accW2 += d * (a * f);
+      const da = d * w2 * f;
+      accB1 += da;
+      accW1 += da * xi;
+      if (gx !== null) gx[i]! += da * w1;
+    }
+    if (gb1 !== null) gb1[j]! += accB1;
+    if (gW1 !== null) gW1[j]! += accW1;
+    if (gW2 !== null) gW2[j]! += accW2;
+  }
 }
 
 /** act(h) in place. */
