@@ -14,9 +14,6 @@ function norm(a: Float64Array): number {
   return Math.sqrt(s);
 }
 
-function nodeName(t: Tensor): string {
-  return `#${t.id}`;
-}
 
 /**
  * The graph behind `out` as text, one node per line in topological order (inputs first): id, op,
@@ -33,7 +30,11 @@ function nodeName(t: Tensor): string {
  */
 export function explain(out: Tensor): string {
   const lines: string[] = [];
-  for (const t of topologicalOrder(out)) {
+  const order = topologicalOrder(out);
+  // Nodes are numbered by their position in this listing (#0 is the first input), not by global id.
+  const position = new Map<Tensor, number>(order.map((t, k) => [t, k]));
+  const nodeName = (t: Tensor) => `#${position.get(t)}`;
+  for (const t of order) {
     const inputs = t.parents.length > 0 ? ` ← ${t.parents.map(nodeName).join(', ')}` : '';
     const label = t.label !== '' ? ` ${t.label}` : '';
     const grad = t.grad !== null ? `  |∇| = ${norm(t.grad).toPrecision(7)}` : t.requiresGrad ? '  |∇| = (not computed)' : '';
