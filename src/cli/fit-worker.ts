@@ -27,6 +27,7 @@ export interface RemoteFitOptions {
   lr: number;
   patience?: number;
   clipGradNorm?: number;
+  ema?: number;
 }
 
 /** Callbacks and the stop flag of {@link fitInWorker}. */
@@ -172,6 +173,7 @@ function fitOptions(options: RemoteFitOptions, val: Tensor | undefined) {
     ...(val !== undefined ? { validation: val } : {}),
     ...(options.patience !== undefined ? { patience: options.patience } : {}),
     ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}),
+    ...(options.ema !== undefined ? { ema: options.ema } : {}),
   };
 }
 

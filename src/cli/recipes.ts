@@ -42,6 +42,8 @@ export interface Recipe {
   readonly lr: number;
   /** Clip the total gradient norm to this (null: no clipping). */
   readonly clipGradNorm: number | null;
+  /** Decay of the exponential moving average of the weights used for validation and the result (null: none). */
+  readonly ema: number | null;
 }
 
 /**
@@ -61,6 +63,7 @@ export const POST_RECIPE: Recipe = Object.freeze({
   batchSize: 64,
   lr: 2e-4,
   clipGradNorm: null,
+  ema: null,
 });
 
 /**
@@ -80,6 +83,7 @@ export const DEFAULT_RECIPE: Recipe = Object.freeze({
   batchSize: 64,
   lr: 1e-3,
   clipGradNorm: null,
+  ema: 0.995,
 });
 
 /** The recipe of a preset name. @example recipeFor('post').lr; // 2e-4 */

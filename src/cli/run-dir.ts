@@ -46,6 +46,8 @@ export interface TrainingRecord {
   testFraction: number | null;
   patience: number | null;
   clipGradNorm: number | null;
+  /** Decay of the weight average (fit's `ema`), or null. */
+  ema?: number | null;
 }
 
 /** A run folder read back. */

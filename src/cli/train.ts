@@ -59,6 +59,7 @@ export const trainSpec: CommandSpec = {
     'test-fraction': { type: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, value: 'F', help: `rows of --data held out as the test set (${both((r) => r.testFraction)})` },
     standardize: { type: 'boolean', help: `standardise features inside the model; --no-standardize to turn off (${both((r) => (r.standardize ? 'on' : 'off'))})` },
     patience: { type: 'integer', min: 0, help: `stop after N epochs without a better validation NLL, 0 = never (${both((r) => r.patience ?? 'never')})` },
+    ema: { type: 'number', min: 0, max: 1, exclusiveMax: true, value: 'D', help: `average the weights with decay D for validation and the result, 0 = off (${both((r) => r.ema ?? 'off')})` },
     'clip-grad-norm': { type: 'number', min: 0, exclusiveMin: true, value: 'X', help: `clip the gradient norm to X (${both((r) => r.clipGradNorm ?? 'off')})` },
     quiet: { type: 'boolean', help: 'print only the final summary' },
     json: { type: 'boolean', help: 'print one JSON object at the end (and nothing else on stdout)' },
@@ -87,6 +88,7 @@ interface Resolved {
   testFraction: number;
   patience: number | null;
   clipGradNorm: number | null;
+  ema: number | null;
   standardize: boolean;
   trainPoints: number;
   testPoints: number;
@@ -116,6 +118,7 @@ function resolve(flags: Flags): Resolved {
     testFraction: flags.number('test-fraction') ?? recipe.testFraction,
     patience,
     clipGradNorm: flags.number('clip-grad-norm') ?? recipe.clipGradNorm,
+    ema: flags.has('ema') ? (flags.number('ema')! > 0 ? flags.number('ema')! : null) : recipe.ema,
     standardize: flags.boolean('standardize') ?? recipe.standardize,
     trainPoints: flags.integer('n') ?? recipe.trainPoints,
     testPoints: flags.integer('test-n') ?? recipe.testPoints,
@@ -215,6 +218,7 @@ export async function train(flags: Flags): Promise<number> {
       lr: o.lr,
       ...(o.patience !== null ? { patience: o.patience } : {}),
       ...(o.clipGradNorm !== null ? { clipGradNorm: o.clipGradNorm } : {}),
+      ...(o.ema !== null ? { ema: o.ema } : {}),
     }, { stopFlag, onEpoch: (info) => progress.epoch(info), onStep: (step) => progress.step(step) });
   } catch (e) {
     progress.done();
@@ -233,7 +237,7 @@ export async function train(flags: Flags): Promise<number> {
   const evaluation = evaluate(flow, split.test, target);
   const training: TrainingRecord = {
     preset: c.preset, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: 'adam', standardize: o.standardize,
-    valFraction: o.valFraction, testFraction: datasetName === undefined ? o.testFraction : null, patience: o.patience, clipGradNorm: o.clipGradNorm,
+    valFraction: o.valFraction, testFraction: datasetName === undefined ? o.testFraction : null, patience: o.patience, clipGradNorm: o.clipGradNorm, ema: o.ema,
   };
   const metrics = metricsOf(evaluation, history, dim);
   const historySummary = {

@@ -57,7 +57,7 @@ export interface AffineCouplingOptions {
   hidden?: number;
   /** Number of hidden layers of the default conditioner (default 2). */
   depth?: number;
-  /** Activation of the default conditioner (default 'relu'). */
+  /** Activation of the default conditioner (default 'tanh': smooth s and t, hence a smooth density). */
   activation?: ActivationName;
   /** Zero the default conditioner's last layer so the coupling starts as the identity (default true). */
   zeroInit?: boolean;
@@ -112,7 +112,7 @@ export class AffineCoupling extends Bijection {
       const hidden = options.hidden ?? 64, depth = options.depth ?? 2;
       if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`AffineCoupling: depth must be a positive integer, got ${depth}`);
       const sizes = [nA, ...Array.from({ length: depth }, () => hidden), 2 * nB];
-      const mlp = new MLP(sizes, { activation: options.activation ?? 'relu', rng: options.rng });
+      const mlp = new MLP(sizes, { activation: options.activation ?? 'tanh', rng: options.rng });
       if (options.zeroInit !== false) {
         zeros(mlp.lastLinear.weight);
         if (mlp.lastLinear.bias !== null) zeros(mlp.lastLinear.bias);
