@@ -9,7 +9,7 @@
  * @module
  */
 
-import { noGrad, Tensor } from '../autograd/tensor.ts';
+import { formatShape, noGrad, ShapeError, Tensor } from '../autograd/tensor.ts';
 import type { Target } from '../data/target.ts';
 
 /** The result of {@link evaluate}. */
@@ -55,7 +55,10 @@ export function evaluate(model: { logProb(x: Tensor): Tensor }, x: Tensor, targe
     for (let start = 0; start < x.rows; start += batchSize) {
       const rows = Math.min(batchSize, x.rows - start);
       const batch = Tensor.from(rows, x.cols, x.data.subarray(start * x.cols, (start + rows) * x.cols));
-      logq.set(model.logProb(batch).data, start);
+      const lp = model.logProb(batch);
+      // A short or wide result would otherwise leave rows at 0 or spill into the next batch's slots.
+      if (lp.rows !== rows || lp.cols !== 1) throw new ShapeError(`evaluate: logProb of a ${formatShape(rows, x.cols)} batch must be ${formatShape(rows, 1)}, got ${formatShape(lp.rows, lp.cols)}`);
+      logq.set(lp.data, start);
     }
   });
   const negLogq = logq.map((v) => -v);

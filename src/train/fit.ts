@@ -162,6 +162,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   const val = options.validation;
   if (val !== undefined) {
     if (val.cols !== model.dim) throw new RangeError(`fit: validation data has ${val.cols} columns, the model expects ${model.dim}`);
+    if (val.rows < 1) throw new RangeError('fit: no validation rows (leave validation out to train without it)');
     const badVal = firstNonFinite(val.data);
     if (badVal >= 0) throw new RangeError(`fit: validation row ${Math.floor(badVal / val.cols)}, column ${badVal % val.cols} is ${val.data[badVal]}`);
   }
