@@ -2,17 +2,28 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { datasets, getDataset } from '../../src/data/datasets.ts';
 import { Rng } from '../../src/data/rng.ts';
-import { assertThrows } from '../helpers/assert.ts';
+import { Tensor } from '../../src/autograd/tensor.ts';
+import { assertClose, assertThrows } from '../helpers/assert.ts';
 
-const NAMES = ['post-mixture', 'eight-gaussians', 'two-moons', 'circles', 'checkerboard', 'pinwheel', 'two-spirals'];
+const NAMES = ['post-mixture', 'eight-gaussians', 'two-moons', 'circles', 'checkerboard', 'pinwheel', 'two-spirals', 'mixture-8d', 'mixture-16d'];
 
-test('the registry holds the seven data sets under their own names', () => {
+test('the registry holds the nine data sets under their own names, seven 2-D toys and two higher-dimensional mixtures', () => {
   assert.equal(Object.keys(datasets), NAMES);
   for (const name of NAMES) {
     const t = getDataset(name);
     assert.is(t.name, name);
-    assert.is(t.dim, 2);
+    assert.is(t.dim, name === 'mixture-8d' ? 8 : name === 'mixture-16d' ? 16 : 2);
     assert.ok(t.description.length > 40, `${name} has a description`);
+  }
+});
+
+test('the higher-dimensional mixtures sample their dimension and have a normalised density at a hand-checked point', () => {
+  for (const [name, d] of [['mixture-8d', 8], ['mixture-16d', 16]] as const) {
+    const t = getDataset(name);
+    assert.equal(t.sample(5, new Rng(1)).shape, [5, d]);
+    // At x = 0 every component is at squared distance d·1.5², so log p(0) = -d/2·log 2π - d·1.125.
+    const lp = t.logDensity!(Tensor.zeros(1, d))[0]!;
+    assertClose(lp, -0.5 * d * Math.log(2 * Math.PI) - d * 1.125, `${name} log p(0)`, { rtol: 1e-12 });
   }
 });
 
@@ -29,12 +40,12 @@ for (const name of NAMES) {
     assert.not.equal(Array.from(a.data), Array.from(c.data));
   });
 
-  test(`${name}: samples are n×2, finite, and n = 0 gives an empty tensor`, () => {
+  test(`${name}: samples are n×dim, finite, and n = 0 gives an empty tensor`, () => {
     const t = getDataset(name);
     const x = t.sample(500, new Rng(1));
-    assert.equal(x.shape, [500, 2]);
+    assert.equal(x.shape, [500, t.dim]);
     assert.ok(x.data.every(Number.isFinite));
-    assert.equal(t.sample(0, new Rng(1)).shape, [0, 2]);
+    assert.equal(t.sample(0, new Rng(1)).shape, [0, t.dim]);
     assertThrows(() => t.sample(-1, new Rng(1)), ['non-negative integer'], RangeError);
     assertThrows(() => t.sample(2.5, new Rng(1)), ['non-negative integer'], RangeError);
   });
