@@ -60,11 +60,7 @@ export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
     const outWidth = W.rows;
     const h = allocRaw(n * outWidth);
     linearForward(input, n, inWidth, W.data, outWidth, b !== null ? b.data : null, h);
-    if (activation === 'tanh') for (let k = 0; k < h.length; k++) h[k] = Math.tanh(h[k]!);
-    else if (activation !== 'identity') {
-      const slope = slopeOf(activation);
-      for (let k = 0; k < h.length; k++) if (h[k]! < 0) h[k]! *= slope;
-    }
+    applyActivation(h, activation);
     hidden.push(h);
     input = h;
     inWidth = outWidth;
@@ -83,12 +79,7 @@ export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
         const hIn = l === 0 ? x.data : hidden[l - 1]!;
         // dA = dH ⊙ act'(A), read off the output H
         const dA = allocRaw(n * outWidth);
-        if (activation === 'identity') dA.set(dH);
-        else if (activation === 'tanh') for (let k = 0; k < dA.length; k++) dA[k] = dH[k]! * (1 - h[k]! * h[k]!);
-        else {
-          const slope = slopeOf(activation);
-          for (let k = 0; k < dA.length; k++) dA[k] = h[k]! > 0 ? dH[k]! : slope * dH[k]!;
-        }
+        activationBackward(dH, h, activation, dA);
         const dIn = l === 0 ? (x.requiresGrad ? gradBuffer(x) : null) : alloc(n * inW);
         linearBackward(dA, hIn, n, inW, W.data, outWidth, dIn, W.requiresGrad ? gradBuffer(W) : null, b !== null && b.requiresGrad ? gradBuffer(b) : null);
         if (dIn === null) break;
@@ -106,7 +97,7 @@ export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
 // re-reading it at these sizes). The sums run in the same order as the layer-by-layer path, so the
 // values are the same bit for bit.
 
-const STREAM_MAX_IO = 8;
+const STREAM_MAX_IO = 1;
 
 function streamable(nIn: number, layers: readonly MlpLayer[]): boolean {
   const act = layers[0]!.activation;
@@ -234,22 +225,29 @@ function streamBackward1(X: Float64Array, n: number, W1: Float64Array, b1: Float
   }
 }
 
+// The piecewise-linear activations are written without a data-dependent branch: the factor
+// slope + (1 - slope)·[a > 0] is 1 or slope exactly, and a branch on the sign of random data mispredicts
+// about half the time.
+
 /** act(h) in place. */
 function applyActivation(h: Float64Array, act: MlpActivation): void {
   if (act === 'identity') return;
   if (act === 'tanh') for (let k = 0; k < h.length; k++) h[k] = Math.tanh(h[k]!);
   else {
-    const slope = slopeOf(act);
-    for (let k = 0; k < h.length; k++) if (h[k]! < 0) h[k]! *= slope;
+    const slope = slopeOf(act), rise = 1 - slope;
+    for (let k = 0; k < h.length; k++) {
+      const a = h[k]!;
+      h[k] = a * (slope + rise * +(a > 0));
+    }
   }
 }
 
-/** dA = dH ⊙ act'(A), with act' read off the output H. */
+/** dA = dH ⊙ act'(A), with act' read off the output H (same sign as A for a positive slope). */
 function activationBackward(dH: Float64Array, h: Float64Array, act: MlpActivation, dA: Float64Array): void {
   if (act === 'identity') dA.set(dH);
   else if (act === 'tanh') for (let k = 0; k < dA.length; k++) dA[k] = dH[k]! * (1 - h[k]! * h[k]!);
   else {
-    const slope = slopeOf(act);
-    for (let k = 0; k < dA.length; k++) dA[k] = h[k]! > 0 ? dH[k]! : slope * dH[k]!;
+    const slope = slopeOf(act), rise = 1 - slope;
+    for (let k = 0; k < dA.length; k++) dA[k] = dH[k]! * (slope + rise * +(h[k]! > 0));
   }
 }

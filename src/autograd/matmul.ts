@@ -104,17 +104,21 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The loops of `linear`, shared with the fused `mlp` op. Two loop orders with the same sums in the same
-// order: with few inputs and many outputs (the post's Linear(1, 64)) the output index q runs innermost;
-// otherwise each output is a contiguous dot product.
+// The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the
+// post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise four
+// outputs are computed at once so that each input value loaded serves four multiply-adds ("tiled").
+// Both forward orders add b first, then the products in input order, so they give the same values.
+
+/** Whether the few-inputs loop order is used for an nIn -> nOut layer. */
+function isWide(nIn: number, nOut: number): boolean {
+  return nIn > 0 && nIn < 4 && nIn < nOut;
+}
 
 /** o[i, q] = b[q] + Σ_p X[i, p]·W[q, p] for an n×nIn input and an nOut×nIn weight; overwrites o. */
 export function linearForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null, o: Float64Array): void {
-  const wide = nIn > 0 && nIn < nOut;
-  for (let i = 0; i < n; i++) {
-    const xRow = i * nIn, oRow = i * nOut;
-    if (wide) {
-      // (nIn >= 1 here, since nIn < nOut and a layer without inputs takes the other branch.)
+  if (isWide(nIn, nOut)) {
+    for (let i = 0; i < n; i++) {
+      const xRow = i * nIn, oRow = i * nOut;
       const x0 = X[xRow]!;
       if (bias !== null) for (let q = 0; q < nOut; q++) o[oRow + q] = bias[q]! + x0 * w[q * nIn]!;
       else for (let q = 0; q < nOut; q++) o[oRow + q] = x0 * w[q * nIn]!;
@@ -122,49 +126,91 @@ export function linearForward(X: Float64Array, n: number, nIn: number, w: Float6
         const xip = X[xRow + p]!;
         for (let q = 0; q < nOut; q++) o[oRow + q]! += xip * w[q * nIn + p]!;
       }
-    } else {
-      for (let q = 0; q < nOut; q++) {
-        const wRow = q * nIn;
-        let acc = bias !== null ? bias[q]! : 0;
-        for (let p = 0; p < nIn; p++) acc += X[xRow + p]! * w[wRow + p]!;
-        o[oRow + q] = acc;
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const xRow = i * nIn, oRow = i * nOut;
+    let q = 0;
+    for (; q + 3 < nOut; q += 4) {
+      const w0 = q * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+      let a0 = bias !== null ? bias[q]! : 0, a1 = bias !== null ? bias[q + 1]! : 0;
+      let a2 = bias !== null ? bias[q + 2]! : 0, a3 = bias !== null ? bias[q + 3]! : 0;
+      for (let p = 0; p < nIn; p++) {
+        const x = X[xRow + p]!;
+        a0 += x * w[w0 + p]!;
+        a1 += x * w[w1 + p]!;
+        a2 += x * w[w2 + p]!;
+        a3 += x * w[w3 + p]!;
       }
+      o[oRow + q] = a0;
+      o[oRow + q + 1] = a1;
+      o[oRow + q + 2] = a2;
+      o[oRow + q + 3] = a3;
+    }
+    for (; q < nOut; q++) {
+      const wRow = q * nIn;
+      let acc = bias !== null ? bias[q]! : 0;
+      for (let p = 0; p < nIn; p++) acc += X[xRow + p]! * w[wRow + p]!;
+      o[oRow + q] = acc;
     }
   }
 }
 
 /** Accumulates dx += dOut·W, dW += dOutᵀ·X, db += Σ_rows dOut (each skipped when its buffer is null). */
 export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, gx: Float64Array | null, gW: Float64Array | null, gb: Float64Array | null): void {
-  const wide = nIn > 0 && nIn < nOut;
-  for (let i = 0; i < n; i++) {
-    const xRow = i * nIn, gRow = i * nOut;
-    // db[q] += dOut[i, q]
-    if (gb !== null) for (let q = 0; q < nOut; q++) gb[q]! += g[gRow + q]!;
-    if (wide) {
+  // db[q] += Σ_i dOut[i, q]
+  if (gb !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb[q]! += g[i * nOut + q]!;
+  if (isWide(nIn, nOut)) {
+    for (let i = 0; i < n; i++) {
+      const xRow = i * nIn, gRow = i * nOut;
       for (let p = 0; p < nIn; p++) {
         const xip = X[xRow + p]!;
         let acc = 0;
-        if (gW !== null) {
-          for (let q = 0; q < nOut; q++) {
-            const gq = g[gRow + q]!;
-            acc += gq * w[q * nIn + p]!;
-            // dW[q, p] += dOut[i, q]·x[i, p]
-            gW[q * nIn + p]! += gq * xip;
-          }
-        } else {
-          for (let q = 0; q < nOut; q++) acc += g[gRow + q]! * w[q * nIn + p]!;
+        for (let q = 0; q < nOut; q++) {
+          const gq = g[gRow + q]!;
+          acc += gq * w[q * nIn + p]!;
+          // dW[q, p] += dOut[i, q]·x[i, p]
+          if (gW !== null) gW[q * nIn + p]! += gq * xip;
         }
         // dx[i, p] += Σ_q dOut[i, q]·W[q, p]
         if (gx !== null) gx[xRow + p]! += acc;
       }
-    } else {
+    }
+    return;
+  }
+  if (gx !== null) {
+    // dx[i, :] += Σ_q dOut[i, q]·W[q, :], four rows of W at a time
+    for (let i = 0; i < n; i++) {
+      const xRow = i * nIn, gRow = i * nOut;
+      let q = 0;
+      for (; q + 3 < nOut; q += 4) {
+        const g0 = g[gRow + q]!, g1 = g[gRow + q + 1]!, g2 = g[gRow + q + 2]!, g3 = g[gRow + q + 3]!;
+        const w0 = q * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+        for (let p = 0; p < nIn; p++) gx[xRow + p]! += g0 * w[w0 + p]! + g1 * w[w1 + p]! + g2 * w[w2 + p]! + g3 * w[w3 + p]!;
+      }
+      for (; q < nOut; q++) {
+        const gq = g[gRow + q]!, wRow = q * nIn;
+        for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
+      }
+    }
+  }
+  if (gW !== null) {
+    // dW[q, :] += Σ_i dOut[i, q]·x[i, :], four rows of x at a time
+    let i = 0;
+    for (; i + 3 < n; i += 4) {
+      const x0 = i * nIn, x1 = x0 + nIn, x2 = x1 + nIn, x3 = x2 + nIn;
       for (let q = 0; q < nOut; q++) {
-        const gq = g[gRow + q]!;
+        const g0 = g[i * nOut + q]!, g1 = g[(i + 1) * nOut + q]!, g2 = g[(i + 2) * nOut + q]!, g3 = g[(i + 3) * nOut + q]!;
         const wRow = q * nIn;
-        // dx[i, :] += dOut[i, q]·W[q, :]
-        if (gx !== null) for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
-        // dW[q, :] += dOut[i, q]·x[i, :]
-        if (gW !== null) for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
+        for (let p = 0; p < nIn; p++) gW[wRow + p]! += g0 * X[x0 + p]! + g1 * X[x1 + p]! + g2 * X[x2 + p]! + g3 * X[x3 + p]!;
+      }
+    }
+    for (; i < n; i++) {
+      const xRow = i * nIn;
+      for (let q = 0; q < nOut; q++) {
+        const gq = g[i * nOut + q]!, wRow = q * nIn;
+        for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
       }
     }
   }
