@@ -16,4 +16,5 @@ export { concatCols, gatherCols, sliceCols } from './shape.ts';
 export { gradcheck, GradcheckError } from './gradcheck.ts';
 export type { GradcheckOptions, GradcheckReport, InputReport } from './gradcheck.ts';
 export { explain, toDot } from './explain.ts';
+export { columnMeanStd } from './stats.ts';
 export { RULES, ruleText } from './rules.ts';

@@ -11,6 +11,7 @@
 
 import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
+import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
 
@@ -52,15 +53,10 @@ export class ActNorm extends Bijection {
   initialiseFrom(x: Tensor): void {
     const n = x.rows, d = this.dim;
     if (n < 2) throw new RangeError(`ActNorm: data-dependent initialisation needs at least 2 rows, got ${n}`);
+    const { mean, std } = columnMeanStd(x);
     for (let j = 0; j < d; j++) {
-      let m = 0;
-      for (let i = 0; i < n; i++) m += x.data[i * d + j]!;
-      m /= n;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += (x.data[i * d + j]! - m) ** 2;
-      const std = Math.sqrt(v / n);
-      this.bias.data[j] = -m;
-      this.logScale.data[j] = -Math.log(std + this.eps);
+      this.bias.data[j] = -mean[j]!;
+      this.logScale.data[j] = -Math.log(std[j]! + this.eps);
     }
     this.initialisedFlag.data[0] = 1;
   }

@@ -7,6 +7,7 @@
  */
 
 import { add, mul, sub } from '../autograd/elementwise.ts';
+import { columnMeanStd } from '../autograd/stats.ts';
 import { Tensor } from '../autograd/tensor.ts';
 import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
 
@@ -40,15 +41,8 @@ export class Standardize extends Bijection {
   static fit(data: Tensor): Standardize {
     const n = data.rows, d = data.cols;
     if (n < 2) throw new RangeError(`Standardize.fit: needs at least 2 rows, got ${n}`);
-    const mean = new Float64Array(d), std = new Float64Array(d);
+    const { mean, std } = columnMeanStd(data);
     for (let j = 0; j < d; j++) {
-      let m = 0;
-      for (let i = 0; i < n; i++) m += data.data[i * d + j]!;
-      m /= n;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += (data.data[i * d + j]! - m) ** 2;
-      mean[j] = m;
-      std[j] = Math.sqrt(v / n);
       if (!(std[j]! > 0)) throw new RangeError(`Standardize.fit: column ${j} is constant (std 0); drop it or add noise`);
     }
     return new Standardize(mean, std);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import type { Rng } from '../data/rng.ts';
 import type { Module } from '../nn/module.ts';
@@ -186,16 +187,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   const best = restoreBest ? params.map((p) => p.data.slice()) : null;
   const order = new Int32Array(n);
   // Noise regularisation: per-feature noise scale, from the training rows.
-  const noiseScale = new Float64Array(d);
-  if (options.noise !== undefined && options.noise > 0) {
-    for (let j = 0; j < d; j++) {
-      let m = 0, v = 0;
-      for (let i = 0; i < n; i++) m += data.data[i * d + j]!;
-      m /= n;
-      for (let i = 0; i < n; i++) v += (data.data[i * d + j]! - m) ** 2;
-      noiseScale[j] = options.noise * Math.sqrt(v / Math.max(n - 1, 1));
-    }
-  }
+  const noiseScale = columnMeanStd(data, 1).std.map((s) => (options.noise ?? 0) * s);
   const noisy = options.noise !== undefined && options.noise > 0;
   // Weight averaging: the shadow copy, swapped in for validation and at the end.
   const ema = options.ema !== undefined && options.ema > 0 ? options.ema : null;
