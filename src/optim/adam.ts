@@ -133,26 +133,26 @@ export class Adam extends Optimizer<Required<AdamOptions>> {
   readonly beta2: number;
   /** ε, added to √v̂. */
   readonly eps: number;
-  /** L2 weight decay λ (added to the gradient). */
+  /** Weight decay λ: added to the gradient (L2) in Adam, applied to the weights directly in AdamW. */
   readonly weightDecay: number;
   /** Whether AMSGrad's running maximum of v is used. */
   readonly amsgrad: boolean;
-  private readonly m: Float64Array[];
-  private readonly v: Float64Array[];
-  private readonly vMax: Float64Array[] | null;
+  protected readonly m: Float64Array[];
+  protected readonly v: Float64Array[];
+  protected readonly vMax: Float64Array[] | null;
 
   /**
    * @throws RangeError for a negative or non-finite lr, eps or weight decay, or a beta outside [0, 1);
    *   TypeError for an unknown option.
    */
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    const hyper = checkAdamOptions('Adam', options);
-    super('Adam', params, options.lr ?? 1e-3);
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}, variant: { label: string; defaultWeightDecay: number } = { label: 'Adam', defaultWeightDecay: 0 }) {
+    const hyper = checkAdamOptions(variant.label, options);
+    super(variant.label, params, options.lr ?? 1e-3);
     this.beta1 = hyper.beta1;
     this.beta2 = hyper.beta2;
     this.eps = hyper.eps;
     this.amsgrad = hyper.amsgrad;
-    this.weightDecay = checkNumber('Adam', 'weightDecay', options.weightDecay ?? 0, 0);
+    this.weightDecay = checkNumber(variant.label, 'weightDecay', options.weightDecay ?? variant.defaultWeightDecay, 0);
     this.m = this.addBuffer('m');
     this.v = this.addBuffer('v');
     this.vMax = this.amsgrad ? this.addBuffer('vMax') : null;

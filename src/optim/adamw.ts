@@ -5,8 +5,7 @@
  * @module
  */
 import type { Tensor } from '../autograd/tensor.ts';
-import { adamUpdate, checkAdamOptions, type AdamOptions } from './adam.ts';
-import { checkNumber, Optimizer } from './optimizer.ts';
+import { Adam, adamUpdate, type AdamOptions } from './adam.ts';
 
 /** Options of {@link AdamW}: those of Adam, with weightDecay defaulting to 1e-2 and decoupled. @example { lr: 1e-3, weightDecay: 0.05 } */
 export type AdamWOptions = AdamOptions;
@@ -30,43 +29,20 @@ export type AdamWOptions = AdamOptions;
  * loss.backward();
  * opt.step();
  */
-export class AdamW extends Optimizer<Required<AdamWOptions>> {
-  /** Decay rate β₁ of the first moment m. */
-  readonly beta1: number;
-  /** Decay rate β₂ of the second moment v. */
-  readonly beta2: number;
-  /** ε, added to √v̂. */
-  readonly eps: number;
-  /** Decoupled weight decay λ: each step multiplies the weights by 1 − lr·λ. */
-  readonly weightDecay: number;
-  /** Whether AMSGrad's running maximum of v is used. */
-  readonly amsgrad: boolean;
-  private readonly m: Float64Array[];
-  private readonly v: Float64Array[];
-  private readonly vMax: Float64Array[] | null;
-
+export class AdamW extends Adam {
   /**
    * @throws RangeError for a negative or non-finite lr, eps or weight decay, or a beta outside [0, 1);
    *   TypeError for an unknown option.
    */
   constructor(params: Iterable<Tensor>, options: AdamWOptions = {}) {
-    const hyper = checkAdamOptions('AdamW', options);
-    super('AdamW', params, options.lr ?? 1e-3);
-    this.beta1 = hyper.beta1;
-    this.beta2 = hyper.beta2;
-    this.eps = hyper.eps;
-    this.amsgrad = hyper.amsgrad;
-    this.weightDecay = checkNumber('AdamW', 'weightDecay', options.weightDecay ?? 1e-2, 0);
-    this.m = this.addBuffer('m');
-    this.v = this.addBuffer('v');
-    this.vMax = this.amsgrad ? this.addBuffer('vMax') : null;
+    super(params, options, { label: 'AdamW', defaultWeightDecay: 1e-2 });
   }
 
   /**
    * One AdamW update of every parameter whose grad is not null. Does not allocate.
    * @example loss.backward(); opt.step();
    */
-  step(): void {
+  override step(): void {
     const lr = this.lr;
     const decay = 1 - lr * this.weightDecay;
     for (let k = 0; k < this.params.length; k++) {
@@ -79,9 +55,5 @@ export class AdamW extends Optimizer<Required<AdamWOptions>> {
       const vMax = this.vMax === null ? null : this.vMax[k]!;
       adamUpdate(w, g, this.m[k]!, this.v[k]!, vMax, t, lr, this.beta1, this.beta2, this.eps, 0);
     }
-  }
-
-  protected options(): Required<AdamWOptions> {
-    return { lr: this.lr, betas: [this.beta1, this.beta2], eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad };
   }
 }
