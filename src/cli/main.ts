@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `flowgrad` command line: `train`, `eval`, `sample`, `plot`, `info` and `help`. This folder is the
  * only part of flowgrad that uses Node's modules.
