@@ -17,6 +17,14 @@ import { NonFiniteStepError, TrainStep } from './step.ts';
 /** What `fit` needs of a model: parameters and a differentiable per-row log-density. */
 export type Trainable = Module & { logProb(x: Tensor): Tensor; readonly dim: number };
 
+/**
+ * What `fit` reads of an `AbortSignal`: only `aborted`. Typed structurally so that the library's
+ * declarations need neither the DOM nor Node's types (an `AbortController`'s signal fits).
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+}
+
 /** Progress reported after every epoch. */
 export interface EpochInfo {
   /** 1-based epoch number. */
@@ -76,7 +84,7 @@ export interface FitOptions {
   /** Called after every step with the step's loss (for progress bars). */
   onStep?: (step: number, loss: number) => void;
   /** Stops cleanly after the current step when aborted. */
-  signal?: AbortSignal;
+  signal?: StopSignal;
   /** A monotonic clock in milliseconds (default `performance.now`), for steps per second. */
   now?: () => number;
 }
