@@ -311,7 +311,8 @@ test('plot redraws exactly the figures train drew', async () => {
 test('info shows the config, the parameter count, the model tree and the metrics', async () => {
   const r = await runs.info!;
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /parameters +212/);
+  // The default recipe's conditioner has one hidden layer: per coupling Linear(1, 8) + Linear(8, 2) = 16 + 18.
+  assert.match(r.stdout, /parameters +68/);
   assert.match(r.stdout, 'RealNVP(preset=default, dim=2, layers=2, hidden=8');
   assert.match(r.stdout, 'AffineCoupling');
   assert.match(r.stdout, /metrics +test NLL \d/);
