@@ -227,7 +227,11 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     for (let b0 = 0; b0 < n; b0 += batchSize) {
       const rows = Math.min(batchSize, n - b0);
       const batch = rows === fullBatch.rows ? fullBatch : tailBatch!;
-      for (let i = 0; i < rows; i++) batch.data.set(data.data.subarray(order[b0 + i]! * d, (order[b0 + i]! + 1) * d), i * d);
+      // Gather the batch's rows into the reused buffer (a plain copy: no view objects per row).
+      for (let i = 0; i < rows; i++) {
+        const from = order[b0 + i]! * d;
+        for (let j = 0; j < d; j++) batch.data[i * d + j] = data.data[from + j]!;
+      }
       if (noisy) for (let k = 0; k < rows * d; k++) batch.data[k]! += noiseScale[k % d]! * options.rng.normal();
       history.steps++;
       let loss: number;
