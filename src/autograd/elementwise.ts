@@ -162,7 +162,10 @@ export function div(a: Tensor, b: Tensor): Tensor {
 
 // out = -x
 // dx = -dOut
-/** Negation. @example neg(tensor([[1, -2]])).toArray(); // [[-1, 2]] */
+/**
+ * Negation.
+ * @example neg(tensor([[1, -2]])).toArray(); // [[-1, 2]]
+ */
 export function neg(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = -v[k]!;
@@ -178,7 +181,10 @@ export function neg(x: Tensor): Tensor {
 
 // out = exp(x)
 // dx = dOut·out
-/** Elementwise e^x. @example exp(tensor([[0, 1]])).toArray(); // [[1, 2.718281828459045]] */
+/**
+ * Elementwise e^x.
+ * @example exp(tensor([[0, 1]])).toArray(); // [[1, 2.718281828459045]]
+ */
 export function exp(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.exp(v[k]!);
@@ -194,7 +200,10 @@ export function exp(x: Tensor): Tensor {
 
 // out = log(x)
 // dx = dOut / x
-/** Natural logarithm. @example log(tensor([[1, Math.E]])).toArray(); // [[0, 1]] */
+/**
+ * Natural logarithm.
+ * @example log(tensor([[1, Math.E]])).toArray(); // [[0, 1]]
+ */
 export function log(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.log(v[k]!);
@@ -210,7 +219,10 @@ export function log(x: Tensor): Tensor {
 
 // out = tanh(x)
 // dx = dOut·(1 - out²)
-/** Hyperbolic tangent. @example tanh(tensor([[0]])).toArray(); // [[0]] */
+/**
+ * Hyperbolic tangent.
+ * @example tanh(tensor([[0]])).toArray(); // [[0]]
+ */
 export function tanh(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.tanh(v[k]!);
@@ -243,7 +255,10 @@ export function sigmoid(x: Tensor): Tensor {
   return out;
 }
 
-/** σ(x) = 1/(1+e^-x) for x ≥ 0, e^x/(1+e^x) otherwise: never evaluates exp of a large positive number. */
+/**
+ * σ(x) = 1/(1+e^-x) for x ≥ 0, e^x/(1+e^x) otherwise: never evaluates exp of a large positive number.
+ * @example stableSigmoid(0); // 0.5
+ */
 export function stableSigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
@@ -275,7 +290,10 @@ export function softplus(x: Tensor): Tensor {
 
 // out = max(x, 0)
 // dx = dOut·(x > 0 ? 1 : 0)
-/** Rectified linear unit. @example relu(tensor([[-1, 2]])).toArray(); // [[0, 2]] */
+/**
+ * Rectified linear unit.
+ * @example relu(tensor([[-1, 2]])).toArray(); // [[0, 2]]
+ */
 export function relu(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! > 0 ? v[k]! : 0;
@@ -312,7 +330,10 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 
 // out = x²
 // dx = dOut·2x
-/** Elementwise square. @example square(tensor([[-3]])).toArray(); // [[9]] */
+/**
+ * Elementwise square.
+ * @example square(tensor([[-3]])).toArray(); // [[9]]
+ */
 export function square(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! * v[k]!;
@@ -328,7 +349,10 @@ export function square(x: Tensor): Tensor {
 
 // out = √x
 // dx = dOut / (2·out)
-/** Elementwise square root. @example sqrt(tensor([[4]])).toArray(); // [[2]] */
+/**
+ * Elementwise square root.
+ * @example sqrt(tensor([[4]])).toArray(); // [[2]]
+ */
 export function sqrt(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.sqrt(v[k]!);
@@ -344,7 +368,10 @@ export function sqrt(x: Tensor): Tensor {
 
 // out = |x|
 // dx = dOut·sign(x)
-/** Absolute value (gradient 0 at x = 0, as in PyTorch). @example abs(tensor([[-2]])).toArray(); // [[2]] */
+/**
+ * Absolute value (gradient 0 at x = 0, as in PyTorch).
+ * @example abs(tensor([[-2]])).toArray(); // [[2]]
+ */
 export function abs(x: Tensor): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.abs(v[k]!);
@@ -360,7 +387,10 @@ export function abs(x: Tensor): Tensor {
 
 // out = c·x
 // dx = dOut·c
-/** Multiplies by a constant. @example scale(tensor([[1, 2]]), 3).toArray(); // [[3, 6]] */
+/**
+ * Multiplies by a constant.
+ * @example scale(tensor([[1, 2]]), 3).toArray(); // [[3, 6]]
+ */
 export function scale(x: Tensor, c: number): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = c * v[k]!;
@@ -378,7 +408,10 @@ export function scale(x: Tensor, c: number): Tensor {
 
 // out = x + c
 // dx = dOut
-/** Adds a constant. @example addScalar(tensor([[1, 2]]), 1).toArray(); // [[2, 3]] */
+/**
+ * Adds a constant.
+ * @example addScalar(tensor([[1, 2]]), 1).toArray(); // [[2, 3]]
+ */
 export function addScalar(x: Tensor, c: number): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = v[k]! + c;
@@ -396,7 +429,10 @@ export function addScalar(x: Tensor, c: number): Tensor {
 
 // out = x^p
 // dx = dOut·p·x^(p-1)
-/** Raises every entry to a constant power. @example powScalar(tensor([[2, 3]]), 3).toArray(); // [[8, 27]] */
+/**
+ * Raises every entry to a constant power.
+ * @example powScalar(tensor([[2, 3]]), 3).toArray(); // [[8, 27]]
+ */
 export function powScalar(x: Tensor, p: number): Tensor {
   const o = allocRaw(x.size), v = x.data;
   for (let k = 0; k < o.length; k++) o[k] = Math.pow(v[k]!, p);

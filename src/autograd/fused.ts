@@ -9,10 +9,16 @@
 import { linearBackward, linearForward } from './matmul.ts';
 import { alloc, allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
 
-/** An activation the fused MLP knows: its value and its derivative written in terms of its output. */
+/**
+ * An activation the fused MLP knows: its value and its derivative written in terms of its output.
+ * @example const act: MlpActivation = { leakyRelu: 0.01 };
+ */
 export type MlpActivation = 'identity' | 'relu' | 'tanh' | { leakyRelu: number };
 
-/** One layer of {@link mlp}: out = act(h·Wᵀ + b), W out×in, b 1×out or null. */
+/**
+ * One layer of {@link mlp}: out = act(h·Wᵀ + b), W out×in, b 1×out or null.
+ * @example const layer: MlpLayer = { weight: W, bias: b, activation: 'tanh' };
+ */
 export interface MlpLayer {
   weight: Tensor;
   bias: Tensor | null;

@@ -6,7 +6,10 @@
 
 import { noGrad, type Tensor } from './tensor.ts';
 
-/** Options of {@link gradcheck}; the defaults are PyTorch's. */
+/**
+ * Options of {@link gradcheck}; the defaults are PyTorch's.
+ * @example gradcheck(f, [x], { eps: 1e-6, atol: 1e-5, rtol: 1e-3, raiseOnFailure: false });
+ */
 export interface GradcheckOptions {
   /** Finite-difference step. Default 1e-6. */
   eps?: number;
@@ -14,11 +17,14 @@ export interface GradcheckOptions {
   atol?: number;
   /** Relative tolerance (relative to the numerical value). Default 1e-3. */
   rtol?: number;
-  /** Return the report instead of throwing when the check fails. Default false. */
+  /** Throw a {@link GradcheckError} when the check fails. Default true; false returns the failing report instead. */
   raiseOnFailure?: boolean;
 }
 
-/** Per-input part of a {@link GradcheckReport}. */
+/**
+ * Per-input part of a {@link GradcheckReport}.
+ * @example gradcheck(f, [x], { raiseOnFailure: false }).inputs[0].maxAbsError; // e.g. 3e-11
+ */
 export interface InputReport {
   /** Position of the input in the `inputs` array. */
   input: number;
@@ -32,7 +38,12 @@ export interface InputReport {
   worst: { row: number; col: number; outputIndex: number; analytic: number; numeric: number };
 }
 
-/** What {@link gradcheck} found. */
+/**
+ * What {@link gradcheck} found.
+ * @example
+ * const report = gradcheck(f, [x], { raiseOnFailure: false });
+ * if (!report.ok) console.log(report.summary);
+ */
 export interface GradcheckReport {
   /** True when every entry is within `atol + rtol·|numeric|` and backward is linear in dOut. */
   ok: boolean;
@@ -43,7 +54,11 @@ export interface GradcheckReport {
   summary: string;
 }
 
-/** Thrown by {@link gradcheck} on failure; carries the report. */
+/**
+ * Thrown by {@link gradcheck} on failure; carries the report.
+ * @example
+ * try { gradcheck(f, [x]); } catch (e) { if (e instanceof GradcheckError) console.log(e.report.summary); }
+ */
 export class GradcheckError extends Error {
   override readonly name = 'GradcheckError';
   constructor(readonly report: GradcheckReport) {

@@ -59,7 +59,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 // out = xᵀ
 // dx = dOutᵀ
-/** Transpose. @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]] */
+/**
+ * Transpose.
+ * @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]]
+ */
 export function transpose(x: Tensor): Tensor {
   const r = x.rows, c = x.cols;
   const o = allocRaw(r * c), v = x.data;
@@ -114,7 +117,10 @@ function isWide(nIn: number, nOut: number): boolean {
   return nIn > 0 && nIn < 4 && nIn < nOut;
 }
 
-/** o[i, q] = b[q] + Σ_p X[i, p]·W[q, p] for an n×nIn input and an nOut×nIn weight; overwrites o. */
+/**
+ * o[i, q] = b[q] + Σ_p X[i, p]·W[q, p] for an n×nIn input and an nOut×nIn weight; overwrites o.
+ * @example linearForward(x.data, x.rows, x.cols, W.data, W.rows, b.data, o); // o = x·Wᵀ + b, row-major
+ */
 export function linearForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null, o: Float64Array): void {
   if (isWide(nIn, nOut)) {
     for (let i = 0; i < n; i++) {
@@ -157,7 +163,10 @@ export function linearForward(X: Float64Array, n: number, nIn: number, w: Float6
   }
 }
 
-/** Accumulates dx += dOut·W, dW += dOutᵀ·X, db += Σ_rows dOut (each skipped when its buffer is null). */
+/**
+ * Accumulates dx += dOut·W, dW += dOutᵀ·X, db += Σ_rows dOut (each skipped when its buffer is null).
+ * @example linearBackward(out.grad!, x.data, x.rows, x.cols, W.data, W.rows, gradBuffer(x), gradBuffer(W), null);
+ */
 export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, gx: Float64Array | null, gW: Float64Array | null, gb: Float64Array | null): void {
   // db[q] += Σ_i dOut[i, q]
   if (gb !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb[q]! += g[i * nOut + q]!;

@@ -7,7 +7,10 @@
 
 import { alloc, gradBuffer, result, type Tensor } from './tensor.ts';
 
-/** Which axis a reduction runs over: none (all entries), 0 (down the rows) or 1 (across the columns). */
+/**
+ * Which axis a reduction runs over: none (all entries), 0 (down the rows) or 1 (across the columns).
+ * @example const axis: Axis = 0; sum(tensor([[1, 2], [3, 4]]), axis).toArray(); // [[4, 6]]
+ */
 export type Axis = 0 | 1 | undefined;
 
 function checkAxis(op: string, axis: unknown): void {

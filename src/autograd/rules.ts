@@ -8,7 +8,10 @@
  * @module
  */
 
-/** `[formula, derivative]` for each op name. @example RULES.exp; // ['out = exp(x)', 'dx = dOut·out'] */
+/**
+ * `[formula, derivative]` for each op name.
+ * @example RULES.exp; // ['out = exp(x)', 'dx = dOut·out']
+ */
 export const RULES: Readonly<Record<string, readonly [string, string]>> = {
   leaf: ['a leaf: values given, not computed', 'gradient accumulates here'],
   add: ['out = a + b (broadcast)', 'da = dOut, db = dOut (summed over broadcast axes)'],
@@ -40,7 +43,10 @@ export const RULES: Readonly<Record<string, readonly [string, string]>> = {
   gatherCols: ['out[:, j] = x[:, indices[j]]', 'dx[:, indices[j]] = dOut[:, j]'],
 };
 
-/** The rule of `op` as one line, `formula; derivative`. @example ruleText('exp'); // 'out = exp(x); dx = dOut·out' */
+/**
+ * The rule of `op` as one line, `formula; derivative`.
+ * @example ruleText('exp'); // 'out = exp(x); dx = dOut·out'
+ */
 export function ruleText(op: string): string {
   const rule = RULES[op];
   return rule === undefined ? `${op} (no rule recorded)` : `${rule[0]}; ${rule[1]}`;

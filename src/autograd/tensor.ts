@@ -9,10 +9,16 @@
  * @module
  */
 
-/** The shape of a tensor, `[rows, cols]`. */
+/**
+ * The shape of a tensor, `[rows, cols]`.
+ * @example const s: Shape = tensor([[1, 2, 3]]).shape; // [1, 3]
+ */
 export type Shape = readonly [rows: number, cols: number];
 
-/** Options accepted when a tensor is created from values. */
+/**
+ * Options accepted when a tensor is created from values.
+ * @example const w = tensor([[0.5]], { requiresGrad: true, name: 'w' });
+ */
 export interface TensorOptions {
   /** Record operations on this tensor so that `backward()` can compute its gradient. */
   requiresGrad?: boolean;
@@ -41,7 +47,10 @@ export class AnomalyError extends Error {
   override readonly name = 'AnomalyError';
 }
 
-/** Formats a shape as `rows×cols`, the form used in every error message. */
+/**
+ * Formats a shape as `rows×cols`, the form used in every error message.
+ * @example formatShape(2, 3); // '2×3'
+ */
 export function formatShape(rows: number, cols: number): string {
   return `${rows}×${cols}`;
 }
@@ -69,7 +78,10 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Whether ops are currently recorded (false inside {@link noGrad}). */
+/**
+ * Whether ops are currently recorded (false inside {@link noGrad}).
+ * @example noGrad(() => isGradEnabled()); // false
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -92,7 +104,10 @@ export function detectAnomaly<T>(fn: () => T): T {
   }
 }
 
-/** Whether anomaly mode is on. */
+/**
+ * Whether anomaly mode is on.
+ * @example detectAnomaly(() => isAnomalyEnabled()); // true
+ */
 export function isAnomalyEnabled(): boolean {
   return anomalyEnabled;
 }
@@ -182,17 +197,26 @@ export class Tensor {
     return leaf(rows, cols, data, options);
   }
 
-  /** `[rows, cols]`. @example Tensor.zeros(2, 3).shape; // [2, 3] */
+  /**
+   * `[rows, cols]`.
+   * @example Tensor.zeros(2, 3).shape; // [2, 3]
+   */
   get shape(): Shape {
     return [this.rows, this.cols];
   }
 
-  /** Number of entries, rows·cols. @example Tensor.zeros(2, 3).size; // 6 */
+  /**
+   * Number of entries, rows·cols.
+   * @example Tensor.zeros(2, 3).size; // 6
+   */
   get size(): number {
     return this.data.length;
   }
 
-  /** The values as nested arrays (a copy). @example tensor([[1, 2]]).toArray(); // [[1, 2]] */
+  /**
+   * The values as nested arrays (a copy).
+   * @example tensor([[1, 2]]).toArray(); // [[1, 2]]
+   */
   toArray(): number[][] {
     const out: number[][] = [];
     for (let i = 0; i < this.rows; i++) {
@@ -201,13 +225,19 @@ export class Tensor {
     return out;
   }
 
-  /** The gradient as nested arrays, or null. @example x.gradArray(); // [[2, 4]] */
+  /**
+   * The gradient as nested arrays, or null.
+   * @example x.gradArray(); // [[2, 4]]
+   */
   gradArray(): number[][] | null {
     if (this.grad === null) return null;
     return Tensor.from(this.rows, this.cols, this.grad).toArray();
   }
 
-  /** The single value of a 1×1 tensor. @example sum(tensor([[1, 2]])).item(); // 3 */
+  /**
+   * The single value of a 1×1 tensor.
+   * @example sum(tensor([[1, 2]])).item(); // 3
+   */
   item(): number {
     if (this.rows !== 1 || this.cols !== 1) {
       throw new ShapeError(`item: only a 1×1 tensor has a single value, this one is ${formatShape(this.rows, this.cols)}`);
@@ -215,7 +245,10 @@ export class Tensor {
     return this.data[0]!;
   }
 
-  /** The name, or the op's parameter as text (`slope=0.01`, `1:3`, `[2, 0]`), as `explain()` shows it. @example leakyRelu(x, 0.2).label; // 'slope=0.2' */
+  /**
+   * The name, or the op's parameter as text (`slope=0.01`, `1:3`, `[2, 0]`), as `explain()` shows it.
+   * @example leakyRelu(x, 0.2).label; // 'slope=0.2'
+   */
   get label(): string {
     if (this.name !== '') return this.name;
     const key = this.detailKey, v = this.detailValue;
@@ -226,7 +259,10 @@ export class Tensor {
     return `${key}=${v as number}`;
   }
 
-  /** Clears this tensor's gradient (sets it to null). @example w.zeroGrad(); */
+  /**
+   * Clears this tensor's gradient (sets it to null).
+   * @example w.zeroGrad();
+   */
   zeroGrad(): void {
     this.grad = null;
   }
@@ -295,7 +331,10 @@ export class Tensor {
     }
   }
 
-  /** A short description, e.g. `Tensor(2×3, op=matmul)`. */
+  /**
+   * A short description, e.g. `Tensor(2×3, op=matmul)`.
+   * @example String(Tensor.zeros(2, 3)); // 'Tensor(2×3, op=leaf)'
+   */
   toString(): string {
     return `Tensor(${formatShape(this.rows, this.cols)}, op=${this.op}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
@@ -338,6 +377,10 @@ export function tensor(values: readonly (readonly number[])[], options: TensorOp
  * The gradient buffer of `t`, allocated (zeros) on first use. Backward closures accumulate into it.
  * A leaf's gradient is its own array (it outlives the step); an intermediate's comes from the current
  * {@link BufferArena}, if any.
+ *
+ * @example
+ * const g = gradBuffer(x); // inside a backward closure
+ * for (let i = 0; i < g.length; i++) g[i] += dOut[i]; // accumulate, never assign
  */
 export function gradBuffer(t: Tensor): Float64Array {
   let g = t.grad;
@@ -372,7 +415,10 @@ let currentArena: BufferArena | null = null;
 export class BufferArena {
   private readonly pools = new Map<number, { buffers: Float64Array[]; next: number }>();
 
-  /** A buffer of length n (zeroed unless `zero` is false): a free one from the pool, or a new one that joins the pool. */
+  /**
+   * A buffer of length n (zeroed unless `zero` is false): a free one from the pool, or a new one that joins the pool.
+   * @example new BufferArena().take(6).length; // 6
+   */
   take(n: number, zero = true): Float64Array {
     let pool = this.pools.get(n);
     if (pool === undefined) {
@@ -390,12 +436,18 @@ export class BufferArena {
     return b;
   }
 
-  /** Marks every buffer free again (their contents are overwritten by later `take` calls). */
+  /**
+   * Marks every buffer free again (their contents are overwritten by later `take` calls).
+   * @example arena.reset(); // at the start of each training step
+   */
   reset(): void {
     for (const pool of this.pools.values()) pool.next = 0;
   }
 
-  /** Runs `fn` with this arena as the source of op buffers. */
+  /**
+   * Runs `fn` with this arena as the source of op buffers.
+   * @example const value = arena.run(() => { const l = nll(flow, batch); l.backward(); return l.item(); });
+   */
   run<T>(fn: () => T): T {
     const previous = currentArena;
     currentArena = this;
@@ -406,7 +458,10 @@ export class BufferArena {
     }
   }
 
-  /** Total bytes held by the arena. */
+  /**
+   * Total bytes held by the arena.
+   * @example new BufferArena().bytes; // 0
+   */
   get bytes(): number {
     let total = 0;
     for (const pool of this.pools.values()) total += pool.buffers.length * 8 * (pool.buffers[0]?.length ?? 0);
@@ -414,12 +469,18 @@ export class BufferArena {
   }
 }
 
-/** A zeroed float64 buffer for an op's output: from the current arena inside `arena.run`, else new. */
+/**
+ * A zeroed float64 buffer for an op's output: from the current arena inside `arena.run`, else new.
+ * @example const o = alloc(x.rows * x.cols); // all zeros
+ */
 export function alloc(n: number): Float64Array {
   return currentArena === null ? new Float64Array(n) : currentArena.take(n);
 }
 
-/** Like {@link alloc} but not zeroed when it comes from the arena: for outputs whose every entry the op writes. */
+/**
+ * Like {@link alloc} but not zeroed when it comes from the arena: for outputs whose every entry the op writes.
+ * @example const o = allocRaw(x.size); for (let i = 0; i < o.length; i++) o[i] = -x.data[i];
+ */
 export function allocRaw(n: number): Float64Array {
   return currentArena === null ? new Float64Array(n) : currentArena.take(n, false);
 }
@@ -428,6 +489,10 @@ export function allocRaw(n: number): Float64Array {
  * Creates the output node of an op. It records `parents` only when recording is on and some parent
  * requires grad; the op then attaches its backward closure when `out.requiresGrad` is true.
  * In anomaly mode the forward values are checked here, so an op calls it once `data` is computed.
+ *
+ * @example
+ * const out = result('neg', x.rows, x.cols, o, [x]);
+ * if (out.requiresGrad) out.backwardFn = () => { const g = gradBuffer(x); for (let i = 0; i < g.length; i++) g[i] -= out.grad![i]; };
  */
 export function result(op: string, rows: number, cols: number, data: Float64Array, parents: readonly Tensor[]): Tensor {
   let needs = false;
@@ -449,6 +514,8 @@ const NO_PARENTS: readonly Tensor[] = [];
 /**
  * All nodes reachable from `root`, parents before children (root last). Iterative depth-first search
  * with an explicit stack, so that very deep graphs do not overflow the call stack.
+ *
+ * @example topologicalOrder(loss).at(-1) === loss; // true
  */
 export function topologicalOrder(root: Tensor): Tensor[] {
   const epoch = ++visitEpoch;

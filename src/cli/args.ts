@@ -12,10 +12,16 @@
 
 import { UsageError } from './errors.ts';
 
-/** The kind of value a flag takes. */
+/**
+ * The kind of value a flag takes.
+ * @example const kind: FlagType = 'integer';
+ */
 export type FlagType = 'string' | 'number' | 'integer' | 'boolean';
 
-/** One flag of a command. */
+/**
+ * One flag of a command.
+ * @example const epochs: FlagSpec = { type: 'integer', min: 1, help: 'passes over the training rows' };
+ */
 export interface FlagSpec {
   type: FlagType;
   /** One line of help. */
@@ -36,7 +42,10 @@ export interface FlagSpec {
   choices?: readonly string[];
 }
 
-/** A command: its name, what it does, its usage line and flags. */
+/**
+ * A command: its name, what it does, its usage line and flags.
+ * @example const spec: CommandSpec = { name: 'info', summary: 'Shows a run.', usage: '--model DIR', flags: { model: { type: 'string', help: 'the run folder' } } };
+ */
 export interface CommandSpec {
   name: string;
   summary: string;
@@ -47,7 +56,10 @@ export interface CommandSpec {
   notes?: readonly string[];
 }
 
-/** A parsed value. */
+/**
+ * A parsed value.
+ * @example const v: FlagValue | undefined = flags.values.get('epochs'); // 3
+ */
 export type FlagValue = string | number | boolean;
 
 /**
@@ -62,28 +74,50 @@ export class Flags {
     readonly values: ReadonlyMap<string, FlagValue>,
   ) {}
 
-  /** Whether the flag was given. */
+  /**
+   * Whether the flag was given.
+   * @example if (!flags.has('seed')) console.log('seed 0 (default)');
+   */
   has(name: string): boolean {
     return this.values.has(name);
   }
 
+  /**
+   * The value of a string flag, or undefined when absent.
+   * @example flags.string('out') ?? 'runs/default';
+   */
   string(name: string): string | undefined {
     return this.get(name, 'string') as string | undefined;
   }
 
+  /**
+   * The value of a number flag, or undefined when absent.
+   * @example flags.number('lr') ?? 1e-3;
+   */
   number(name: string): number | undefined {
     return this.get(name, 'number') as number | undefined;
   }
 
+  /**
+   * The value of an integer flag, or undefined when absent.
+   * @example flags.integer('epochs') ?? 1000;
+   */
   integer(name: string): number | undefined {
     return this.get(name, 'number') as number | undefined;
   }
 
+  /**
+   * The value of a boolean flag (`--name` true, `--no-name` false), or undefined when absent.
+   * @example flags.boolean('json') === true;
+   */
   boolean(name: string): boolean | undefined {
     return this.get(name, 'boolean') as boolean | undefined;
   }
 
-  /** The value of a required flag; a usage error names it when absent. */
+  /**
+   * The value of a required flag; a usage error names it when absent.
+   * @example const dir = flags.require<string>('model'); // throws a UsageError naming --model when it is absent
+   */
   require<T extends FlagValue>(name: string): T {
     const v = this.values.get(name);
     if (v === undefined) throw new UsageError(`${this.command}: --${name} is required; see flowgrad ${this.command} --help`);
@@ -101,7 +135,10 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const TRUE = ['true', '1', 'yes'];
 const FALSE = ['false', '0', 'no'];
 
-/** Whether `argv` asks for help (`--help` or `-h` anywhere). @example wantsHelp(['--help']); // true */
+/**
+ * Whether `argv` asks for help (`--help` or `-h` anywhere).
+ * @example wantsHelp(['--help']); // true
+ */
 export function wantsHelp(argv: readonly string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }

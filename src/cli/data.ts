@@ -18,6 +18,8 @@ import { readText } from './fsx.ts';
 /**
  * The independent random streams of a run, forked in a fixed order from `new Rng(seed)`, so that changing
  * one use (say, more test points) does not change the others.
+ *
+ * @example const { init, shuffle }: Streams = streams(0);
  */
 export interface Streams {
   /** Training points of a toy data set. */
@@ -34,20 +36,29 @@ export interface Streams {
   figures: Rng;
 }
 
-/** The streams of a run. @example const s = streams(0); s.init; */
+/**
+ * The streams of a run.
+ * @example const s = streams(0); s.init;
+ */
 export function streams(seed: number): Streams {
   const root = new Rng(seed);
   return { data: root.fork(), test: root.fork(), split: root.fork(), init: root.fork(), shuffle: root.fork(), figures: root.fork() };
 }
 
-/** Training, validation (absent without) and test rows. */
+/**
+ * Training, validation (absent without) and test rows.
+ * @example const { train, val, test }: DataSplit = splitRows(csv.data, 0.1, 0.1, streams(0));
+ */
 export interface DataSplit {
   train: Tensor;
   val?: Tensor;
   test: Tensor;
 }
 
-/** A CSV file read and parsed, with column names (from the header or `x0, x1, ...`). */
+/**
+ * A CSV file read and parsed, with column names (from the header or `x0, x1, ...`).
+ * @example const csv: CsvData = readCsv('data.csv'); csv.columns; // ['height', 'weight']
+ */
 export interface CsvData {
   path: string;
   columns: string[];
@@ -55,7 +66,10 @@ export interface CsvData {
   data: Tensor;
 }
 
-/** `x0, x1, ...` for `dim` columns. @example defaultColumns(2); // ['x0', 'x1'] */
+/**
+ * `x0, x1, ...` for `dim` columns.
+ * @example defaultColumns(2); // ['x0', 'x1']
+ */
 export function defaultColumns(dim: number): string[] {
   return Array.from({ length: dim }, (_, j) => `x${j}`);
 }

@@ -23,6 +23,8 @@ export class CliError extends Error {
 /**
  * A wrong command line: an unknown flag, a missing or malformed value. Exit code 2; the message ends
  * with where to find help, e.g. `unknown flag --epoch (did you mean --epochs?); see flowgrad train --help`.
+ *
+ * @example throw new UsageError('train: --out is required; see flowgrad train --help');
  */
 export class UsageError extends CliError {
   override readonly name: string = 'UsageError';

@@ -16,6 +16,10 @@ import { CliError, UsageError } from './errors.ts';
 import { formatEvaluation, jsonNumbers } from './report.ts';
 import { readRun } from './run-dir.ts';
 
+/**
+ * The flags and help text of `flowgrad eval`.
+ * @example parseArgs(evalSpec, ['--model', 'runs/post', '--dataset', 'post-mixture']);
+ */
 export const evalSpec: CommandSpec = {
   name: 'eval',
   summary: 'Evaluates a trained model: test NLL in nats and bits/dim, and KL(p‖q) ± its standard error and the entropy H(p) when the data set\'s density is known.',
@@ -31,7 +35,10 @@ export const evalSpec: CommandSpec = {
   notes: ['Example:', '  flowgrad eval --model runs/post --dataset post-mixture --json'],
 };
 
-/** Runs `eval`; returns the exit code. */
+/**
+ * Runs `eval`; returns the exit code.
+ * @example evalCommand(parseArgs(evalSpec, ['--model', 'runs/post', '--dataset', 'post-mixture'])); // 0, prints the test NLL and KL
+ */
 export function evalCommand(flags: Flags): number {
   const dir = flags.require<string>('model');
   const dataPath = flags.string('data');

@@ -18,7 +18,10 @@ import { lossFigure } from '../plot/loss.ts';
 import { scatterFigure } from '../plot/scatter.ts';
 import type { HistoryRows } from './run-dir.ts';
 
-/** What {@link makeFigures} draws from. */
+/**
+ * What {@link makeFigures} draws from.
+ * @example const input: FigureInput = { flow, train, columns: ['x0', 'x1'], name: 'post-mixture', rng: streams(0).figures };
+ */
 export interface FigureInput {
   flow: RealNVP;
   /** The training rows (overlaid in red on the last layer panel, and beside the samples). */
@@ -39,7 +42,10 @@ export interface FigureInput {
   gridSize?: number;
 }
 
-/** One figure: its file name in `figures/` and its SVG text. */
+/**
+ * One figure: its file name in `figures/` and its SVG text.
+ * @example const [first]: Figure[] = makeFigures(input); first.file; // 'layers.svg'
+ */
 export interface Figure {
   file: string;
   svg: string;

@@ -20,7 +20,10 @@ import { loadSafetensors } from '../io/safetensors.ts';
 import { loadModel, saveModel } from '../io/model.ts';
 import { fit, TrainingDivergedError, type EpochInfo, type History } from '../train/fit.ts';
 
-/** What to train with (a serialisable subset of fit's options). */
+/**
+ * What to train with (a serialisable subset of fit's options).
+ * @example const options: RemoteFitOptions = { epochs: 100, batchSize: 64, lr: 1e-3, patience: 20 };
+ */
 export interface RemoteFitOptions {
   epochs: number;
   batchSize: number;
@@ -30,7 +33,10 @@ export interface RemoteFitOptions {
   ema?: number;
 }
 
-/** Callbacks and the stop flag of {@link fitInWorker}. */
+/**
+ * Callbacks and the stop flag of {@link fitInWorker}.
+ * @example const hooks: RemoteFitHooks = { stopFlag: new Int32Array(new SharedArrayBuffer(4)), onEpoch: (info) => progress.epoch(info) };
+ */
 export interface RemoteFitHooks {
   onEpoch?: (info: EpochInfo) => void;
   /** Called at most every ~100 ms with the step count. */

@@ -104,7 +104,10 @@ export function readBytes(path: string): Uint8Array {
   }
 }
 
-/** A Node file error in words: `no such file or directory`, `permission denied`... */
+/**
+ * A Node file error in words: `no such file or directory`, `permission denied`...
+ * @example describeFsError(Object.assign(new Error('ENOENT'), { code: 'ENOENT' })); // 'no such file or directory'
+ */
 export function describeFsError(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
   switch (code) {

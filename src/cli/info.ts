@@ -13,6 +13,10 @@ import { formatDuration } from './progress.ts';
 import { formatCount, jsonNumbers } from './report.ts';
 import { readRun, RUN_FILES } from './run-dir.ts';
 
+/**
+ * The flags and help text of `flowgrad info`.
+ * @example console.log(formatHelp(infoSpec));
+ */
 export const infoSpec: CommandSpec = {
   name: 'info',
   summary: 'Shows what a run folder holds: the model config, parameter count and layer tree, the training options and data, and the test metrics.',
@@ -24,7 +28,10 @@ export const infoSpec: CommandSpec = {
   notes: ['Example:', '  flowgrad info --model runs/post'],
 };
 
-/** Runs `info`; returns the exit code. */
+/**
+ * Runs `info`; returns the exit code.
+ * @example info(parseArgs(infoSpec, ['--model', 'runs/post', '--json'])); // 0, prints one JSON object
+ */
 export function info(flags: Flags): number {
   const dir = flags.require<string>('model');
   const run = readRun(dir);

@@ -37,7 +37,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   info: { spec: infoSpec, brief: 'show a model: config, parameters, layers, training, metrics', run: info },
 };
 
-/** The top-level help. */
+/**
+ * The top-level help.
+ * @example process.stdout.write(globalHelp()); // 'Usage: flowgrad <command> [flags]\n...'
+ */
 export function globalHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 4;
   const lines = [

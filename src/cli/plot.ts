@@ -16,6 +16,10 @@ import { makeFigures } from './figures.ts';
 import { mkdirp, readText, writeFileAtomic } from './fsx.ts';
 import { parseHistoryCsv, readRun, RUN_FILES, type HistoryRows } from './run-dir.ts';
 
+/**
+ * The flags and help text of `flowgrad plot`.
+ * @example parseArgs(plotSpec, ['--model', 'runs/post']);
+ */
 export const plotSpec: CommandSpec = {
   name: 'plot',
   summary: "Redraws a run's figures into DIR/figures: layers.svg (the post's Figure 1), samples.svg, density.svg (2-D data) and loss.svg.",
@@ -27,7 +31,10 @@ export const plotSpec: CommandSpec = {
   notes: ['Example:', '  flowgrad plot --model runs/post'],
 };
 
-/** Runs `plot`; returns the exit code. */
+/**
+ * Runs `plot`; returns the exit code.
+ * @example plot(parseArgs(plotSpec, ['--model', 'runs/post'])); // 0, rewrites runs/post/figures/*.svg
+ */
 export function plot(flags: Flags): number {
   const dir = flags.require<string>('model');
   const run = readRun(dir);

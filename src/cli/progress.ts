@@ -11,7 +11,10 @@
 
 import type { EpochInfo } from '../train/fit.ts';
 
-/** Options of {@link Progress}. */
+/**
+ * Options of {@link Progress}.
+ * @example const options: ProgressOptions = { mode: 'lines', write: (s) => process.stderr.write(s), everySeconds: 30 };
+ */
 export interface ProgressOptions {
   mode: 'tty' | 'lines' | 'silent';
   /** Where the text goes (e.g. `(s) => process.stdout.write(s)`). */
@@ -26,7 +29,10 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-/** `1h 02m`, `3m 05s`, `12s`. @example formatDuration(185); // '3m 05s' */
+/**
+ * `1h 02m`, `3m 05s`, `12s`.
+ * @example formatDuration(185); // '3m 05s'
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
@@ -72,7 +78,10 @@ export class Progress {
     this.stepsPerEpoch = Math.max(1, stepsPerEpoch);
   }
 
-  /** After each optimizer step: keeps the live line moving within long epochs. */
+  /**
+   * After each optimizer step: keeps the live line moving within long epochs.
+   * @example fit(flow, train, { epochs, batchSize: 64, rng, onStep: (step) => progress.step(step) });
+   */
   step(step: number): void {
     if (this.options.mode !== 'tty') return;
     const epochsDone = this.last?.epoch ?? 0;
@@ -81,7 +90,10 @@ export class Progress {
     if (t - this.lastDraw >= 100) this.draw(epochsDone + Math.min(1, this.stepsInEpoch / this.stepsPerEpoch), t);
   }
 
-  /** After each epoch. */
+  /**
+   * After each epoch.
+   * @example fit(flow, train, { epochs, batchSize: 64, rng, onEpoch: (info) => progress.epoch(info) });
+   */
   epoch(info: EpochInfo): void {
     const steps = info.step - (this.last?.step ?? 0);
     if (steps > 0) this.stepsPerEpoch = steps;
@@ -103,7 +115,10 @@ export class Progress {
     }
   }
 
-  /** Ends the display: clears the live line (the summary follows), or prints the last epoch in lines mode. */
+  /**
+   * Ends the display: clears the live line (the summary follows), or prints the last epoch in lines mode.
+   * @example progress.done(); console.log('done');
+   */
   done(): void {
     if (this.options.mode === 'tty' && this.drawn) this.options.write('\r\x1b[2K');
     if (this.options.mode === 'lines' && this.last !== null && this.last.epoch !== this.lastPrinted) {

@@ -11,14 +11,20 @@
  * @module
  */
 
-/** Architecture choices; an absent field means the RealNVP class's own default. */
+/**
+ * Architecture choices; an absent field means the RealNVP class's own default.
+ * @example const model: RecipeModel = { layers: 8, hidden: 32, depth: 1 };
+ */
 export interface RecipeModel {
   layers?: number;
   hidden?: number;
   depth?: number;
 }
 
-/** Everything `train` needs besides the data. */
+/**
+ * Everything `train` needs besides the data.
+ * @example const { epochs, batchSize, lr }: Recipe = recipeFor('default');
+ */
 export interface Recipe {
   /** Which RealNVP preset to build. */
   readonly preset: 'default' | 'post';
@@ -49,6 +55,8 @@ export interface Recipe {
 /**
  * The post's recipe: 16 layers, hidden 64, Adam lr 2e-4, batch 64, 1,000 epochs, 1,000 training points,
  * no validation or early stopping, no standardisation.
+ *
+ * @example POST_RECIPE.model.hidden; // 64
  */
 export const POST_RECIPE: Recipe = Object.freeze({
   preset: 'post',
@@ -69,6 +77,8 @@ export const POST_RECIPE: Recipe = Object.freeze({
 /**
  * The default recipe: the default RealNVP with standardised features, 10% of the training rows for
  * validation, early stopping with the best weights kept, Adam.
+ *
+ * @example DEFAULT_RECIPE.patience; // 80
  */
 export const DEFAULT_RECIPE: Recipe = Object.freeze({
   preset: 'default',
@@ -90,7 +100,10 @@ export const DEFAULT_RECIPE: Recipe = Object.freeze({
   ema: 0.995,
 });
 
-/** The recipe of a preset name. @example recipeFor('post').lr; // 2e-4 */
+/**
+ * The recipe of a preset name.
+ * @example recipeFor('post').lr; // 2e-4
+ */
 export function recipeFor(preset: 'default' | 'post'): Recipe {
   return preset === 'post' ? POST_RECIPE : DEFAULT_RECIPE;
 }

@@ -6,7 +6,10 @@
 
 import type { Evaluation } from '../train/evaluate.ts';
 
-/** `10,000`. @example formatCount(6176); // '6,176' */
+/**
+ * `10,000`.
+ * @example formatCount(6176); // '6,176'
+ */
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -28,7 +31,10 @@ export function formatEvaluation(e: Evaluation, name: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** JSON.stringify replacer: non-finite numbers become null (JSON has no NaN). @example JSON.stringify({ a: NaN }, jsonNumbers); // '{"a":null}' */
+/**
+ * JSON.stringify replacer: non-finite numbers become null (JSON has no NaN).
+ * @example JSON.stringify({ a: NaN }, jsonNumbers); // '{"a":null}'
+ */
 export function jsonNumbers(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }

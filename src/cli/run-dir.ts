@@ -19,7 +19,10 @@ import type { History } from '../train/fit.ts';
 import { CliError } from './errors.ts';
 import { readBytes, readText } from './fsx.ts';
 
-/** The file names inside a run folder. */
+/**
+ * The file names inside a run folder.
+ * @example const weightsPath = join(dir, RUN_FILES.weights); // DIR/model.safetensors
+ */
 export const RUN_FILES = {
   weights: 'model.safetensors',
   config: 'config.json',
@@ -28,12 +31,18 @@ export const RUN_FILES = {
   figures: 'figures',
 } as const;
 
-/** How the training data was obtained, as stored in config.json under `data`. */
+/**
+ * How the training data was obtained, as stored in config.json under `data`.
+ * @example if (run.data?.source === 'csv') console.log(run.data.path);
+ */
 export type DataSource =
   | { source: 'dataset'; dataset: string; trainPoints: number; testPoints: number; columns: string[]; trainRows: number; valRows: number; testRows: number }
   | { source: 'csv'; path: string; header: boolean; rows: number; columns: string[]; trainRows: number; valRows: number; testRows: number };
 
-/** The training options, as stored in config.json under `training`. */
+/**
+ * The training options, as stored in config.json under `training`.
+ * @example readRun('runs/post').training?.lr; // 2e-4
+ */
 export interface TrainingRecord {
   preset: 'default' | 'post';
   seed: number;
@@ -50,7 +59,10 @@ export interface TrainingRecord {
   ema?: number | null;
 }
 
-/** A run folder read back. */
+/**
+ * A run folder read back.
+ * @example const run: Run = readRun('runs/post'); run.flow.sample(10, new Rng(0));
+ */
 export interface Run {
   dir: string;
   flow: RealNVP;
@@ -111,7 +123,10 @@ function readDataSource(v: unknown): DataSource | null {
   return null;
 }
 
-/** A history as rows, read from or written to history.csv (NaN for a missing validation NLL). */
+/**
+ * A history as rows, read from or written to history.csv (NaN for a missing validation NLL).
+ * @example const rows: HistoryRows = parseHistoryCsv(readText(path), path); rows.valNll[0]; // NaN without validation
+ */
 export interface HistoryRows {
   epoch: number[];
   trainLoss: number[];

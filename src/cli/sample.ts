@@ -10,6 +10,10 @@ import type { CommandSpec, Flags } from './args.ts';
 import { checkOutFile, writeFileAtomic } from './fsx.ts';
 import { readRun } from './run-dir.ts';
 
+/**
+ * The flags and help text of `flowgrad sample`.
+ * @example parseArgs(sampleSpec, ['--model', 'runs/post', '-n', '1000']);
+ */
 export const sampleSpec: CommandSpec = {
   name: 'sample',
   summary: 'Draws N points from a trained model and writes them as CSV (a header row with the training columns, or x0,x1,...), to stdout or to --out FILE.csv.',
@@ -24,7 +28,10 @@ export const sampleSpec: CommandSpec = {
   notes: ['Example:', '  flowgrad sample --model runs/post -n 1000 --out samples.csv'],
 };
 
-/** Runs `sample`; returns the exit code. */
+/**
+ * Runs `sample`; returns the exit code.
+ * @example sample(parseArgs(sampleSpec, ['--model', 'runs/post', '-n', '1000', '--out', 'samples.csv'])); // 0
+ */
 export function sample(flags: Flags): number {
   const dir = flags.require<string>('model');
   const n = flags.require<number>('n');

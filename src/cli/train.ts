@@ -37,6 +37,10 @@ function both(get: (r: Recipe) => string | number): string {
   return d === p ? `default: ${d}` : `default preset: ${d}; post: ${p}`;
 }
 
+/**
+ * The flags and help text of `flowgrad train`, with each default read from the recipes.
+ * @example parseArgs(trainSpec, ['--dataset', 'post-mixture', '--out', 'runs/post', '--epochs', '100']);
+ */
 export const trainSpec: CommandSpec = {
   name: 'train',
   summary: 'Trains a RealNVP normalizing flow on a toy data set or on your CSV file, and writes DIR/model.safetensors, DIR/config.json, DIR/history.csv, DIR/metrics.json and DIR/figures/*.svg.',
@@ -128,7 +132,10 @@ function resolve(flags: Flags): Resolved {
   };
 }
 
-/** Runs `train`; returns the exit code. */
+/**
+ * Runs `train`; returns the exit code.
+ * @example await train(parseArgs(trainSpec, ['--dataset', 'two-moons', '--out', 'runs/moons'])); // 0, or 130 after Ctrl-C
+ */
 export async function train(flags: Flags): Promise<number> {
   const datasetName = flags.string('dataset');
   const dataPath = flags.string('data');

@@ -10,15 +10,7 @@ import { circles, twoMoons } from './rings.ts';
 import type { Target } from './target.ts';
 import { pinwheel, twoSpirals } from './toys.ts';
 
-/**
- * Every toy data set by name: `post-mixture` (the blog post's target), `eight-gaussians`, `two-moons`,
- * `circles`, `checkerboard`, `pinwheel`, `two-spirals`, and two higher-dimensional mixtures, `mixture-8d`
- * and `mixture-16d`.
- *
- * @example
- * Object.keys(datasets); // ['post-mixture', 'eight-gaussians', ...]
- * datasets['checkerboard'].entropy; // log 8
- */
+/** A uniform mixture of four dim-D unit normals with means at ±1.5 corners: `mixture-8d` and `mixture-16d`. */
 function cornerMixture(dim: number): Target {
   const means = [0, 1, 2, 3].map((c) => Array.from({ length: dim }, (_, j) => ((c + j) % 4 < 2 ? 1.5 : -1.5)));
   return gaussianMixture({
@@ -29,11 +21,26 @@ function cornerMixture(dim: number): Target {
   });
 }
 
-/** The 8-D mixture of {@link datasets}. @example mixture8d.sample(100, new Rng(0)); // 100×8 */
+/**
+ * The 8-D mixture of {@link datasets}.
+ * @example mixture8d.sample(100, new Rng(0)); // 100×8
+ */
 export const mixture8d: Target = /* @__PURE__ */ cornerMixture(8);
-/** The 16-D mixture of {@link datasets}. @example mixture16d.dim; // 16 */
+/**
+ * The 16-D mixture of {@link datasets}.
+ * @example mixture16d.dim; // 16
+ */
 export const mixture16d: Target = /* @__PURE__ */ cornerMixture(16);
 
+/**
+ * Every toy data set by name: `post-mixture` (the blog post's target), `eight-gaussians`, `two-moons`,
+ * `circles`, `checkerboard`, `pinwheel`, `two-spirals`, and two higher-dimensional mixtures, `mixture-8d`
+ * and `mixture-16d`.
+ *
+ * @example
+ * Object.keys(datasets); // ['post-mixture', 'eight-gaussians', ...]
+ * datasets['checkerboard'].entropy; // log 8
+ */
 export const datasets: Readonly<Record<string, Target>> = Object.freeze({
   'post-mixture': postMixture,
   'eight-gaussians': eightGaussians,

@@ -9,7 +9,10 @@
  * @module
  */
 
-/** The interface every consumer of randomness takes; {@link Rng} implements it. */
+/**
+ * The interface every consumer of randomness takes; {@link Rng} implements it.
+ * @example const fixed: RandomSource = { uniform: () => 0.5, normal: () => 0 }; new StandardNormal(2).sample(3, fixed); // all zeros
+ */
 export interface RandomSource {
   /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number;

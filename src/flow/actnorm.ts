@@ -44,12 +44,18 @@ export class ActNorm extends Bijection {
     this.initialisedFlag = this.registerBuffer('initialisedFlag', Tensor.zeros(1, 1));
   }
 
-  /** Whether the data-dependent initialisation has happened (or a state dict was loaded). */
+  /**
+   * Whether the data-dependent initialisation has happened (or a state dict was loaded).
+   * @example new ActNorm(2).initialised; // false
+   */
   get initialised(): boolean {
     return this.initialisedFlag.data[0] === 1;
   }
 
-  /** Sets bias = -mean and logScale = -log(std + eps) from a batch. */
+  /**
+   * Sets bias = -mean and logScale = -log(std + eps) from a batch.
+   * @example norm.initialiseFrom(batch); // norm.forward(batch)[0] now has mean 0, std ≈ 1 per column
+   */
   initialiseFrom(x: Tensor): void {
     const n = x.rows, d = this.dim;
     if (n < 2) throw new RangeError(`ActNorm: data-dependent initialisation needs at least 2 rows, got ${n}`);
@@ -61,6 +67,10 @@ export class ActNorm extends Bijection {
     this.initialisedFlag.data[0] = 1;
   }
 
+  /**
+   * Data -> latent: y = (x + bias)·exp(logScale); log|det| = Σ logScale per row. Initialises from `x` first if needed (training mode).
+   * @example const [y, logDet] = norm.forward(batch);
+   */
   forward(x: Tensor): FlowResult {
     checkWidth('ActNorm.forward', x, this.dim);
     if (!this.initialised && this.training) noGrad(() => this.initialiseFrom(x));
@@ -69,6 +79,10 @@ export class ActNorm extends Bijection {
     return [y, add(Tensor.zeros(x.rows, 1), sum(this.logScale))];
   }
 
+  /**
+   * Latent -> data: x = y·exp(-logScale) - bias; log|det| = -Σ logScale per row.
+   * @example const [x] = norm.inverse(y);
+   */
   inverse(y: Tensor): FlowResult {
     checkWidth('ActNorm.inverse', y, this.dim);
     // x = y·exp(-logScale) - bias, log|det| = -Σ logScale
@@ -76,6 +90,10 @@ export class ActNorm extends Bijection {
     return [x, neg(add(Tensor.zeros(y.rows, 1), sum(this.logScale)))];
   }
 
+  /**
+   * One line: the width, and whether it still awaits initialisation.
+   * @example new ActNorm(2).describe(); // 'ActNorm(dim=2, not initialised)'
+   */
   override describe(): string {
     return `ActNorm(dim=${this.dim}${this.initialised ? '' : ', not initialised'})`;
   }

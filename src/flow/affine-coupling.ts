@@ -33,10 +33,16 @@ import { MLP, type ActivationName, type Layer } from '../nn/layers.ts';
 import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
 import { makeSplit, type MaskSpec, type Split } from './mask.ts';
 
-/** How the raw log-scale is bounded; see the module comment. */
+/**
+ * How the raw log-scale is bounded; see the module comment.
+ * @example new AffineCoupling({ dim: 2, scale: 'tanh', rng: new Rng(0) });
+ */
 export type ScaleMode = 'exp' | 'tanh' | 'softclamp';
 
-/** Options of {@link AffineCoupling}. */
+/**
+ * Options of {@link AffineCoupling}.
+ * @example new AffineCoupling({ dim: 4, mask: 'alternating', hidden: 32, depth: 1, rng: new Rng(0) });
+ */
 export interface AffineCouplingOptions {
   /** Number of features (>= 2). */
   dim: number;
@@ -161,6 +167,10 @@ export class AffineCoupling extends Bijection {
     return gatherCols(joined, position);
   }
 
+  /**
+   * Data -> latent: y_B = x_B·exp(s(x_A)) + t(x_A), y_A = x_A; log|det| = Σ s per row.
+   * @example const [y, logDet] = layer.forward(x); // y n×dim, logDet n×1
+   */
   forward(x: Tensor): FlowResult {
     checkWidth('AffineCoupling.forward', x, this.dim);
     const [xa, xb] = this.parts(x);
@@ -170,6 +180,10 @@ export class AffineCoupling extends Bijection {
     return [this.assemble(xa, yb), sum(s, 1)];
   }
 
+  /**
+   * Latent -> data: x_B = (y_B - t(y_A))·exp(-s(y_A)), x_A = y_A; log|det| = -Σ s per row.
+   * @example const [x, logDet] = layer.inverse(y); // undoes forward
+   */
   inverse(y: Tensor): FlowResult {
     checkWidth('AffineCoupling.inverse', y, this.dim);
     const [ya, yb] = this.parts(y);
@@ -179,6 +193,10 @@ export class AffineCoupling extends Bijection {
     return [this.assemble(ya, xb), neg(sum(s, 1))];
   }
 
+  /**
+   * One line: the width, the conditioning features A, the scale mode (and bound).
+   * @example new AffineCoupling({ dim: 2, rng: new Rng(0) }).describe(); // 'AffineCoupling(dim=2, A=[0], scale=softclamp, bound=3)'
+   */
   override describe(): string {
     return `AffineCoupling(dim=${this.dim}, A=[${Array.from(this.split.a).join(',')}], scale=${this.scaleMode}${this.scaleMode === 'softclamp' ? `, bound=${this.bound}` : ''})`;
   }

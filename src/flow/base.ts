@@ -26,13 +26,19 @@ export class StandardNormal {
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`StandardNormal: dim must be a positive integer, got ${dim}`);
   }
 
-  /** log p(z) per row, n×1 (differentiable). */
+  /**
+   * log p(z) per row, n×1 (differentiable).
+   * @example new StandardNormal(1).logProb(tensor([[0]])).item(); // -0.9189385332046727
+   */
   logProb(z: Tensor): Tensor {
     checkWidth('StandardNormal.logProb', z, this.dim);
     return addScalar(scale(sum(square(z), 1), -0.5), -0.5 * this.dim * LOG_2PI);
   }
 
-  /** n independent draws, n×dim. */
+  /**
+   * n independent draws, n×dim.
+   * @example new StandardNormal(2).sample(100, new Rng(0)).shape; // [100, 2]
+   */
   sample(n: number, rng: RandomSource): Tensor {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`StandardNormal.sample: n must be a non-negative integer, got ${n}`);
     const data = new Float64Array(n * this.dim);
@@ -40,7 +46,10 @@ export class StandardNormal {
     return Tensor.from(n, this.dim, data);
   }
 
-  /** Differential entropy in nats, (d/2)(1 + log 2π). @example new StandardNormal(2).entropy(); // 2.8378770664093453 */
+  /**
+   * Differential entropy in nats, (d/2)(1 + log 2π).
+   * @example new StandardNormal(2).entropy(); // 2.8378770664093453
+   */
   entropy(): number {
     return 0.5 * this.dim * (1 + LOG_2PI);
   }

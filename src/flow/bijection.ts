@@ -18,10 +18,16 @@ import { add } from '../autograd/elementwise.ts';
 import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
 import { Module } from '../nn/module.ts';
 
-/** `[output, logDet]`: the transformed batch (n×dim) and log |det J| per row (n×1). */
+/**
+ * `[output, logDet]`: the transformed batch (n×dim) and log |det J| per row (n×1).
+ * @example const [z, logDet]: FlowResult = flow.forward(x);
+ */
 export type FlowResult = [out: Tensor, logDet: Tensor];
 
-/** Thrown when an input is unfit for a bijection: NaN or infinite values, naming the row. */
+/**
+ * Thrown when an input is unfit for a bijection: NaN or infinite values, naming the row.
+ * @example flow.forward(tensor([[NaN, 0]])); // FlowInputError: RealNVP.forward: row 0, column 0 is NaN (inputs must be finite)
+ */
 export class FlowInputError extends Error {
   override readonly name = 'FlowInputError';
 }
@@ -37,25 +43,40 @@ export class FlowInputError extends Error {
 export abstract class Bijection extends Module {
   /** Number of features. */
   abstract readonly dim: number;
-  /** Data -> latent: `[z, log|det ∂z/∂x|]`. */
+  /**
+   * Data -> latent: `[z, log|det ∂z/∂x|]`.
+   * @example const [z, logDet] = bijection.forward(x);
+   */
   abstract forward(x: Tensor): FlowResult;
-  /** Latent -> data: `[x, log|det ∂x/∂z|]`. */
+  /**
+   * Latent -> data: `[x, log|det ∂x/∂z|]`.
+   * @example const [x, logDet] = bijection.inverse(z);
+   */
   abstract inverse(z: Tensor): FlowResult;
 }
 
-/** A zero log-det column for n rows (shares no graph). */
+/**
+ * A zero log-det column for n rows (shares no graph).
+ * @example zeroLogDet(3).toArray(); // [[0], [0], [0]]
+ */
 export function zeroLogDet(n: number): Tensor {
   return Tensor.zeros(n, 1);
 }
 
-/** Refuses an input of the wrong width. */
+/**
+ * Refuses an input of the wrong width.
+ * @example checkWidth('MyFlow.forward', x, this.dim); // ShapeError unless x has dim columns
+ */
 export function checkWidth(where: string, x: Tensor, dim: number): void {
   if (x.cols !== dim) {
     throw new ShapeError(`${where}: expected input with ${dim} columns (n×${dim}), got ${formatShape(x.rows, x.cols)}`);
   }
 }
 
-/** Refuses NaN or infinite input, naming the first bad row and column. */
+/**
+ * Refuses NaN or infinite input, naming the first bad row and column.
+ * @example checkFinite('MyFlow.forward', x); // FlowInputError at the first NaN or ±∞
+ */
 export function checkFinite(where: string, x: Tensor): void {
   const d = x.data;
   for (let k = 0; k < d.length; k++) {
@@ -88,6 +109,10 @@ export class Chain extends Bijection {
     this.steps = [...steps];
   }
 
+  /**
+   * Data -> latent: runs the steps in order and sums their log-dets.
+   * @example const [z, logDet] = chain.forward(x);
+   */
   forward(x: Tensor): FlowResult {
     checkWidth('Chain.forward', x, this.dim);
     let h = x;
@@ -100,6 +125,10 @@ export class Chain extends Bijection {
     return [h, logDet!];
   }
 
+  /**
+   * Latent -> data: runs each step's inverse in reverse order and sums their log-dets.
+   * @example const [x, logDet] = chain.inverse(z);
+   */
   inverse(z: Tensor): FlowResult {
     checkWidth('Chain.inverse', z, this.dim);
     let h = z;

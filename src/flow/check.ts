@@ -15,7 +15,10 @@ import { noGrad, Tensor } from '../autograd/tensor.ts';
 import type { RandomSource } from '../data/rng.ts';
 import { FlowInputError, type Bijection } from './bijection.ts';
 
-/** Options of {@link checkBijection}. */
+/**
+ * Options of {@link checkBijection}.
+ * @example checkBijection(layer, { rng: new Rng(1), samples: 16, tolerance: { logDet: 1e-5 } });
+ */
 export interface CheckBijectionOptions {
   /** Number of features (default: `bijection.dim`). */
   dim?: number;
@@ -31,11 +34,14 @@ export interface CheckBijectionOptions {
   scale?: number;
   /** Finite-difference step for the Jacobian (default 1e-6). */
   eps?: number;
-  /** Return the report instead of throwing on failure (default false). */
+  /** Throw a {@link BijectionCheckError} on failure (default true); false returns the failing report instead. */
   raiseOnFailure?: boolean;
 }
 
-/** What {@link checkBijection} measured (worst over the points). */
+/**
+ * What {@link checkBijection} measured (worst over the points).
+ * @example const report = checkBijection(layer, { rng, raiseOnFailure: false }); if (!report.ok) console.log(report.summary);
+ */
 export interface BijectionReport {
   ok: boolean;
   /** max |inverse(forward(x)) - x| / (1 + |x|). */
@@ -51,7 +57,10 @@ export interface BijectionReport {
   summary: string;
 }
 
-/** Thrown by {@link checkBijection} on failure; carries the report. */
+/**
+ * Thrown by {@link checkBijection} on failure; carries the report.
+ * @example try { checkBijection(layer, { rng }); } catch (e) { if (e instanceof BijectionCheckError) console.log(e.report.summary); }
+ */
 export class BijectionCheckError extends Error {
   override readonly name = 'BijectionCheckError';
   constructor(readonly report: BijectionReport) {

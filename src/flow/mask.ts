@@ -5,10 +5,16 @@
  * @module
  */
 
-/** A mask spec: `'half'` (A = the first ⌊d/2⌋ features), `'alternating'` (A = even positions), or one boolean per feature, `true` for A. */
+/**
+ * A mask spec: `'half'` (A = the first ⌊d/2⌋ features), `'alternating'` (A = even positions), or one boolean per feature, `true` for A.
+ * @example new AffineCoupling({ dim: 3, mask: [true, false, true], rng: new Rng(0) });
+ */
 export type MaskSpec = 'half' | 'alternating' | readonly boolean[];
 
-/** The two parts of a split, as feature indices in increasing order. */
+/**
+ * The two parts of a split, as feature indices in increasing order.
+ * @example const { a, b }: Split = makeSplit(4, 'half'); // a = [0, 1], b = [2, 3]
+ */
 export interface Split {
   /** Features passed through unchanged (they condition the transform). */
   a: Int32Array;

@@ -38,7 +38,10 @@ export class Permutation extends Bijection {
     this.inverseIndices = inv;
   }
 
-  /** The post's swap: the last `dim - dimA` features first, then the first `dimA`. @example Permutation.swapHalves(4); // [2, 3, 0, 1] */
+  /**
+   * The post's swap: the last `dim - dimA` features first, then the first `dimA`.
+   * @example Permutation.swapHalves(4).indices; // Int32Array [2, 3, 0, 1]
+   */
   static swapHalves(dim: number, dimA: number = Math.floor(dim / 2)): Permutation {
     const idx: number[] = [];
     for (let j = dimA; j < dim; j++) idx.push(j);
@@ -46,26 +49,44 @@ export class Permutation extends Bijection {
     return new Permutation(idx);
   }
 
-  /** Reverses the feature order. @example Permutation.reverse(3); // [2, 1, 0] */
+  /**
+   * Reverses the feature order.
+   * @example Permutation.reverse(3).indices; // Int32Array [2, 1, 0]
+   */
   static reverse(dim: number): Permutation {
     return new Permutation(Array.from({ length: dim }, (_, j) => dim - 1 - j));
   }
 
-  /** A fixed random permutation drawn from `rng`. @example Permutation.random(4, new Rng(0)); */
+  /**
+   * A fixed random permutation drawn from `rng`.
+   * @example Permutation.random(4, new Rng(0));
+   */
   static random(dim: number, rng: Rng): Permutation {
     return new Permutation(rng.permutation(dim));
   }
 
+  /**
+   * Data -> latent: output column j is input column `indices[j]`; log-det 0.
+   * @example Permutation.reverse(2).forward(tensor([[1, 2]]))[0].toArray(); // [[2, 1]]
+   */
   forward(x: Tensor): FlowResult {
     checkWidth('Permutation.forward', x, this.dim);
     return [gatherCols(x, this.indices), zeroLogDet(x.rows)];
   }
 
+  /**
+   * Latent -> data: puts every column back; log-det 0.
+   * @example const [x2] = perm.inverse(perm.forward(x)[0]); // x2 equals x
+   */
   inverse(z: Tensor): FlowResult {
     checkWidth('Permutation.inverse', z, this.dim);
     return [gatherCols(z, this.inverseIndices), zeroLogDet(z.rows)];
   }
 
+  /**
+   * The indices, e.g. `Permutation([2, 1, 0])`.
+   * @example Permutation.reverse(3).describe(); // 'Permutation([2, 1, 0])'
+   */
   override describe(): string {
     return `Permutation([${Array.from(this.indices).join(', ')}])`;
   }

@@ -54,6 +54,10 @@ export class PostCoupling extends Bijection {
     this.b_nn = postNet(dimA, hidden, dim - dimA, rng);
   }
 
+  /**
+   * Data -> latent, as the post's `forward`: z_B = exp(-s(x_A))·(x_B - b(x_A)); log|det| = -Σ s per row.
+   * @example const [z, logDet] = layer.forward(x);
+   */
   forward(x: Tensor): FlowResult {
     checkWidth('PostCoupling.forward', x, this.dim);
     const xa = sliceCols(x, 0, this.dimA), xb = sliceCols(x, this.dimA, this.dim);
@@ -63,6 +67,10 @@ export class PostCoupling extends Bijection {
     return [concatCols([xa, zb]), neg(sum(s, 1))];
   }
 
+  /**
+   * Latent -> data, as the post's `reverse`: x_B = exp(s(z_A))·z_B + b(z_A); log|det| = Σ s per row.
+   * @example const [x, logDet] = layer.inverse(z);
+   */
   inverse(z: Tensor): FlowResult {
     checkWidth('PostCoupling.inverse', z, this.dim);
     const za = sliceCols(z, 0, this.dimA), zb = sliceCols(z, this.dimA, this.dim);
@@ -72,6 +80,10 @@ export class PostCoupling extends Bijection {
     return [concatCols([za, xb]), sum(s, 1)];
   }
 
+  /**
+   * One line: the width, the split and the hidden width.
+   * @example new PostCoupling(2, 1, 64, new Rng(0)).describe(); // 'PostCoupling(dim=2, dimA=1, hidden=64)'
+   */
   override describe(): string {
     return `PostCoupling(dim=${this.dim}, dimA=${this.dimA}, hidden=${this.hidden})`;
   }

@@ -34,10 +34,16 @@ import { Permutation } from './permutation.ts';
 import { PostCoupling } from './post-coupling.ts';
 import { Standardize } from './standardize.ts';
 
-/** Which permutation follows each coupling. */
+/**
+ * Which permutation follows each coupling.
+ * @example new RealNVP({ dim: 4, permutation: 'random', rng: new Rng(0) });
+ */
 export type PermutationKind = 'swap' | 'reverse' | 'random' | 'none';
 
-/** Options of {@link RealNVP}. */
+/**
+ * Options of {@link RealNVP}.
+ * @example const options: RealNVPOptions = { dim: 2, layers: 8, hidden: 32, depth: 1, rng: new Rng(0) };
+ */
 export interface RealNVPOptions {
   /** Number of features (>= 2). */
   dim: number;
@@ -65,7 +71,10 @@ export interface RealNVPOptions {
   rng: RandomSource & Partial<Pick<Rng, 'permutation'>>;
 }
 
-/** Everything needed to rebuild a model (its weights live in the state dict). JSON-serialisable. */
+/**
+ * Everything needed to rebuild a model (its weights live in the state dict). JSON-serialisable.
+ * @example const config: RealNVPConfig = JSON.parse(JSON.stringify(flow.config)); RealNVP.fromConfig(config);
+ */
 export interface RealNVPConfig {
   preset: 'default' | 'post';
   dim: number;
@@ -190,6 +199,10 @@ export class RealNVP extends Bijection {
     });
   }
 
+  /**
+   * Data -> latent through every layer (standardisation, then per layer ActNorm, coupling, permutation), with log|det ∂z/∂x| per row; refuses non-finite input.
+   * @example const [z, logDet] = flow.forward(x); // z n×dim, logDet n×1
+   */
   forward(x: Tensor): FlowResult {
     checkWidth('RealNVP.forward', x, this.dim);
     checkFinite('RealNVP.forward', x);
@@ -214,6 +227,10 @@ export class RealNVP extends Bijection {
     return [h, logDet!];
   }
 
+  /**
+   * Latent -> data, undoing the layers in reverse order, with log|det ∂x/∂z| per row.
+   * @example const [x, logDet] = flow.inverse(flow.base.sample(100, new Rng(1)));
+   */
   inverse(z: Tensor): FlowResult {
     checkWidth('RealNVP.inverse', z, this.dim);
     checkFinite('RealNVP.inverse', z);
@@ -293,7 +310,10 @@ export class RealNVP extends Bijection {
     });
   }
 
-  /** Alias of {@link RealNVP.trace}. @example flow.inverseSteps(z); */
+  /**
+   * Alias of {@link RealNVP.trace}.
+   * @example flow.inverseSteps(z);
+   */
   inverseSteps(z: Tensor): Tensor[] {
     return this.trace(z);
   }
@@ -342,6 +362,10 @@ export class RealNVP extends Bijection {
     });
   }
 
+  /**
+   * One line: the preset and the architecture.
+   * @example new RealNVP({ dim: 2, rng: new Rng(0) }).describe(); // 'RealNVP(preset=default, dim=2, layers=16, hidden=64, depth=2, scale=softclamp, permutation=reverse)'
+   */
   override describe(): string {
     const c = this.config;
     return `RealNVP(preset=${c.preset}, dim=${c.dim}, layers=${c.layers}, hidden=${c.hidden}${c.preset === 'default' ? `, depth=${c.depth}, scale=${c.scale}, permutation=${c.permutation}` : ''})`;
@@ -356,7 +380,10 @@ export function nll(flow: { logProb(x: Tensor): Tensor }, x: Tensor): Tensor {
   return neg(mean(flow.logProb(x)));
 }
 
-/** Values of a PyTorch state dict as nested arrays (a 1-D bias is a flat array). */
+/**
+ * Values of a PyTorch state dict as nested arrays (a 1-D bias is a flat array).
+ * @example const dict: TorchStateDict = JSON.parse(text).state_dict; postFromTorch(dict);
+ */
 export type TorchStateDict = Readonly<Record<string, readonly number[] | readonly (readonly number[])[] | Tensor>>;
 
 /**

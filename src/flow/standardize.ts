@@ -37,7 +37,10 @@ export class Standardize extends Bijection {
     this.std = this.registerBuffer('std', Tensor.from(1, this.dim, Float64Array.from(std)));
   }
 
-  /** Mean and standard deviation (population, n in the denominator) of each column of `data`. */
+  /**
+   * Mean and standard deviation (population, n in the denominator) of each column of `data`.
+   * @example Standardize.fit(tensor([[0, 1], [2, 3]])).mean.toArray(); // [[1, 2]]
+   */
   static fit(data: Tensor): Standardize {
     const n = data.rows, d = data.cols;
     if (n < 2) throw new RangeError(`Standardize.fit: needs at least 2 rows, got ${n}`);
@@ -54,6 +57,10 @@ export class Standardize extends Bijection {
     return Tensor.from(n, 1, new Float64Array(n).fill(sign * s));
   }
 
+  /**
+   * Data -> standardised: z = (x - mean) / std; log|det| = -Σ log std per row.
+   * @example const [z] = Standardize.fit(data).forward(data); // each column: mean 0, std 1
+   */
   forward(x: Tensor): FlowResult {
     checkWidth('Standardize.forward', x, this.dim);
     const inv = Tensor.from(1, this.dim, this.std.data.map((s) => 1 / s));
@@ -61,12 +68,20 @@ export class Standardize extends Bijection {
     return [mul(sub(x, this.mean), inv), this.logDet(x.rows, -1)];
   }
 
+  /**
+   * Standardised -> data: x = z·std + mean; log|det| = Σ log std per row.
+   * @example const [x] = st.inverse(z); // back in the data's units
+   */
   inverse(z: Tensor): FlowResult {
     checkWidth('Standardize.inverse', z, this.dim);
     // x = z·std + mean, log|det| = Σ log std
     return [add(mul(z, this.std), this.mean), this.logDet(z.rows, 1)];
   }
 
+  /**
+   * One line: the width.
+   * @example Standardize.fit(tensor([[0, 1], [2, 3]])).describe(); // 'Standardize(dim=2)'
+   */
   override describe(): string {
     return `Standardize(dim=${this.dim})`;
   }

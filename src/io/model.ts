@@ -25,13 +25,22 @@ import { RealNVP, type RealNVPConfig } from '../flow/real-nvp.ts';
 import { StateDictError } from '../nn/module.ts';
 import { loadSafetensors, saveSafetensors, SafetensorsError } from './safetensors.ts';
 
-/** The `format` field of every flowgrad model config. */
+/**
+ * The `format` field of every flowgrad model config.
+ * @example readModelConfig(configJson).format === MODEL_FORMAT; // true
+ */
 export const MODEL_FORMAT = 'flowgrad-realnvp';
 
-/** The config version this code writes and the newest it reads. */
+/**
+ * The config version this code writes and the newest it reads.
+ * @example JSON.parse(saveModel(flow).configJson).version; // MODEL_VERSION, 1
+ */
 export const MODEL_VERSION = 1;
 
-/** Extras stored beside the model config; any JSON-serialisable values (non-finite numbers become null). */
+/**
+ * Extras stored beside the model config; any JSON-serialisable values (non-finite numbers become null).
+ * @example saveModel(flow, { metrics: { nll: 3.55 }, training: { epochs: 1000, lr: 2e-4 } });
+ */
 export interface SaveModelExtra {
   /** The training history (or a summary of it). */
   history?: unknown;
@@ -41,7 +50,10 @@ export interface SaveModelExtra {
   [key: string]: unknown;
 }
 
-/** The two parts of a saved model. */
+/**
+ * The two parts of a saved model.
+ * @example const { configJson, weights }: SavedModel = saveModel(flow);
+ */
 export interface SavedModel {
   /** The config document as JSON text (pretty-printed, arrays of numbers on one line). */
   configJson: string;
@@ -49,7 +61,10 @@ export interface SavedModel {
   weights: Uint8Array;
 }
 
-/** A parsed and validated config document. */
+/**
+ * A parsed and validated config document.
+ * @example const doc: ModelDocument = readModelConfig(configJson); doc.model.layers; doc.extra.metrics;
+ */
 export interface ModelDocument {
   format: typeof MODEL_FORMAT;
   version: number;

@@ -31,7 +31,10 @@
  */
 import { Tensor } from '../autograd/tensor.ts';
 
-/** The dtypes the format defines (reference `Dtype` enum). */
+/**
+ * The dtypes the format defines (reference `Dtype` enum).
+ * @example safetensorsHeader(bytes).entries[0].dtype; // 'F64'
+ */
 export type SafetensorsDtype =
   | 'BOOL'
   | 'U8'
@@ -54,7 +57,10 @@ export type SafetensorsDtype =
   | 'F6_E2M3'
   | 'F6_E3M2';
 
-/** One tensor as the header describes it. */
+/**
+ * One tensor as the header describes it.
+ * @example const { name, dtype, shape }: SafetensorsEntry = safetensorsHeader(bytes).entries[0];
+ */
 export interface SafetensorsEntry {
   /** The tensor's name (the header key). */
   readonly name: string;
@@ -67,7 +73,10 @@ export interface SafetensorsEntry {
   readonly size: number;
 }
 
-/** A parsed and validated header. */
+/**
+ * A parsed and validated header.
+ * @example const header: SafetensorsHeader = safetensorsHeader(bytes); header.metadata.format;
+ */
 export interface SafetensorsHeader {
   /** N, the length of the JSON header in bytes (padding included). */
   readonly headerLength: number;
@@ -81,25 +90,37 @@ export interface SafetensorsHeader {
   readonly metadata: Record<string, string>;
 }
 
-/** Options of {@link saveSafetensors}. */
+/**
+ * Options of {@link saveSafetensors}.
+ * @example saveSafetensors(model.stateDict(), {}, { dtype: 'F32' }); // half the bytes, rounded to float32
+ */
 export interface SaveSafetensorsOptions {
   /** The dtype written for every tensor: `'F64'` (default, exact) or `'F32'`. */
   dtype?: 'F64' | 'F32';
 }
 
-/** Options of {@link safetensorsHeader}. */
+/**
+ * Options of {@link safetensorsHeader}.
+ * @example safetensorsHeader(bytes, { maxHeaderBytes: 1_000_000 });
+ */
 export interface SafetensorsHeaderOptions {
   /** The largest header accepted, in bytes; checked before anything is decoded. Default 100,000,000. */
   maxHeaderBytes?: number;
 }
 
-/** Options of {@link loadSafetensors}. */
+/**
+ * Options of {@link loadSafetensors}.
+ * @example loadSafetensors(bytes, { requireFinite: true, maxHeaderBytes: 1_000_000 });
+ */
 export interface LoadSafetensorsOptions extends SafetensorsHeaderOptions {
   /** Refuse a file holding NaN or ±∞ (the error names the tensor and the index). Default false. */
   requireFinite?: boolean;
 }
 
-/** What {@link loadSafetensors} returns. */
+/**
+ * What {@link loadSafetensors} returns.
+ * @example const { tensors, metadata }: LoadedSafetensors = loadSafetensors(bytes);
+ */
 export interface LoadedSafetensors {
   /** The tensors by name, as float64 matrices (rank 0 → 1×1, rank 1 `[n]` → 1×n). */
   tensors: Record<string, Tensor>;

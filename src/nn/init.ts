@@ -8,7 +8,10 @@
 import type { Tensor } from '../autograd/tensor.ts';
 import type { RandomSource } from '../data/rng.ts';
 
-/** Nonlinearities whose gain {@link gain} knows (PyTorch's `calculate_gain`). */
+/**
+ * Nonlinearities whose gain {@link gain} knows (PyTorch's `calculate_gain`).
+ * @example kaimingNormal(w, rng, 'leakyRelu', 0.2);
+ */
 export type Nonlinearity = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu';
 
 /**
@@ -30,19 +33,28 @@ export function gain(nonlinearity: Nonlinearity, slope = 0.01): number {
   }
 }
 
-/** Fills with zeros. @example zeros(lastLayer.weight); // a fresh coupling becomes the identity */
+/**
+ * Fills with zeros.
+ * @example zeros(lastLayer.weight); // a fresh coupling becomes the identity
+ */
 export function zeros(t: Tensor): Tensor {
   t.data.fill(0);
   return t;
 }
 
-/** Fills with a constant. @example constant(bias, 0.1); */
+/**
+ * Fills with a constant.
+ * @example constant(bias, 0.1);
+ */
 export function constant(t: Tensor, value: number): Tensor {
   t.data.fill(value);
   return t;
 }
 
-/** Fills with U(a, b). @example uniform(w, -0.1, 0.1, rng); */
+/**
+ * Fills with U(a, b).
+ * @example uniform(w, -0.1, 0.1, rng);
+ */
 export function uniform(t: Tensor, a: number, b: number, rng: RandomSource): Tensor {
   if (!(a <= b)) throw new RangeError(`uniform: need a <= b, got a=${a}, b=${b}`);
   const d = t.data;
@@ -50,7 +62,10 @@ export function uniform(t: Tensor, a: number, b: number, rng: RandomSource): Ten
   return t;
 }
 
-/** Fills with N(mean, std²). @example normal(w, 0, 0.02, rng); */
+/**
+ * Fills with N(mean, std²).
+ * @example normal(w, 0, 0.02, rng);
+ */
 export function normal(t: Tensor, mean: number, std: number, rng: RandomSource): Tensor {
   if (!(std >= 0)) throw new RangeError(`normal: std must be >= 0, got ${std}`);
   const d = t.data;
@@ -67,7 +82,10 @@ export function kaimingUniform(t: Tensor, rng: RandomSource, nonlinearity: Nonli
   return uniform(t, -bound, bound, rng);
 }
 
-/** Kaiming/He normal: N(0, (gain / √fanIn)²). @example kaimingNormal(w, rng, 'relu'); */
+/**
+ * Kaiming/He normal: N(0, (gain / √fanIn)²).
+ * @example kaimingNormal(w, rng, 'relu');
+ */
 export function kaimingNormal(t: Tensor, rng: RandomSource, nonlinearity: Nonlinearity = 'leakyRelu', slope = 0.01): Tensor {
   return normal(t, 0, gain(nonlinearity, slope) / Math.sqrt(t.cols), rng);
 }
@@ -81,7 +99,10 @@ export function xavierUniform(t: Tensor, rng: RandomSource, gainValue = 1): Tens
   return uniform(t, -bound, bound, rng);
 }
 
-/** Xavier/Glorot normal: N(0, gain²·2 / (fanIn + fanOut)). @example xavierNormal(w, rng); */
+/**
+ * Xavier/Glorot normal: N(0, gain²·2 / (fanIn + fanOut)).
+ * @example xavierNormal(w, rng);
+ */
 export function xavierNormal(t: Tensor, rng: RandomSource, gainValue = 1): Tensor {
   return normal(t, 0, gainValue * Math.sqrt(2 / (t.rows + t.cols)), rng);
 }

@@ -13,13 +13,22 @@ import type { RandomSource } from '../data/rng.ts';
 import { uniform } from './init.ts';
 import { Module } from './module.ts';
 
-/** A module that maps one tensor to one tensor. */
+/**
+ * A module that maps one tensor to one tensor.
+ * @example class Double extends Layer { forward(x: Tensor): Tensor { return scale(x, 2); } }
+ */
 export abstract class Layer extends Module {
-  /** Applies the layer. */
+  /**
+   * Applies the layer.
+   * @example const y = layer.forward(x);
+   */
   abstract forward(x: Tensor): Tensor;
 }
 
-/** Options of {@link Linear}. */
+/**
+ * Options of {@link Linear}.
+ * @example new Linear(2, 64, { bias: false, rng: new Rng(0) });
+ */
 export interface LinearOptions {
   /** Add a bias (default true). */
   bias?: boolean;
@@ -66,51 +75,98 @@ export class Linear extends Layer {
     this.bias = options.bias === false ? null : uniform(Tensor.zeros(1, outFeatures, { requiresGrad: true }), -bound, bound, rng);
   }
 
+  /**
+   * x·Wᵀ + b for an n×in input: n×out.
+   * @example new Linear(2, 3, { rng: new Rng(0) }).forward(Tensor.zeros(4, 2)).shape; // [4, 3]
+   */
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }
 
+  /**
+   * One line: the sizes and whether there is a bias.
+   * @example new Linear(2, 64, { rng: new Rng(0) }).describe(); // 'Linear(in=2, out=64, bias)'
+   */
   override describe(): string {
     return `Linear(in=${this.inFeatures}, out=${this.outFeatures}${this.bias !== null ? ', bias' : ', no bias'})`;
   }
 }
 
-/** max(x, 0). @example new ReLU().forward(x); */
+/**
+ * max(x, 0).
+ * @example new ReLU().forward(x);
+ */
 export class ReLU extends Layer {
+  /**
+   * max(x, 0) entrywise.
+   * @example new ReLU().forward(tensor([[-1, 2]])).toArray(); // [[0, 2]]
+   */
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
-/** x > 0 ? x : slope·x, slope 0.01 by default (PyTorch's). @example new LeakyReLU(0.2).forward(x); */
+/**
+ * x > 0 ? x : slope·x, slope 0.01 by default (PyTorch's).
+ * @example new LeakyReLU(0.2).forward(x);
+ */
 export class LeakyReLU extends Layer {
   constructor(readonly slope = 0.01) {
     super();
   }
+  /**
+   * x > 0 ? x : slope·x entrywise.
+   * @example new LeakyReLU(0.1).forward(tensor([[-1, 2]])).toArray(); // [[-0.1, 2]]
+   */
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.slope);
   }
+  /**
+   * One line with the slope.
+   * @example new LeakyReLU().describe(); // 'LeakyReLU(slope=0.01)'
+   */
   override describe(): string {
     return `LeakyReLU(slope=${this.slope})`;
   }
 }
 
-/** tanh(x). @example new Tanh().forward(x); */
+/**
+ * tanh(x).
+ * @example new Tanh().forward(x);
+ */
 export class Tanh extends Layer {
+  /**
+   * tanh(x) entrywise.
+   * @example new Tanh().forward(tensor([[0]])).toArray(); // [[0]]
+   */
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
-/** 1 / (1 + e^-x). @example new Sigmoid().forward(x); */
+/**
+ * 1 / (1 + e^-x).
+ * @example new Sigmoid().forward(x);
+ */
 export class Sigmoid extends Layer {
+  /**
+   * 1 / (1 + e^-x) entrywise.
+   * @example new Sigmoid().forward(tensor([[0]])).toArray(); // [[0.5]]
+   */
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
-/** log(1 + eˣ). @example new Softplus().forward(x); */
+/**
+ * log(1 + eˣ).
+ * @example new Softplus().forward(x);
+ */
 export class Softplus extends Layer {
+  /**
+   * log(1 + eˣ) entrywise.
+   * @example new Softplus().forward(tensor([[0]])).toArray(); // [[0.6931471805599453]]
+   */
   forward(x: Tensor): Tensor {
     return softplus(x);
   }
@@ -134,6 +190,10 @@ export class Sequential extends Layer {
     this.layers = layers;
   }
 
+  /**
+   * Applies the layers in order (as one fused `mlp` node when `fuse` is on and the layers allow it).
+   * @example net.forward(Tensor.zeros(5, 2)).shape; // [5, 1] for the net above
+   */
   forward(x: Tensor): Tensor {
     if (this.fuse) {
       if (this.plan === undefined) this.plan = fusedPlan(this.layers);
@@ -144,16 +204,25 @@ export class Sequential extends Layer {
     return h;
   }
 
-  /** Children are named by index alone ("0.weight"), as PyTorch names them. */
+  /**
+   * Children are named by index alone ("0.weight"), as PyTorch names them.
+   * @example new Sequential(new Linear(2, 8, { rng }), new ReLU()).namedChildren().map(([n]) => n); // ['0', '1']
+   */
   override namedChildren(): [string, Module][] {
     return this.layers.map((m, i) => [String(i), m]);
   }
 }
 
-/** Activation names accepted by {@link MLP}. */
+/**
+ * Activation names accepted by {@link MLP}.
+ * @example new MLP([2, 32, 2], { activation: 'leakyRelu', rng: new Rng(0) });
+ */
 export type ActivationName = 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid' | 'softplus';
 
-/** Makes an activation layer from its name. @example activation('tanh'); // Tanh */
+/**
+ * Makes an activation layer from its name.
+ * @example activation('tanh'); // Tanh
+ */
 export function activation(name: ActivationName): Layer {
   switch (name) {
     case 'relu':
@@ -171,7 +240,10 @@ export function activation(name: ActivationName): Layer {
   }
 }
 
-/** Options of {@link MLP}. */
+/**
+ * Options of {@link MLP}.
+ * @example new MLP([2, 64, 1], { activation: 'tanh', finalActivation: 'softplus', rng: new Rng(0) });
+ */
 export interface MLPOptions {
   /** Activation between layers (default 'relu'). */
   activation?: ActivationName;
@@ -199,7 +271,10 @@ export class MLP extends Sequential {
     super(...layers);
   }
 
-  /** The last Linear layer (e.g. to zero it so that a coupling starts as the identity). */
+  /**
+   * The last Linear layer (e.g. to zero it so that a coupling starts as the identity).
+   * @example zeros(net.lastLinear.weight);
+   */
   get lastLinear(): Linear {
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const layer = this.layers[i];

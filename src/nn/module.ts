@@ -9,16 +9,25 @@
 
 import { formatShape, Tensor } from '../autograd/tensor.ts';
 
-/** Values accepted by {@link Module.loadStateDict}: tensors, nested arrays, or flat arrays for 1×n. */
+/**
+ * Values accepted by {@link Module.loadStateDict}: tensors, nested arrays, or flat arrays for 1×n.
+ * @example new Linear(2, 1, { rng }).loadStateDict({ weight: [[1, 2]], bias: [0] });
+ */
 export type StateValue = Tensor | readonly (readonly number[])[] | readonly number[] | Float64Array;
 
-/** Options of {@link Module.loadStateDict}. */
+/**
+ * Options of {@link Module.loadStateDict}.
+ * @example model.loadStateDict(partial, { strict: false }); // missing and extra entries are skipped
+ */
 export interface LoadOptions {
   /** Refuse missing and unexpected entries (shape mismatches are always refused). Default true. */
   strict?: boolean;
 }
 
-/** Thrown by {@link Module.loadStateDict} with every problem found, one per line. */
+/**
+ * Thrown by {@link Module.loadStateDict} with every problem found, one per line.
+ * @example try { model.loadStateDict({}); } catch (e) { e instanceof StateDictError; } // true: every entry is missing
+ */
 export class StateDictError extends Error {
   override readonly name = 'StateDictError';
 }
@@ -48,7 +57,10 @@ export abstract class Module {
     return value;
   }
 
-  /** Child modules with their names, in declaration order. @example model.namedChildren(); */
+  /**
+   * Child modules with their names, in declaration order.
+   * @example model.namedChildren();
+   */
   namedChildren(): [string, Module][] {
     const out: [string, Module][] = [];
     for (const [key, value] of Object.entries(this)) {
@@ -73,12 +85,18 @@ export abstract class Module {
     return out;
   }
 
-  /** Every trainable tensor. @example new Adam(model.parameters(), { lr: 1e-3 }); */
+  /**
+   * Every trainable tensor.
+   * @example new Adam(model.parameters(), { lr: 1e-3 });
+   */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
   }
 
-  /** Buffers (non-trainable saved state) with dotted names. @example actnorm.namedBuffers(); */
+  /**
+   * Buffers (non-trainable saved state) with dotted names.
+   * @example actnorm.namedBuffers();
+   */
   namedBuffers(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const key of this.bufferNames) {
@@ -89,26 +107,38 @@ export abstract class Module {
     return out;
   }
 
-  /** Total number of trainable values. @example new Linear(2, 3, { rng }).parameterCount(); // 9 */
+  /**
+   * Total number of trainable values.
+   * @example new Linear(2, 3, { rng }).parameterCount(); // 9
+   */
   parameterCount(): number {
     let n = 0;
     for (const p of this.parameters()) n += p.size;
     return n;
   }
 
-  /** Clears the gradient of every parameter. @example model.zeroGrad(); */
+  /**
+   * Clears the gradient of every parameter.
+   * @example model.zeroGrad();
+   */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }
 
-  /** Puts this module and its children in training mode. @example model.train(); */
+  /**
+   * Puts this module and its children in training mode.
+   * @example model.train();
+   */
   train(mode = true): this {
     this.training = mode;
     for (const [, child] of this.namedChildren()) child.train(mode);
     return this;
   }
 
-  /** Puts this module and its children in evaluation mode. @example model.eval(); */
+  /**
+   * Puts this module and its children in evaluation mode.
+   * @example model.eval();
+   */
   eval(): this {
     return this.train(false);
   }
@@ -165,7 +195,10 @@ export abstract class Module {
     for (const [target, data] of writes) target.data.set(data);
   }
 
-  /** The module's own one-line description, e.g. `Linear(in=2, out=64)`; override in subclasses. */
+  /**
+   * The module's own one-line description, e.g. `Linear(in=2, out=64)`; override in subclasses.
+   * @example new Linear(2, 64, { rng }).describe(); // 'Linear(in=2, out=64, bias)'
+   */
   describe(): string {
     return this.constructor.name;
   }

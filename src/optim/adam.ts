@@ -9,7 +9,10 @@
 import type { Tensor } from '../autograd/tensor.ts';
 import { checkBoolean, checkNumber, checkOptionKeys, Optimizer } from './optimizer.ts';
 
-/** Options of {@link Adam}; the names are PyTorch's in camelCase. @example { lr: 3e-4, betas: [0.9, 0.99], amsgrad: true } */
+/**
+ * Options of {@link Adam}; the names are PyTorch's in camelCase.
+ * @example { lr: 3e-4, betas: [0.9, 0.99], amsgrad: true }
+ */
 export interface AdamOptions {
   /** Learning rate, ≥ 0. Default 1e-3. */
   lr?: number;
@@ -23,7 +26,10 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
-/** The hyperparameters of one Adam update, checked; shared by {@link Adam} and AdamW. @example { beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false } */
+/**
+ * The hyperparameters of one Adam update, checked; shared by {@link Adam} and AdamW.
+ * @example { beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false }
+ */
 export interface AdamHyper {
   beta1: number;
   beta2: number;
@@ -31,7 +37,10 @@ export interface AdamHyper {
   amsgrad: boolean;
 }
 
-/** The option names accepted by Adam and AdamW. @example ADAM_OPTIONS.includes('eps'); // true */
+/**
+ * The option names accepted by Adam and AdamW.
+ * @example ADAM_OPTIONS.includes('eps'); // true
+ */
 export const ADAM_OPTIONS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'] as const;
 
 /**

@@ -7,7 +7,10 @@
 import type { Tensor } from '../autograd/tensor.ts';
 import { Adam, adamUpdate, type AdamOptions } from './adam.ts';
 
-/** Options of {@link AdamW}: those of Adam, with weightDecay defaulting to 1e-2 and decoupled. @example { lr: 1e-3, weightDecay: 0.05 } */
+/**
+ * Options of {@link AdamW}: those of Adam, with weightDecay defaulting to 1e-2 and decoupled.
+ * @example { lr: 1e-3, weightDecay: 0.05 }
+ */
 export type AdamWOptions = AdamOptions;
 
 /**

@@ -7,7 +7,10 @@
 import type { Tensor } from '../autograd/tensor.ts';
 import { checkBoolean, checkNumber } from './optimizer.ts';
 
-/** Options of {@link clipGradNorm}. @example clipGradNorm(params, 1, { errorIfNonFinite: false }); */
+/**
+ * Options of {@link clipGradNorm}.
+ * @example clipGradNorm(params, 1, { errorIfNonFinite: false });
+ */
 export interface ClipGradNormOptions {
   /**
    * When the total norm is NaN or ±∞: throw a {@link NonFiniteGradientError} (true, the default) or

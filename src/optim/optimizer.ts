@@ -10,7 +10,10 @@
  */
 import { formatShape, ShapeError, type Tensor } from '../autograd/tensor.ts';
 
-/** A JSON value allowed in an optimizer's options. @example const betas: OptionValue = [0.9, 0.999]; */
+/**
+ * A JSON value allowed in an optimizer's options.
+ * @example const betas: OptionValue = [0.9, 0.999];
+ */
 export type OptionValue = number | boolean | readonly number[];
 
 /**
@@ -122,6 +125,10 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     return this.learningRate;
   }
 
+  /**
+   * Sets the learning rate of the next steps (checked: a finite number ≥ 0).
+   * @example opt.lr = 1e-4;
+   */
   set lr(value: number) {
     this.learningRate = checkNumber(this.label, 'lr', value, 0);
   }

@@ -11,7 +11,10 @@
  */
 import { checkNumber, checkOptionKeys, describe } from './optimizer.ts';
 
-/** Anything whose learning rate a schedule can set: every Optimizer. @example const target: HasLearningRate = new SGD(params, { lr: 0.1 }); */
+/**
+ * Anything whose learning rate a schedule can set: every Optimizer.
+ * @example const target: HasLearningRate = new SGD(params, { lr: 0.1 });
+ */
 export interface HasLearningRate {
   lr: number;
 }
@@ -109,7 +112,10 @@ export abstract class LRScheduler {
   }
 }
 
-/** Options of {@link StepLR}. @example { stepSize: 30, gamma: 0.1 } */
+/**
+ * Options of {@link StepLR}.
+ * @example { stepSize: 30, gamma: 0.1 }
+ */
 export interface StepLROptions {
   /** Decay every `stepSize` epochs (a positive integer). */
   stepSize: number;
@@ -138,13 +144,19 @@ export class StepLR extends LRScheduler {
     this.gamma = checkNumber('StepLR', 'gamma', options.gamma ?? 0.1, 0);
   }
 
-  /** baseLr · gamma^⌊epoch / stepSize⌋. @example new StepLR(opt, { stepSize: 2, gamma: 0.5 }).lrAt(5); // baseLr / 4 */
+  /**
+   * baseLr · gamma^⌊epoch / stepSize⌋.
+   * @example new StepLR(opt, { stepSize: 2, gamma: 0.5 }).lrAt(5); // baseLr / 4
+   */
   lrAt(epoch: number): number {
     return this.baseLr * this.gamma ** Math.floor(epoch / this.stepSize);
   }
 }
 
-/** Options of {@link ExponentialLR}. @example { gamma: 0.95 } */
+/**
+ * Options of {@link ExponentialLR}.
+ * @example { gamma: 0.95 }
+ */
 export interface ExponentialLROptions {
   /** Multiplicative factor per epoch, ≥ 0. */
   gamma: number;
@@ -167,13 +179,19 @@ export class ExponentialLR extends LRScheduler {
     this.gamma = checkNumber('ExponentialLR', 'gamma', options.gamma, 0);
   }
 
-  /** baseLr · gamma^epoch. @example new ExponentialLR(opt, { gamma: 0.5 }).lrAt(3); // baseLr / 8 */
+  /**
+   * baseLr · gamma^epoch.
+   * @example new ExponentialLR(opt, { gamma: 0.5 }).lrAt(3); // baseLr / 8
+   */
   lrAt(epoch: number): number {
     return this.baseLr * this.gamma ** epoch;
   }
 }
 
-/** Options of {@link CosineAnnealingLR}. @example { tMax: 100, etaMin: 1e-5 } */
+/**
+ * Options of {@link CosineAnnealingLR}.
+ * @example { tMax: 100, etaMin: 1e-5 }
+ */
 export interface CosineAnnealingLROptions {
   /** Epochs from the base rate down to `etaMin` (a positive integer). */
   tMax: number;

@@ -7,7 +7,10 @@
 import type { Tensor } from '../autograd/tensor.ts';
 import { checkBoolean, checkNumber, checkOptionKeys, Optimizer } from './optimizer.ts';
 
-/** Options of {@link SGD}; the names are PyTorch's in camelCase. @example { lr: 0.1, momentum: 0.9, nesterov: true } */
+/**
+ * Options of {@link SGD}; the names are PyTorch's in camelCase.
+ * @example { lr: 0.1, momentum: 0.9, nesterov: true }
+ */
 export interface SGDOptions {
   /** Learning rate (required), ≥ 0. */
   lr: number;

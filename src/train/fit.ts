@@ -14,18 +14,28 @@ import { Adam } from '../optim/adam.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
 import { NonFiniteStepError, TrainStep } from './step.ts';
 
-/** What `fit` needs of a model: parameters and a differentiable per-row log-density. */
+/**
+ * What `fit` needs of a model: parameters and a differentiable per-row log-density.
+ * @example const model: Trainable = new RealNVP({ dim: 2, rng: new Rng(0) });
+ */
 export type Trainable = Module & { logProb(x: Tensor): Tensor; readonly dim: number };
 
 /**
  * What `fit` reads of an `AbortSignal`: only `aborted`. Typed structurally so that the library's
  * declarations need neither the DOM nor Node's types (an `AbortController`'s signal fits).
+ *
+ * @example
+ * const controller = new AbortController();
+ * fit(flow, train, { epochs: 100, batchSize: 64, rng, signal: controller.signal }); // controller.abort() stops it
  */
 export interface StopSignal {
   readonly aborted: boolean;
 }
 
-/** Progress reported after every epoch. */
+/**
+ * Progress reported after every epoch.
+ * @example fit(flow, train, { epochs, batchSize: 64, rng, onEpoch: (info) => console.log(info.epoch, info.trainLoss) });
+ */
 export interface EpochInfo {
   /** 1-based epoch number. */
   epoch: number;
@@ -47,7 +57,10 @@ export interface EpochInfo {
   step: number;
 }
 
-/** Options of {@link fit}. */
+/**
+ * Options of {@link fit}.
+ * @example const options: FitOptions = { epochs: 200, batchSize: 64, lr: 1e-3, rng: new Rng(0), validation: val, patience: 20 };
+ */
 export interface FitOptions {
   /** Number of passes over the data. */
   epochs: number;
@@ -89,7 +102,10 @@ export interface FitOptions {
   now?: () => number;
 }
 
-/** The record of a training run. */
+/**
+ * The record of a training run.
+ * @example const history: History = fit(flow, train, options); history.stopReason; // 'early-stopped'
+ */
 export interface History {
   /** Mean training loss per epoch. */
   trainLoss: number[];
@@ -113,6 +129,9 @@ export interface History {
 /**
  * Thrown when the loss or a gradient becomes NaN or infinite. By then the model's parameters have been
  * restored to the last values that gave a finite loss and finite gradients.
+ *
+ * @example
+ * try { fit(flow, train, { epochs: 10, batchSize: 64, lr: 10, rng }); } catch (e) { if (e instanceof TrainingDivergedError) console.log(e.epoch, e.step); }
  */
 export class TrainingDivergedError extends Error {
   override readonly name = 'TrainingDivergedError';
@@ -137,7 +156,10 @@ function firstNonFinite(a: Float64Array): number {
   return -1;
 }
 
-/** The mean NLL of `x` in batches, without recording a graph. */
+/**
+ * The mean NLL of `x` in batches, without recording a graph.
+ * @example meanNll(flow, test); // nats per row
+ */
 export function meanNll(model: { logProb(x: Tensor): Tensor }, x: Tensor, batchSize = 4096): number {
   return noGrad(() => {
     let total = 0;

@@ -11,7 +11,10 @@ import type { Module } from '../nn/module.ts';
 import { clipGradNorm } from '../optim/clip.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
 
-/** Thrown by {@link TrainStep.run} when the loss, a gradient or an updated parameter is not finite. */
+/**
+ * Thrown by {@link TrainStep.run} when the loss, a gradient or an updated parameter is not finite.
+ * @example try { step.run(batch); } catch (e) { if (e instanceof NonFiniteStepError) step.restoreLastGood(); }
+ */
 export class NonFiniteStepError extends Error {
   override readonly name = 'NonFiniteStepError';
 }
@@ -48,7 +51,10 @@ export class TrainStep {
     this.lastGood = this.params.map((p) => p.data.slice());
   }
 
-  /** Runs one step on `batch` and returns its loss (before the update). Throws {@link NonFiniteStepError}. */
+  /**
+   * Runs one step on `batch` and returns its loss (before the update). Throws {@link NonFiniteStepError}.
+   * @example for (const batch of batches) epochLoss += step.run(batch);
+   */
   run(batch: Tensor): number {
     const params = this.params;
     for (let k = 0; k < params.length; k++) {
@@ -82,7 +88,10 @@ export class TrainStep {
     return loss;
   }
 
-  /** Puts back the parameters from before the last update. */
+  /**
+   * Puts back the parameters from before the last update.
+   * @example step.restoreLastGood(); // after a NonFiniteStepError
+   */
   restoreLastGood(): void {
     for (let k = 0; k < this.params.length; k++) this.params[k]!.data.set(this.lastGood[k]!);
   }
