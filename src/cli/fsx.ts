@@ -19,13 +19,25 @@ let counter = 0;
  * @example writeFileAtomic('runs/post/config.json', JSON.stringify(config));
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeAtomicChunks(path, [data]);
+}
+
+/**
+ * Like {@link writeFileAtomic}, for data produced piece by piece (written as it comes, so it need not
+ * fit in one string): the file appears, complete, only when every chunk is written.
+ *
+ * @example writeAtomicChunks('samples.csv', csvChunks());
+ */
+export function writeAtomicChunks(path: string, chunks: Iterable<string | Uint8Array>): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++counter}.tmp`);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd = -1;
   try {
     fd = openSync(tmp, 'wx', 0o644);
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    for (const data of chunks) {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    }
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
@@ -38,6 +50,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
       // already gone
     }
     throw new CliError(`cannot write ${path}: ${describeFsError(e)}`);
+  }
+}
+
+/**
+ * Removes the given files if they exist (used by `train --force` so that a figure the new run does not
+ * draw cannot survive from an older run). Other files in the folder are left alone.
+ *
+ * @example removeIfPresent(['runs/x/figures/density.svg']);
+ */
+export function removeIfPresent(paths: Iterable<string>): void {
+  for (const p of paths) {
+    try {
+      unlinkSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot remove ${p}: ${describeFsError(e)}`);
+    }
   }
 }
 

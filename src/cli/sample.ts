@@ -7,7 +7,7 @@
 import { Rng } from '../data/rng.ts';
 import { toCsv } from '../data/csv.ts';
 import type { CommandSpec, Flags } from './args.ts';
-import { checkOutFile, writeFileAtomic } from './fsx.ts';
+import { checkOutFile, writeAtomicChunks } from './fsx.ts';
 import { readRun } from './run-dir.ts';
 
 /**
@@ -42,14 +42,15 @@ export function sample(flags: Flags): number {
   // In chunks, so that memory stays small for large n; the stream of base draws is the same as in one go.
   const chunk = 10_000;
   const header = run.columns.join(',') + '\n';
-  const parts: string[] = [header];
-  if (out === undefined) process.stdout.write(header);
-  for (let done = 0; done < n; done += chunk) {
-    const text = toCsv(run.flow.sample(Math.min(chunk, n - done), rng));
-    if (out === undefined) process.stdout.write(text);
-    else parts.push(text);
+  function* csvChunks(): Generator<string> {
+    yield header;
+    for (let done = 0; done < n; done += chunk) yield toCsv(run.flow.sample(Math.min(chunk, n - done), rng));
   }
-  if (out === undefined) return 0;
-  writeFileAtomic(out, parts.join(''));
+  if (out === undefined) {
+    for (const text of csvChunks()) process.stdout.write(text);
+    return 0;
+  }
+  // Streamed into the temporary file chunk by chunk, then renamed: memory stays small for any n.
+  writeAtomicChunks(out, csvChunks());
   return 0;
 }

@@ -19,7 +19,8 @@ import { datasetByName, readCsv, splitDataset, splitRows, streams, defaultColumn
 import { CliError, UsageError } from './errors.ts';
 import { makeFigures } from './figures.ts';
 import { fitInWorker } from './fit-worker.ts';
-import { checkOutDir, mkdirp, writeFileAtomic } from './fsx.ts';
+import { existsSync, readdirSync } from 'node:fs';
+import { checkOutDir, mkdirp, removeIfPresent, writeFileAtomic } from './fsx.ts';
 import { formatDuration, Progress } from './progress.ts';
 import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, type Recipe } from './recipes.ts';
 import { historyCsv, parseHistoryCsv, RUN_FILES, type DataSource, type TrainingRecord } from './run-dir.ts';
@@ -254,7 +255,12 @@ export async function train(flags: Flags): Promise<number> {
 
   // The run folder.
   const saved = saveModel(flow, { training, data: source, history: historySummary, metrics });
-  mkdirp(join(out, RUN_FILES.figures));
+  // With --force into an earlier run's folder: remove what that run wrote (its figures too), so that
+  // nothing stale (e.g. a density figure this run does not draw) survives beside the new files.
+  removeIfPresent([RUN_FILES.weights, RUN_FILES.config, RUN_FILES.history, RUN_FILES.metrics].map((f) => join(out, f)));
+  const figuresDir = join(out, RUN_FILES.figures);
+  if (existsSync(figuresDir)) removeIfPresent(readdirSync(figuresDir).filter((f) => f.endsWith('.svg')).map((f) => join(figuresDir, f)));
+  mkdirp(figuresDir);
   writeFileAtomic(join(out, RUN_FILES.weights), saved.weights);
   writeFileAtomic(join(out, RUN_FILES.config), saved.configJson);
   const historyText = historyCsv(history);

@@ -289,7 +289,7 @@ export class RealNVP extends Bijection {
   /**
    * The points after each layer on the way from latent to data (the post's
    * `reverse_with_intermediates`, used for its Figure 1): entry k is the state after undoing layer
-   * `layers - 1 - k` (its permutation, ActNorm, then coupling); with standardisation a last entry in the
+   * `layers - 1 - k` (its permutation, then coupling, then ActNorm); with standardisation a last entry in the
    * original units is added. The last entry is `inverse(z)[0]`.
    *
    * @example const steps = flow.trace(flow.base.sample(500, rng)); // steps.length === 16 for 16 layers
@@ -325,6 +325,17 @@ export class RealNVP extends Bijection {
    */
   forwardSteps(x: Tensor): Tensor[] {
     checkWidth('RealNVP.forwardSteps', x, this.dim);
+    // Evaluation mode for the walk, so that a fresh ActNorm is not initialised from these points.
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      return this.forwardStepsInEval(x);
+    } finally {
+      this.train(wasTraining);
+    }
+  }
+
+  private forwardStepsInEval(x: Tensor): Tensor[] {
     return noGrad(() => {
       const out: Tensor[] = [];
       let h = x;

@@ -260,10 +260,12 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
       try {
         loss = step.run(batch);
         if (shadow !== null) {
-          // shadow = ema·shadow + (1 - ema)·weights
+          // shadow = ema·shadow + (1 - ema)·weights; it starts from the weights after the first step, so
+          // that values set from data in the first forward (ActNorm) are not averaged with placeholders.
+          const decay = history.steps === 1 ? 0 : ema!;
           for (let k = 0; k < params.length; k++) {
             const w = params[k]!.data, sh = shadow[k]!;
-            for (let i = 0; i < w.length; i++) sh[i] = ema! * sh[i]! + (1 - ema!) * w[i]!;
+            for (let i = 0; i < w.length; i++) sh[i] = decay * sh[i]! + (1 - decay) * w[i]!;
           }
         }
       } catch (e) {

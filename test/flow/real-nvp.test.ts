@@ -358,4 +358,13 @@ test('bad layer counts, dims, scale modes, permutations, options and missing rng
   assertThrows(() => new RealNVP({ dim: 2, layers: 1, hidden: 2, rng }).reverseAsInPost(Tensor.zeros(1, 2)), ["reverseAsInPost: only for the 'post' preset"], Error);
 });
 
+test('forwardSteps does not initialise a fresh ActNorm from the points it is shown, and keeps the mode', () => {
+  const flow = new RealNVP({ dim: 2, layers: 2, hidden: 4, actNorm: true, rng: new Rng(21) });
+  const x = tensor([[10, -4], [12, 3], [8, 0], [11, 1]]);
+  flow.forwardSteps(x);
+  assert.not.ok(flow.norms[0]!.initialised, 'still uninitialised');
+  assert.equal(Array.from(flow.norms[0]!.bias.data), [0, 0]);
+  assert.ok(flow.training, 'back in training mode');
+});
+
 test.run();

@@ -402,19 +402,30 @@ test('zero epochs train nothing and report completion', () => {
 // Weight averaging
 
 test('with ema the final weights are the exponential average of the iterates, not the last iterate', () => {
-  // 24 rows, batches of 8: three SGD steps. shadow₀ = w₀ and shadowₖ = e·shadowₖ₋₁ + (1 - e)·wₖ, so
-  // shadow₃ = e³·w₀ + e²(1 - e)·w₁ + e(1 - e)·w₂ + (1 - e)·w₃.
+  // 24 rows, batches of 8: three SGD steps. The average starts from the weights after the first step
+  // (so that data-initialised values such as ActNorm's are not mixed with placeholders): shadow₁ = w₁ and
+  // shadowₖ = e·shadowₖ₋₁ + (1 - e)·wₖ, so shadow₃ = e²·w₁ + e(1 - e)·w₂ + (1 - e)·w₃.
   const e = 0.9;
   const flow = smallFlow(0);
   const w: Float64Array[][] = [snapshot(flow)];
   fit(flow, postData(24, 1), { epochs: 1, batchSize: 8, optimizer: new SGD(flow.parameters(), { lr: 0.1 }), rng: new Rng(0), ema: e, onStep: (step) => (w[step] = snapshot(flow)) });
   assert.is(w.length, 4);
-  const coefficients = [e ** 3, e ** 2 * (1 - e), e * (1 - e), 1 - e];
+  const coefficients = [0, e ** 2, e * (1 - e), 1 - e];
   const expected = w[0]!.map((_, k) => w[0]![k]!.map((_, i) => coefficients.reduce((s, c, t) => s + c * w[t]![k]![i]!, 0)));
   const final = snapshot(flow);
   final.forEach((f, k) => assertClose(f, expected[k]!, `averaged parameter ${k}`, { rtol: 1e-12, atol: 1e-15 }));
   const fromLast = maxAbsDiff(final, w[3]!);
   assert.ok(fromLast > 1e-3, `the averaged weights are only ${fromLast} from the last iterate`);
+});
+
+test('with ema, an ActNorm initialised from the first batch is averaged from its data-set values, not from its placeholders', () => {
+  // Data far from the origin: ActNorm's bias starts at 0 and is set to about -50 by the first forward.
+  const rng = new Rng(5);
+  const data = Tensor.from(64, 2, Float64Array.from({ length: 128 }, (_, k) => (k % 2 === 0 ? 50 : -30) + 10 * rng.normal()));
+  const flow = new RealNVP({ dim: 2, layers: 2, hidden: 4, depth: 1, actNorm: true, rng: new Rng(6) });
+  fit(flow, data, { epochs: 1, batchSize: 16, lr: 1e-3, rng: new Rng(7), ema: 0.99 });
+  const bias = flow.norms[0]!.bias.data;
+  assert.ok(bias[0]! < -40 && bias[1]! > 20, `the averaged ActNorm bias is [${Array.from(bias)}], not near the data-set values`);
 });
 
 test('ema 0 is no averaging: the last iterate is returned', () => {
@@ -433,9 +444,10 @@ test('with ema and validation, the validation NLL and the best weights are those
   let checked = 0;
   const history = fit(flow, data, {
     epochs: 4, batchSize: 16, lr: 3e-2, rng: new Rng(3), validation, ema: e,
-    onStep: () => {
+    onStep: (step) => {
       const w = snapshot(flow);
-      shadow = shadow.map((s, k) => s.map((v, i) => e * v + (1 - e) * w[k]![i]!));
+      // the average starts from the weights after the first step
+      shadow = step === 1 ? w : shadow.map((s, k) => s.map((v, i) => e * v + (1 - e) * w[k]![i]!));
     },
     onEpoch: (info) => {
       load(twin, shadow);
