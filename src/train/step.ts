@@ -38,6 +38,7 @@ export class TrainStep {
   private readonly params: Tensor[];
   private readonly lastGood: Float64Array[];
   private seed: Float64Array = new Float64Array(0);
+  private started = false;
   /** Buffers of the step's graph, reused from one step to the next. */
   private readonly arena = new BufferArena();
 
@@ -67,6 +68,12 @@ export class TrainStep {
     this.arena.reset();
     const loss = this.arena.run(() => {
       const lp = this.model.logProb(batch);
+      // Before the first update, "the last good weights" are those after the first forward, which may
+      // have set values from data (ActNorm's initialisation) that the constructor's copy lacks.
+      if (!this.started) {
+        for (let k = 0; k < params.length; k++) this.lastGood[k]!.set(params[k]!.data);
+        this.started = true;
+      }
       let total = 0;
       for (let i = 0; i < rows; i++) total -= lp.data[i]!;
       const mean = total / rows;

@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { sqrt, sub } from '../../src/autograd/elementwise.ts';
 import { sliceCols } from '../../src/autograd/shape.ts';
 import { type BufferArena, Tensor } from '../../src/autograd/tensor.ts';
-import { nll } from '../../src/flow/real-nvp.ts';
+import { Rng } from '../../src/data/rng.ts';
+import { nll, RealNVP } from '../../src/flow/real-nvp.ts';
 import { Module } from '../../src/nn/module.ts';
 import { Adam } from '../../src/optim/adam.ts';
 import { SGD } from '../../src/optim/sgd.ts';
@@ -169,6 +170,19 @@ test('the loss is the mean over the batch rows (a hand-worked case)', () => {
   const step = new TrainStep(model, new SGD(model.parameters(), { lr: 2 }));
   assert.is(step.run(Tensor.from(3, 2, new Float64Array([1, 9, 2, 9, 6, 9]))), -1);
   assertClose(model.w.data, [3.5], 'w after one step', { rtol: 1e-15 });
+});
+
+test('a first step that fails restores the weights after the first forward, so an ActNorm set up from data stays consistent', () => {
+  const rng = new Rng(9);
+  const flow = new RealNVP({ dim: 2, layers: 1, hidden: 4, depth: 1, actNorm: true, rng: new Rng(10) });
+  const step = new TrainStep(flow, new SGD(flow.parameters(), { lr: 1e-3 }));
+  // Finite data with one enormous row: ActNorm initialises from it, then the loss overflows.
+  const data = Tensor.from(8, 2, Float64Array.from({ length: 16 }, (_, k) => (k === 0 ? 1e300 : rng.normal())));
+  assert.throws(() => step.run(data), (e: Error) => e instanceof NonFiniteStepError);
+  step.restoreLastGood();
+  const norm = flow.norms[0]!;
+  assert.ok(norm.initialised, 'ActNorm initialised itself in the first forward');
+  assert.ok(Array.from(norm.logScale.data).some((v) => v !== 0), 'and its values were kept, not reset to the placeholders');
 });
 
 test.run();
