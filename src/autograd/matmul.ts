@@ -19,11 +19,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const m = a.rows, k = a.cols, n = b.cols;
   const o = alloc(m * n), A = a.data, B = b.data;
+  // out[i, :] += Σ_p A[i, p]·B[p, :], four rows of B per pass over the output row
   for (let i = 0; i < m; i++) {
-    const oRow = i * n;
-    for (let p = 0; p < k; p++) {
-      const aip = A[i * k + p]!;
-      const bRow = p * n;
+    const oRow = i * n, aRow = i * k;
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      const a0 = A[aRow + p]!, a1 = A[aRow + p + 1]!, a2 = A[aRow + p + 2]!, a3 = A[aRow + p + 3]!;
+      const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+      for (let j = 0; j < n; j++) o[oRow + j]! += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+    }
+    for (; p < k; p++) {
+      const aip = A[aRow + p]!, bRow = p * n;
       for (let j = 0; j < n; j++) o[oRow + j]! += aip * B[bRow + j]!;
     }
   }
@@ -35,17 +41,44 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
         // dA[i, p] += Σ_j dOut[i, j]·B[p, j]
         const gA = gradBuffer(a);
         for (let i = 0; i < m; i++) {
-          for (let p = 0; p < k; p++) {
+          const gRow = i * n;
+          let p = 0;
+          // four dot products per pass over dOut's row
+          for (; p + 3 < k; p += 4) {
+            const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let j = 0; j < n; j++) {
+              const gj = g[gRow + j]!;
+              s0 += gj * B[b0 + j]!;
+              s1 += gj * B[b1 + j]!;
+              s2 += gj * B[b2 + j]!;
+              s3 += gj * B[b3 + j]!;
+            }
+            gA[i * k + p]! += s0;
+            gA[i * k + p + 1]! += s1;
+            gA[i * k + p + 2]! += s2;
+            gA[i * k + p + 3]! += s3;
+          }
+          for (; p < k; p++) {
             let acc = 0;
-            for (let j = 0; j < n; j++) acc += g[i * n + j]! * B[p * n + j]!;
+            for (let j = 0; j < n; j++) acc += g[gRow + j]! * B[p * n + j]!;
             gA[i * k + p]! += acc;
           }
         }
       }
       if (b.requiresGrad) {
-        // dB[p, j] += Σ_i A[i, p]·dOut[i, j]
+        // dB[p, j] += Σ_i A[i, p]·dOut[i, j], four rows of dOut per pass over dB's row
         const gB = gradBuffer(b);
-        for (let i = 0; i < m; i++) {
+        let i = 0;
+        for (; i + 3 < m; i += 4) {
+          const g0 = i * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
+          for (let p = 0; p < k; p++) {
+            const a0 = A[i * k + p]!, a1 = A[(i + 1) * k + p]!, a2 = A[(i + 2) * k + p]!, a3 = A[(i + 3) * k + p]!;
+            const bRow = p * n;
+            for (let j = 0; j < n; j++) gB[bRow + j]! += a0 * g[g0 + j]! + a1 * g[g1 + j]! + a2 * g[g2 + j]! + a3 * g[g3 + j]!;
+          }
+        }
+        for (; i < m; i++) {
           for (let p = 0; p < k; p++) {
             const aip = A[i * k + p]!;
             for (let j = 0; j < n; j++) gB[p * n + j]! += aip * g[i * n + j]!;
