@@ -88,6 +88,8 @@ function softclamp(a: Tensor, bound: number): Tensor {
 export class AffineCoupling extends Bijection {
   readonly dim: number;
   readonly split: Split;
+  /** Where each feature sits in [x_A | x_B]: gathering by it puts the two parts back in place. */
+  private readonly positions: Int32Array;
   readonly scaleMode: ScaleMode;
   readonly bound: number;
   /** The conditioner (two heads), or null when separate nets are used. */
@@ -102,6 +104,9 @@ export class AffineCoupling extends Bijection {
     const split = makeSplit(options.dim, options.mask ?? 'half', options.invertMask ?? false);
     this.dim = options.dim;
     this.split = split;
+    this.positions = new Int32Array(options.dim);
+    split.a.forEach((j, i) => (this.positions[j] = i));
+    split.b.forEach((j, i) => (this.positions[j] = split.a.length + i));
     this.scaleMode = options.scale ?? 'softclamp';
     if (!['exp', 'tanh', 'softclamp'].includes(this.scaleMode)) throw new RangeError(`AffineCoupling: scale must be 'exp', 'tanh' or 'softclamp', got ${String(this.scaleMode)}`);
     this.bound = options.bound ?? 3;
@@ -160,11 +165,7 @@ export class AffineCoupling extends Bijection {
   private assemble(ya: Tensor, yb: Tensor): Tensor {
     const joined = concatCols([ya, yb]);
     if (this.split.contiguous) return joined;
-    const { a, b } = this.split;
-    const position = new Int32Array(this.dim);
-    a.forEach((j, i) => (position[j] = i));
-    b.forEach((j, i) => (position[j] = a.length + i));
-    return gatherCols(joined, position);
+    return gatherCols(joined, this.positions);
   }
 
   /**

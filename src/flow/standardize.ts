@@ -6,7 +6,7 @@
  * @module
  */
 
-import { add, mul, sub } from '../autograd/elementwise.ts';
+import { add, div, mul, sub } from '../autograd/elementwise.ts';
 import { columnMeanStd } from '../autograd/stats.ts';
 import { Tensor } from '../autograd/tensor.ts';
 import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
@@ -63,9 +63,8 @@ export class Standardize extends Bijection {
    */
   forward(x: Tensor): FlowResult {
     checkWidth('Standardize.forward', x, this.dim);
-    const inv = Tensor.from(1, this.dim, this.std.data.map((s) => 1 / s));
-    // z = (x - mean)·(1/std), log|det| = -Σ log std
-    return [mul(sub(x, this.mean), inv), this.logDet(x.rows, -1)];
+    // z = (x - mean) / std, log|det| = -Σ log std
+    return [div(sub(x, this.mean), this.std), this.logDet(x.rows, -1)];
   }
 
   /**
