@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Tensor } from '../src/autograd/tensor.ts';
-import { Rng } from '../src/data/rng.ts';
+import { Rng } from '../src/rng/rng.ts';
 import { RealNVP } from '../src/flow/real-nvp.ts';
 import { Adam } from '../src/optim/adam.ts';
 import { TrainStep } from '../src/train/step.ts';

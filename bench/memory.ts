@@ -18,7 +18,7 @@
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { Tensor } from '../src/autograd/tensor.ts';
-import { Rng } from '../src/data/rng.ts';
+import { Rng } from '../src/rng/rng.ts';
 import { RealNVP } from '../src/flow/real-nvp.ts';
 import { Adam } from '../src/optim/adam.ts';
 import { TrainStep } from '../src/train/step.ts';

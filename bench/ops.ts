@@ -17,7 +17,7 @@ import { linear, matmul } from '../src/autograd/matmul.ts';
 import { sum } from '../src/autograd/reduce.ts';
 import { sliceCols } from '../src/autograd/shape.ts';
 import { noGrad, Tensor } from '../src/autograd/tensor.ts';
-import { Rng } from '../src/data/rng.ts';
+import { Rng } from '../src/rng/rng.ts';
 
 /** One op's timings in µs. */
 export interface OpTiming {

@@ -9,7 +9,7 @@
  */
 
 import { Tensor } from '../src/autograd/tensor.ts';
-import { Rng } from '../src/data/rng.ts';
+import { Rng } from '../src/rng/rng.ts';
 import { RealNVP } from '../src/flow/real-nvp.ts';
 import { Adam } from '../src/optim/adam.ts';
 import { meanNll } from '../src/train/fit.ts';

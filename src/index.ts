@@ -2,11 +2,12 @@
  * flowgrad: reverse-mode autodiff over Float64Array matrices, layers, optimizers and RealNVP
  * normalizing flows, with no runtime dependency.
  *
- * Subpaths: `flowgrad/autograd`, `flowgrad/nn`, `flowgrad/optim`, `flowgrad/flow`, `flowgrad/data`,
+ * Subpaths: `flowgrad/rng`, `flowgrad/autograd`, `flowgrad/nn`, `flowgrad/optim`, `flowgrad/flow`, `flowgrad/data`,
  * `flowgrad/io`, `flowgrad/train`, `flowgrad/plot`.
  *
  * @module
  */
+export * from './rng/index.ts';
 export * from './autograd/index.ts';
 export * from './nn/index.ts';
 export * from './optim/index.ts';

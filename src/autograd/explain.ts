@@ -38,7 +38,7 @@ export function explain(out: Tensor): string {
     const inputs = t.parents.length > 0 ? ` ← ${t.parents.map(nodeName).join(', ')}` : '';
     const label = t.label !== '' ? ` ${t.label}` : '';
     const grad = t.grad !== null ? `  |∇| = ${norm(t.grad).toPrecision(7)}` : t.requiresGrad ? '  |∇| = (not computed)' : '';
-    lines.push(`${nodeName(t)} ${t.op}${label} ${formatShape(t.rows, t.cols)}${inputs}  ${ruleText(t.op)}${grad}`);
+    lines.push(`${nodeName(t)} ${t.op}${label} ${formatShape(t.rows, t.cols)}${inputs}  ${t.rule !== null ? `${t.rule.formula}; ${t.rule.derivative}` : ruleText(t.op)}${grad}`);
   }
   return lines.join('\n');
 }
@@ -57,7 +57,7 @@ function escape(s: string): string {
 export function toDot(out: Tensor): string {
   const lines = ['digraph flowgrad {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
   for (const t of topologicalOrder(out)) {
-    const label = `${t.op}${t.label !== '' ? ' ' + escape(t.label) : ''}\\n${formatShape(t.rows, t.cols)}\\n${escape(ruleText(t.op))}${t.grad !== null ? `\\n|∇| = ${norm(t.grad).toPrecision(4)}` : ''}`;
+    const label = `${t.op}${t.label !== '' ? ' ' + escape(t.label) : ''}\\n${formatShape(t.rows, t.cols)}\\n${escape(t.rule !== null ? `${t.rule.formula}; ${t.rule.derivative}` : ruleText(t.op))}${t.grad !== null ? `\\n|∇| = ${norm(t.grad).toPrecision(4)}` : ''}`;
     lines.push(`  n${t.id} [label="${label}"${t.op === 'leaf' ? ', style=rounded' : ''}];`);
     for (const p of t.parents) lines.push(`  n${p.id} -> n${t.id};`);
   }

@@ -18,3 +18,5 @@ export type { GradcheckOptions, GradcheckReport, InputReport } from './gradcheck
 export { explain, toDot } from './explain.ts';
 export { columnMeanStd } from './stats.ts';
 export { RULES, ruleText } from './rules.ts';
+export { defineOp } from './op.ts';
+export type { GradOf, Op, OpContext, OpResult, OpRule, OpSpec } from './op.ts';

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { OpRule } from './op.ts';
+
 /**
  * The shape of a tensor, `[rows, cols]`.
  * @example const s: Shape = tensor([[1, 2, 3]]).shape; // [1, 3]
@@ -151,6 +153,10 @@ export class Tensor {
    */
   detailKey = '';
   detailValue: number | ArrayLike<number> = 0;
+  /** The rule of the op that made this node (set by `defineOp`), or null for leaves and older ops. */
+  rule: OpRule | null = null;
+  /** The op's parameter as text, computed only when `explain()` asks (set by `defineOp`). */
+  detail: (() => string) | null = null;
   /** A unique, increasing id (used by `explain()` and `toDot()`). */
   readonly id: number;
   /** Marks visits during the topological sort; internal. */
@@ -251,6 +257,7 @@ export class Tensor {
    */
   get label(): string {
     if (this.name !== '') return this.name;
+    if (this.detail !== null) return this.detail();
     const key = this.detailKey, v = this.detailValue;
     if (key === '') return '';
     if (key === 'range') return `${(v as ArrayLike<number>)[0]}:${(v as ArrayLike<number>)[1]}`;

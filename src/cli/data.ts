@@ -9,7 +9,7 @@
 import type { Tensor } from '../autograd/tensor.ts';
 import { CsvError, parseCsv } from '../data/csv.ts';
 import { getDataset } from '../data/datasets.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../rng/rng.ts';
 import { trainValSplit } from '../data/split.ts';
 import type { Target } from '../data/target.ts';
 import { CliError, UsageError } from './errors.ts';

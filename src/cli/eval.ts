@@ -7,7 +7,7 @@
 
 import type { Tensor } from '../autograd/tensor.ts';
 import { datasets } from '../data/datasets.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../rng/rng.ts';
 import type { Target } from '../data/target.ts';
 import { evaluate } from '../train/evaluate.ts';
 import type { CommandSpec, Flags } from './args.ts';

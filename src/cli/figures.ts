@@ -8,7 +8,7 @@
 
 import { exp } from '../autograd/elementwise.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../rng/rng.ts';
 import type { Target } from '../data/target.ts';
 import type { RealNVP } from '../flow/real-nvp.ts';
 import { OVERLAY_RED } from '../plot/colormap.ts';

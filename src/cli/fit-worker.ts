@@ -14,7 +14,7 @@
 
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Tensor } from '../autograd/tensor.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../rng/rng.ts';
 import type { RealNVP } from '../flow/real-nvp.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { loadModel, saveModel } from '../io/model.ts';

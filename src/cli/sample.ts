@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../rng/rng.ts';
 import { toCsv } from '../data/csv.ts';
 import type { CommandSpec, Flags } from './args.ts';
 import { checkOutFile, writeAtomicChunks } from './fsx.ts';

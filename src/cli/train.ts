@@ -7,7 +7,7 @@
 
 import { basename, join } from 'node:path';
 import { datasets } from '../data/datasets.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../rng/rng.ts';
 import type { Target } from '../data/target.ts';
 import { RealNVP } from '../flow/real-nvp.ts';
 import { Standardize } from '../flow/standardize.ts';

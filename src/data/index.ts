@@ -1,11 +1,12 @@
 /**
- * Data: the seeded random generator, toy targets with known densities, CSV reading and writing, and the
+ * Data: toy targets with known densities, CSV reading and writing, and the
  * train/validation split.
  *
  * @module
  */
-export { Rng } from './rng.ts';
-export type { RandomSource } from './rng.ts';
+// The generator lives in src/rng (a base module); re-exported here for `flowgrad/data` users.
+export { Rng } from '../rng/rng.ts';
+export type { RandomSource } from '../rng/rng.ts';
 export { entropyEstimate } from './target.ts';
 export type { Estimate, Target } from './target.ts';
 export { eightGaussians, gaussianMixture, gaussianPairEntropy, postMixture } from './mixture.ts';

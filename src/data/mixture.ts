@@ -6,7 +6,7 @@
  */
 
 import { Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from './rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { checkColumns, checkCount, sample2d, type Target } from './target.ts';
 
 /**

@@ -14,7 +14,7 @@
  */
 
 import type { Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from './rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { checkColumns, checkCount, sample2d, type Target } from './target.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);

@@ -5,7 +5,7 @@
  */
 
 import { Tensor } from '../autograd/tensor.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../rng/rng.ts';
 
 /**
  * The two parts returned by {@link trainValSplit}.

@@ -7,7 +7,7 @@
  */
 
 import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from './rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 
 /**
  * A distribution to learn: something to draw training data from and, for most of them, the exact density

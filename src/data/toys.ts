@@ -6,7 +6,7 @@
  */
 
 import type { Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from './rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { checkCount, sample2d, type Target } from './target.ts';
 
 const PINWHEEL = { arms: 5, radialStd: 0.3, tangentialStd: 0.1, rate: 0.25, scale: 2 } as const;

@@ -27,7 +27,7 @@ import { abs, add, addScalar, div, exp, mul, neg, scale as scaleBy, sub, tanh } 
 import { sum } from '../autograd/reduce.ts';
 import { concatCols, gatherCols, sliceCols } from '../autograd/shape.ts';
 import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from '../data/rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { zeros } from '../nn/init.ts';
 import { MLP, type ActivationName, type Layer } from '../nn/layers.ts';
 import { Bijection, checkWidth, type FlowResult } from './bijection.ts';

@@ -7,7 +7,7 @@
 import { addScalar, scale, square } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
 import { Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from '../data/rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { checkWidth } from './bijection.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);

@@ -12,7 +12,7 @@
  */
 
 import { noGrad, Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from '../data/rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { FlowInputError, type Bijection } from './bijection.ts';
 
 /**

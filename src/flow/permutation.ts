@@ -7,7 +7,7 @@
 
 import { gatherCols } from '../autograd/shape.ts';
 import type { Tensor } from '../autograd/tensor.ts';
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../rng/rng.ts';
 import { Bijection, checkWidth, zeroLogDet, type FlowResult } from './bijection.ts';
 
 /**

@@ -18,7 +18,7 @@ import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
 import { concatCols, sliceCols } from '../autograd/shape.ts';
 import type { Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from '../data/rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { LeakyReLU, Linear, Sequential } from '../nn/layers.ts';
 import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
 

@@ -24,7 +24,7 @@ import { add, neg } from '../autograd/elementwise.ts';
 import { gatherCols } from '../autograd/shape.ts';
 import { mean } from '../autograd/reduce.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
-import { Rng, type RandomSource } from '../data/rng.ts';
+import { Rng, type RandomSource } from '../rng/rng.ts';
 import type { ActivationName } from '../nn/layers.ts';
 import { ActNorm } from './actnorm.ts';
 import { AffineCoupling, type ScaleMode } from './affine-coupling.ts';

@@ -6,7 +6,7 @@
  */
 
 import type { Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from '../data/rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 
 /**
  * Nonlinearities whose gain {@link gain} knows (PyTorch's `calculate_gain`).

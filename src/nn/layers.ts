@@ -9,7 +9,7 @@ import { leakyRelu, relu, sigmoid, softplus, tanh } from '../autograd/elementwis
 import { mlp, type MlpActivation, type MlpLayer } from '../autograd/fused.ts';
 import { linear } from '../autograd/matmul.ts';
 import { Tensor } from '../autograd/tensor.ts';
-import type { RandomSource } from '../data/rng.ts';
+import type { RandomSource } from '../rng/rng.ts';
 import { uniform } from './init.ts';
 import { Module } from './module.ts';
 

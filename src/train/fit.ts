@@ -8,7 +8,7 @@
 
 import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../rng/rng.ts';
 import type { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
 import type { Optimizer } from '../optim/optimizer.ts';

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BufferArena, gradcheck, leakyRelu, linear, mlp, relu, sum, mul, tanh, tensor, Tensor, type MlpActivation, type MlpLayer } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { LeakyReLU, Linear, ReLU, Sequential, Tanh } from '../../src/nn/index.ts';
 import { assertClose } from '../helpers/assert.ts';
 import { check, fc } from '../helpers/fc.ts';

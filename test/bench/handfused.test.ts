@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { nll, RealNVP } from '../../src/flow/real-nvp.ts';
 import { Adam } from '../../src/optim/adam.ts';
 import { TrainStep } from '../../src/train/step.ts';

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../src/cli/main.ts';
 import { parseCsv, toCsv } from '../../src/data/csv.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { Tensor } from '../../src/autograd/tensor.ts';
 
 async function quiet(args: string[]): Promise<number> {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { toCsv, parseCsv } from '../../src/data/csv.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { loadModel, readModelConfig } from '../../src/io/model.ts';
 import { main } from '../../src/cli/main.ts';

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor, tensor } from '../../src/autograd/tensor.ts';
 import { checkerboard } from '../../src/data/checkerboard.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { entropyEstimate } from '../../src/data/target.ts';
 import { assertClose } from '../helpers/assert.ts';
 

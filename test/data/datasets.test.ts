@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { datasets, getDataset } from '../../src/data/datasets.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 

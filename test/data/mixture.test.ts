@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShapeError, Tensor, tensor } from '../../src/autograd/tensor.ts';
 import { eightGaussians, gaussianMixture, gaussianPairEntropy, postMixture } from '../../src/data/mixture.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { entropyEstimate } from '../../src/data/target.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor, tensor } from '../../src/autograd/tensor.ts';
 import { circles, logBesselI0, twoMoons } from '../../src/data/rings.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 
 test('logBesselI0 matches reference values on both sides of the switch at 1000', () => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { trainValSplit } from '../../src/data/split.ts';
 import { assertThrows } from '../helpers/assert.ts';
 

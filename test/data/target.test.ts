@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { postMixture } from '../../src/data/mixture.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { entropyEstimate, type Target } from '../../src/data/target.ts';
 import { pinwheel } from '../../src/data/toys.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';

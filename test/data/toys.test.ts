@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { pinwheel, twoSpirals } from '../../src/data/toys.ts';
 import { assertClose } from '../helpers/assert.ts';
 

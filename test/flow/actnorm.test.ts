@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShapeError, sum, tensor, Tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { ActNorm } from '../../src/flow/actnorm.ts';
 import { checkBijection } from '../../src/flow/check.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShapeError, sum, Tensor, tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { AffineCoupling, type ScaleMode } from '../../src/flow/affine-coupling.ts';
 import { Chain, type Bijection } from '../../src/flow/bijection.ts';
 import { checkBijection } from '../../src/flow/check.ts';

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShapeError, sum, tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { StandardNormal } from '../../src/flow/base.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 

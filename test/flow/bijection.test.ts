@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShapeError, Tensor, tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { AffineCoupling } from '../../src/flow/affine-coupling.ts';
 import { Chain, checkFinite, checkWidth, FlowInputError } from '../../src/flow/bijection.ts';
 import { checkBijection } from '../../src/flow/check.ts';

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { add, addScalar, concatCols, exp, mul, neg, sliceCols, sub, sum, type Tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { AffineCoupling } from '../../src/flow/affine-coupling.ts';
 import { Bijection, type FlowResult } from '../../src/flow/bijection.ts';
 import { BijectionCheckError, checkBijection, logAbsDet } from '../../src/flow/check.ts';

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShapeError, Tensor, tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { checkBijection } from '../../src/flow/check.ts';
 import { PostCoupling } from '../../src/flow/post-coupling.ts';
 import { Linear } from '../../src/nn/layers.ts';

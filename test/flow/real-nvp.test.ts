@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mean, neg, noGrad, ShapeError, Tensor, tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { FlowInputError } from '../../src/flow/bijection.ts';
 import { checkBijection } from '../../src/flow/check.ts';
 import { nll, RealNVP, type RealNVPConfig } from '../../src/flow/real-nvp.ts';

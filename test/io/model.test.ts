@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { RealNVP } from '../../src/flow/real-nvp.ts';
 import { loadModel, MODEL_FORMAT, MODEL_VERSION, ModelFileError, readModelConfig, saveModel } from '../../src/io/model.ts';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors.ts';

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { constant, gain, kaimingNormal, kaimingUniform, normal, uniform, xavierNormal, xavierUniform, zeros } from '../../src/nn/init.ts';
 import { init } from '../../src/nn/index.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';

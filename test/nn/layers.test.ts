@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShapeError, Tensor, tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { activation, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid, Softplus, Tanh, type Layer } from '../../src/nn/layers.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 import { loadFixture } from '../helpers/fixtures.ts';

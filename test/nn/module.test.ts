@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor, tensor } from '../../src/autograd/index.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { ActNorm } from '../../src/flow/actnorm.ts';
 import { RealNVP } from '../../src/flow/real-nvp.ts';
 import { Linear, MLP, ReLU, Sequential } from '../../src/nn/layers.ts';

@@ -19,7 +19,7 @@ import * as assert from 'uvu/assert';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const hasNpm = spawnSync(npm, ['--version'], { encoding: 'utf8' }).status === 0;
-const SUBPATHS = ['autograd', 'nn', 'optim', 'flow', 'data', 'io', 'train', 'plot'];
+const SUBPATHS = ['rng', 'autograd', 'nn', 'optim', 'flow', 'data', 'io', 'train', 'plot'];
 
 // The environment for child npm and node processes: without the npm_* variables of the `npm test` that
 // runs us (npm_config_prefix, npm_package_*...), so the child commands behave as they would for a user.
@@ -148,6 +148,7 @@ if (!hasNpm) {
       import { fit, postMixture, RealNVP, Rng, Tensor, Adam, saveSafetensors } from 'flowgrad';
       import * as flowSub from 'flowgrad/flow';
       import * as dataSub from 'flowgrad/data';
+      import * as rngSub from 'flowgrad/rng';
       import * as trainSub from 'flowgrad/train';
       import { lossFigure } from 'flowgrad/plot';
       import { Linear } from 'flowgrad/nn';
@@ -163,7 +164,7 @@ if (!hasNpm) {
       const after = nll();
       console.log(JSON.stringify({
         before, after, steps: history.steps, last: history.trainLoss.at(-1),
-        sameClass: flowSub.RealNVP === RealNVP && dataSub.Rng === Rng && trainSub.fit === fit,
+        sameClass: flowSub.RealNVP === RealNVP && dataSub.Rng === Rng && rngSub.Rng === Rng && trainSub.fit === fit,
         others: [typeof lossFigure, typeof Linear, typeof SGD, typeof matmul, typeof loadSafetensors, typeof Tensor, typeof Adam, typeof saveSafetensors],
       }));
     `;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { postMixture } from '../../src/data/mixture.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { OVERLAY_RED } from '../../src/plot/colormap.ts';
 import { layerFigure } from '../../src/plot/layers.ts';
 import { assertThrows } from '../helpers/assert.ts';

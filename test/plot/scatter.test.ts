@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { postMixture } from '../../src/data/mixture.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { readPoints, scatterFigure } from '../../src/plot/scatter.ts';
 import { assertThrows } from '../helpers/assert.ts';
 import { parseSvg, texts } from './helpers/xml.ts';

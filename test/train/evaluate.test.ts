@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isGradEnabled, ShapeError, Tensor } from '../../src/autograd/tensor.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import type { Target } from '../../src/data/target.ts';
 import { evaluate } from '../../src/train/evaluate.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';

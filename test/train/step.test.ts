@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { sqrt, sub } from '../../src/autograd/elementwise.ts';
 import { sliceCols } from '../../src/autograd/shape.ts';
 import { type BufferArena, Tensor } from '../../src/autograd/tensor.ts';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { nll, RealNVP } from '../../src/flow/real-nvp.ts';
 import { Module } from '../../src/nn/module.ts';
 import { Adam } from '../../src/optim/adam.ts';

@@ -7,7 +7,7 @@
  * - log |det J| by modified Gram–Schmidt QR (log |det J| = Σ log R_kk), not by LU.
  */
 import { sliceCols, sum, Tensor, tensor } from '../../../src/autograd/index.ts';
-import type { Rng } from '../../../src/data/rng.ts';
+import type { Rng } from '../../../src/rng/rng.ts';
 import type { Bijection } from '../../../src/flow/bijection.ts';
 import type { Module } from '../../../src/nn/module.ts';
 

@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import type { Tensor } from '../../../src/autograd/tensor.ts';
 import { getDataset } from '../../../src/data/datasets.ts';
-import { Rng } from '../../../src/data/rng.ts';
+import { Rng } from '../../../src/rng/rng.ts';
 import { RealNVP } from '../../../src/flow/real-nvp.ts';
 
 /** The blog post's two-Gaussian target (exact density and entropy). */

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Rng } from '../../src/data/rng.ts';
+import { Rng } from '../../src/rng/rng.ts';
 import { assertThrows } from '../helpers/assert.ts';
 import { check, fc } from '../helpers/fc.ts';
 
