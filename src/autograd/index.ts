@@ -20,3 +20,4 @@ export { columnMeanStd } from './stats.ts';
 export { RULES, ruleText } from './rules.ts';
 export { defineOp } from './op.ts';
 export type { GradOf, Op, OpContext, OpResult, OpRule, OpSpec } from './op.ts';
+export { checkOptionKeys, describe, didYouMean, editDistance } from './options.ts';

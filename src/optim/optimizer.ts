@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { describe } from '../autograd/options.ts';
 import { formatShape, ShapeError, type Tensor } from '../autograd/tensor.ts';
 
 /**
@@ -313,35 +314,7 @@ export function checkBoolean(owner: string, option: string, value: unknown): boo
   return value;
 }
 
-/**
- * Throws a TypeError if `options` has a key not in `allowed`, suggesting the camelCase name for a
- * PyTorch-style one (`weight_decay` -> `weightDecay`, `T_max` -> `tMax`).
- *
- * @example
- * checkOptionKeys('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
- */
-export function checkOptionKeys(owner: string, options: object, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (allowed.includes(key)) continue;
-    const plain = key.replace(/_/g, '').toLowerCase();
-    const guess = allowed.find((name) => name.toLowerCase() === plain);
-    const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
-    throw new TypeError(`${owner}: unknown option "${key}"${hint}; the options are ${allowed.join(', ')}`);
-  }
-}
-
-/**
- * A short description of a value for error messages: numbers and strings as written, else the type.
- * @example describe(NaN); // 'NaN'   describe([1, 2]); // 'an array of 2'
- */
-export function describe(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return typeof value;
-}
+export { checkOptionKeys, describe } from '../autograd/options.ts';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
