@@ -5,8 +5,8 @@
  * standard deviation, and ones scaled narrower or wider, each with its own sampler and log-density.
  */
 import { Tensor } from '../../src/autograd/tensor.ts';
-import type { RandomSource } from '../../src/rng/rng.ts';
-import type { PosteriorEstimate, PriorSampler, Simulate } from '../../src/sbi/diagnostics-set.ts';
+import { Rng, type RandomSource } from '../../src/rng/rng.ts';
+import { simulateCalibrationSet, type CalibrationSet, type PosteriorEstimate, type PriorSampler, type Simulate } from '../../src/sbi/diagnostics-set.ts';
 
 export const PRIOR_VARIANCE = 0.1;
 export const NOISE_VARIANCE = 0.1;
@@ -58,4 +58,18 @@ export function gaussianPosterior(options: { shift?: number; scale?: number } = 
       return out;
     },
   };
+}
+
+/** The posteriors the oracle tests run: the exact one and four wrong on purpose, with the verdict each must get. */
+export const VARIANTS = [
+  { name: 'exact', posterior: {}, verdict: 'calibrated' },
+  { name: 'shifted up by 0.3 sd', posterior: { shift: 0.3 }, verdict: 'biased', direction: 'above' },
+  { name: 'shifted down by 0.3 sd', posterior: { shift: -0.3 }, verdict: 'biased', direction: 'below' },
+  { name: 'too narrow (0.7 × sd)', posterior: { scale: 0.7 }, verdict: 'overconfident' },
+  { name: 'too wide (1.4 × sd)', posterior: { scale: 1.4 }, verdict: 'underconfident' },
+] as const;
+
+/** A calibration set of the gaussian-linear task in d dimensions with one of the posteriors above. */
+export function gaussianSet(d: number, posterior: { shift?: number; scale?: number }, seed: number, pairs = 1000, samples = 99): CalibrationSet {
+  return simulateCalibrationSet({ prior: gaussianPrior(d), simulate: gaussianSimulate, posterior: gaussianPosterior(posterior), rng: new Rng(seed), pairs, samples });
 }
