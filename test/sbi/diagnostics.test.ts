@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
-import { Rng } from '../../src/rng/rng.ts';
+import { Rng, type RandomSource } from '../../src/rng/rng.ts';
 import { checkPosterior, formatReport } from '../../src/sbi/diagnostics.ts';
 import { repeatRows, simulateCalibrationSet } from '../../src/sbi/diagnostics-set.ts';
 import { assertThrows } from '../helpers/assert.ts';
@@ -48,7 +48,7 @@ test('formatReport prints one line per check and dimension, with the verdict and
 });
 
 test('simulations that come back non-finite are dropped and counted', () => {
-  const simulate = (theta: Tensor, rng: Rng) => {
+  const simulate = (theta: Tensor, rng: RandomSource) => {
     const x = gaussianSimulate(theta, rng);
     for (let i = 0; i < x.rows; i += 4) x.data[i * x.cols + 1] = Infinity;
     return x;
