@@ -1,6 +1,7 @@
 /**
  * Figures as SVG text, with no dependency and no DOM: the post's layer-by-layer figure, heat maps of
- * densities, scatter plots and training curves, plus the small core they are built from.
+ * densities, scatter plots and training curves, the corner plot and the calibration figures (SBC ranks
+ * and ECDF bands, expected coverage, recovery), plus the small core they are built from.
  *
  * @module
  */
@@ -19,3 +20,12 @@ export { densityFigure } from './density.ts';
 export type { DensityFigureOptions, DensityGrid } from './density.ts';
 export { lossFigure } from './loss.ts';
 export type { LossFigureOptions, LossSeries } from './loss.ts';
+export { cornerFigure } from './corner.ts';
+export type { CornerFigureOptions, SampleMatrix } from './corner.ts';
+export { sbcEcdfFigure, sbcRankFigure } from './sbc.ts';
+export type { SbcEcdfInput, SbcFigureOptions, SbcRankInput } from './sbc.ts';
+export { coverageFigure } from './coverage.ts';
+export type { CoverageCurveInput, CoverageFigureOptions, CoverageInput } from './coverage.ts';
+export { recoveryFigure, zScoreContractionFigure } from './recovery.ts';
+export type { RecoveryDimensionInput, RecoveryFigureOptions } from './recovery.ts';
+export { namesFor, panelTitle, subscript } from './names.ts';
