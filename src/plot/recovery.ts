@@ -47,7 +47,7 @@ export interface RecoveryFigureOptions {
   maxPoints?: number;
 }
 
-const MARGIN = { top: 30, right: 14, bottom: 44, left: 58 } as const;
+const MARGIN = { top: 30, right: 14, bottom: 44, left: 64 } as const;
 
 /**
  * Posterior mean against true θ, a square panel per parameter on one range per panel: error bars of ±1

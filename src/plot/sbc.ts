@@ -49,7 +49,7 @@ export interface SbcFigureOptions {
   size?: number;
 }
 
-const MARGIN = { top: 30, right: 14, bottom: 44, left: 54 } as const;
+const MARGIN = { top: 30, right: 14, bottom: 44, left: 64 } as const;
 const BAND_GREY = '#d9d9d9';
 
 /**
