@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Tensor } from '../../src/autograd/tensor.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { expectedCoverage } from '../../src/sbi/coverage.ts';
 import { assertThrows } from '../helpers/assert.ts';
@@ -43,6 +44,30 @@ test('the coverage curve of the exact posterior follows the diagonal inside the 
   // At level 0.5 a 0.7×-wide interval covers 2Φ(0.7 · 0.674) − 1 ≈ 0.36 of the truths.
   assert.ok(Math.abs(narrow.coverage[25]! - 0.363) < 0.05, `coverage at 0.5: ${narrow.coverage[25]}`);
   assert.ok(narrow.coverage[25]! < narrow.lower[25]!);
+});
+
+test('positions, dip and rise by hand (the randomised PIT fixed at v = ½)', () => {
+  // Two pairs, d = 1, L = 3. Pair 0: θ* = 0, samples −1, −2, 5: 2 below, u = 2.5/4, central position |2u − 1| = 0.25.
+  // Pair 1: θ* = 0, samples 1, 2, 3: none below, u = 0.5/4, position 0.75. HPD: log q = −|θ|; pair 0 has 0 samples
+  // denser than θ* (position 0.5/4), pair 1 also 0 (0.125).
+  const set = {
+    theta: Tensor.from(2, 1, new Float64Array([0, 0])),
+    x: Tensor.zeros(2, 1),
+    samples: Tensor.from(6, 1, new Float64Array([-1, -2, 5, 1, 2, 3])),
+    perPair: 3,
+    logProbTrue: new Float64Array([0, 0]),
+    logProbSamples: new Float64Array([-1, -2, -5, -1, -2, -3]),
+    dropped: 0,
+  };
+  const half = { uniform: () => 0.5, normal: () => 0 };
+  const result = expectedCoverage(set, { rng: half, levels: 5 });
+  const central = result.central[0]!;
+  // Sorted positions 0.25, 0.75: the ECDF is 0 below 0.25, ½ up to 0.75, then 1.
+  assert.equal(central.coverage, [0, 0.5, 0.5, 1, 1]); // at levels 0, 0.25, 0.5, 0.75, 1
+  assert.is(central.dipBelow, 0.25); // just before 0.75 the ECDF is ½ while the level is ¾
+  assert.is(central.riseAbove, 0.25); // at 0.25 the ECDF jumps to ½
+  assert.is(result.hpd!.riseAbove, 1 - 0.125); // both at 0.125: the ECDF is 1 from there on
+  assert.is(result.hpd!.dipBelow, 0.125);
 });
 
 test('without log q there is no HPD curve, and the threshold splits α over the central curves only', () => {
