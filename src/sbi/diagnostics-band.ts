@@ -86,8 +86,8 @@ export function ecdfGamma(counts: ArrayLike<number>, tables: readonly BinomialTa
  *
  * @example
  * const band = ecdfBand(1000, 100, { rng: new Rng(1) });
- * band.gamma;    // about 3e-4 for n = 1000, K = 100, α = 0.01
- * band.lower[49] // the lower edge at level 0.5, a little under 0.5
+ * band.gamma;     // about 5e-4 for n = 1000, K = 100, α = 0.01 (each level's interval holds 99.95%)
+ * band.lower[49]; // 0.445: the lower edge at level 0.5
  */
 export function ecdfBand(n: number, k: number, options: EcdfBandOptions): EcdfBand {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`ecdfBand: n must be a positive integer, got ${n}`);

@@ -36,7 +36,7 @@ import { normalCdf, twoSidedP } from './diagnostics-stats.ts';
  */
 export interface PpcDimension {
   dim: number;
-  /** Predictive quantile of x*ⱼ for every pair (N values). */
+  /** Predictive quantile of x*ⱼ for every pair (N values; NaN, written null by JSON, for a pair with under 2 finite draws). */
   quantiles: number[];
   /** Their mean (½ for a calibrated posterior), the z-test of mean = ½ and its p-value. */
   meanQuantile: number;
