@@ -83,7 +83,7 @@ export interface RecoveryOptions {
  *
  * @example
  * const result = recovery(set);
- * result.dimensions[0].medianContraction; // 0.5 for gaussian-linear: posterior variance 0.05, prior 0.1
+ * result.dimensions[0].medianContraction; // ≈ 0.5 for gaussian-linear: posterior variance 0.05, prior 0.1
  * result.dimensions[0].verdict;           // 'calibrated'
  */
 export function recovery(set: CalibrationSet, options: RecoveryOptions = {}): RecoveryResult {
