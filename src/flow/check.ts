@@ -39,6 +39,8 @@ export interface CheckBijectionOptions {
   perturb?: number;
   /** Scale of the random points, x ~ N(0, scale²) (default 1.5). */
   scale?: number;
+  /** Draws the n×dim points x where forward is checked (default x ~ N(0, scale²)); e.g. points inside a box. */
+  sampleX?: (n: number, rng: RandomSource) => Tensor;
   /** The context for a conditional bijection (samples×contextDim, held fixed); default: drawn N(0, scale²). */
   context?: Tensor;
   /** Finite-difference step for the Jacobian (default 1e-6). */
@@ -138,12 +140,20 @@ export function checkBijection(bijection: Bijection, options: CheckBijectionOpti
         context = Tensor.from(n, c, cData);
       }
     }
+    const drawX = (): Tensor => {
+      if (options.sampleX !== undefined) {
+        const x = options.sampleX(n, rng);
+        if (x.rows !== n || x.cols !== dim) throw new RangeError(`checkBijection: sampleX must return ${n}×${dim}, got ${x.rows}×${x.cols}`);
+        return x;
+      }
+      const xData = new Float64Array(n * dim);
+      for (let i = 0; i < xData.length; i++) xData[i] = scale * rng.normal();
+      return Tensor.from(n, dim, xData);
+    };
     const contextRow = (i: number) => (context === undefined ? undefined : Tensor.from(1, c, context.data.slice(i * c, (i + 1) * c)));
     // Round trips and log-dets on random points, x and z ~ N(0, scale²), at a fixed context.
     function measure(): Omit<BijectionReport, 'contextGradient' | 'contextSensitivity'> {
-      const xData = new Float64Array(n * dim);
-      for (let i = 0; i < xData.length; i++) xData[i] = scale * rng.normal();
-      const x = Tensor.from(n, dim, xData);
+      const x = drawX();
       const [z, ldF] = bijection.forward(x, context);
       const [xBack, ldI] = bijection.inverse(z, context);
       const zData = new Float64Array(n * dim);
@@ -194,11 +204,8 @@ export function checkBijection(bijection: Bijection, options: CheckBijectionOpti
     }
     // ∂L/∂context by autodiff against central differences, L = Σ w⊙z + Σ logDet at random x.
     function measureContext(ctx: Tensor): { contextGradient: number; contextSensitivity: number } {
-      const xData = new Float64Array(n * dim), wData = new Float64Array(n * dim);
-      for (let i = 0; i < xData.length; i++) {
-        xData[i] = scale * rng.normal();
-        wData[i] = rng.normal();
-      }
+      const xData = drawX().data, wData = new Float64Array(n * dim);
+      for (let i = 0; i < wData.length; i++) wData[i] = rng.normal();
       const w = Tensor.from(n, dim, wData);
       const loss = (cData: Float64Array, grad: boolean): [number, Float64Array | null] => {
         const cT = Tensor.from(n, c, cData, { requiresGrad: grad });

@@ -41,6 +41,7 @@ import type { ActivationName, Layer } from '../nn/layers.ts';
 import { embeddingFromConfig, type EmbeddingConfig } from '../nn/embedding.ts';
 import { ActNorm } from './actnorm.ts';
 import { AffineCoupling, type ScaleMode } from './affine-coupling.ts';
+import { BoxSupport } from './box-support.ts';
 import { Bijection, cascade, Chain, checkContext, checkFinite, checkWidth, ContextError, type Direction, type FlowResult } from './bijection.ts';
 import { StandardNormal } from './base.ts';
 import { repeatRows } from './conditioner.ts';
@@ -102,10 +103,24 @@ export interface ConditionalOptions {
 }
 
 /**
+ * The bounded-support option, shared by {@link RealNVP} and {@link RealNVP.post}.
+ * @example new RealNVP({ dim: 2, support: { lo: [-1, -1], hi: [1, 1] }, rng }); // every sample in (-1, 1)²
+ */
+export interface SupportOption {
+  /**
+   * A box support (lo, hi)^d for the features, e.g. a uniform prior's: a {@link BoxSupport} is the first
+   * step, so the flow works in the unbounded logit space and every sample lies inside the box (sbi
+   * #741). `standardize`, if given, then acts in that logit space (fit it to `new BoxSupport(lo,
+   * hi).forwardPoints(theta)`).
+   */
+  support?: { lo: ArrayLike<number>; hi: ArrayLike<number> };
+}
+
+/**
  * Options of {@link RealNVP}; absent fields take {@link REALNVP_DEFAULTS}.
  * @example const options: RealNVPOptions = { dim: 2, layers: 8, hidden: 32, depth: 1, rng: new Rng(0) };
  */
-export interface RealNVPOptions extends ConditionalOptions {
+export interface RealNVPOptions extends ConditionalOptions, SupportOption {
   /** Number of features (>= 2). */
   dim: number;
   /** Number of coupling layers (default 8). */
@@ -132,13 +147,13 @@ export interface RealNVPOptions extends ConditionalOptions {
   rng: RandomSource & Partial<Pick<Rng, 'permutation'>>;
 }
 
-const OPTION_KEYS = ['dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'rng', 'contextDim', 'embedding', 'standardizeContext'];
+const OPTION_KEYS = ['dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'rng', 'contextDim', 'embedding', 'standardizeContext', 'support'];
 
 /**
  * Options of {@link RealNVP.post}.
  * @example RealNVP.post({ dim: 2, layers: 16, hidden: 64, rng: new Rng(0) });
  */
-export interface PostOptions extends ConditionalOptions {
+export interface PostOptions extends ConditionalOptions, SupportOption {
   /** Number of features (>= 2). */
   dim: number;
   /** Number of coupling layers, even (default 16). */
@@ -153,7 +168,7 @@ export interface PostOptions extends ConditionalOptions {
   rng: RandomSource;
 }
 
-const POST_KEYS = ['dim', 'layers', 'hidden', 'standardize', 'allowOddLayers', 'rng', 'contextDim', 'embedding', 'standardizeContext'];
+const POST_KEYS = ['dim', 'layers', 'hidden', 'standardize', 'allowOddLayers', 'rng', 'contextDim', 'embedding', 'standardizeContext', 'support'];
 
 /**
  * Everything needed to rebuild a model (its weights live in the state dict). JSON-serialisable. The
@@ -181,6 +196,8 @@ export interface RealNVPConfig {
   standardizeContext?: boolean;
   /** The embedding network's config; `'custom'` for a network that cannot describe itself (pass it to fromConfig); null for none. */
   embedding?: EmbeddingConfig | 'custom' | null;
+  /** The box support's edges (present only for a model built with `support`). */
+  support?: { lo: number[]; hi: number[] };
 }
 
 /**
@@ -198,6 +215,8 @@ export interface RealNVPParts {
   /** An ActNorm before each coupling, or none. */
   norms: ActNorm[];
   standardize: Standardize | null;
+  /** The box support (first step), or null. */
+  support: BoxSupport | null;
   conditioning: Conditioning;
   config: RealNVPConfig;
 }
@@ -263,6 +282,19 @@ export function conditioning(where: string, options: ConditionalOptions): Condit
   return { contextDim, standardizeContext, embedding, embeddedDim };
 }
 
+function makeSupport(where: string, spec: SupportOption['support'], dim: number): BoxSupport | null {
+  if (spec === undefined) return null;
+  if (spec === null || typeof spec !== 'object') throw new TypeError(`${where}: support must be { lo, hi }, got ${String(spec)}`);
+  checkOptionKeys(`${where} support`, spec, ['lo', 'hi']);
+  const box = new BoxSupport(spec.lo, spec.hi);
+  if (box.dim !== dim) throw new RangeError(`${where}: support has ${box.dim} features for dim ${dim}`);
+  return box;
+}
+
+function supportConfig(box: BoxSupport | null): Partial<RealNVPConfig> {
+  return box === null ? {} : { support: { lo: Array.from(box.lo.data), hi: Array.from(box.hi.data) } };
+}
+
 function conditioningConfig(c: Conditioning): Partial<RealNVPConfig> {
   if (c.contextDim === 0) return {};
   const e = c.embedding;
@@ -289,6 +321,7 @@ function defaultParts(options: RealNVPOptions): RealNVPParts {
   const scale = options.scale ?? d.scale, bound = options.bound ?? d.bound, activation = options.activation ?? d.activation;
   const actNorm = options.actNorm ?? d.actNorm;
   const standardize = makeStandardize(where, 'standardize', options.standardize, dim);
+  const support = makeSupport(where, options.support, dim);
   const cond = conditioning(where, options);
   const given = options.permutationIndices;
   if (given !== undefined && given.length !== layers) throw new RangeError(`${where}: permutationIndices has ${given.length} entries for ${layers} layers`);
@@ -311,9 +344,9 @@ function defaultParts(options: RealNVPOptions): RealNVPParts {
   const config: RealNVPConfig = {
     preset: 'default', dim, layers, hidden, depth, scale, bound, activation, permutation,
     permutationIndices: permutations.map((p) => Array.from(p.indices)),
-    actNorm, standardize: standardize !== null, ...conditioningConfig(cond),
+    actNorm, standardize: standardize !== null, ...conditioningConfig(cond), ...supportConfig(support),
   };
-  return { couplings, permutations, norms, standardize, conditioning: cond, config };
+  return { couplings, permutations, norms, standardize, support, conditioning: cond, config };
 }
 
 /** The post's pieces: its couplings and the swap of halves after each. */
@@ -328,6 +361,7 @@ function postParts(options: PostOptions): RealNVPParts {
     throw new RangeError(`${where}: layers must be a positive even integer (the post asserts "num_flows must be a positive even integer"), got ${layers}`);
   }
   const standardize = makeStandardize(where, 'standardize', options.standardize, dim);
+  const support = makeSupport(where, options.support, dim);
   const cond = conditioning(where, options);
   const dimA = Math.floor(dim / 2);
   const couplings: Bijection[] = [], permutations: Permutation[] = [];
@@ -338,12 +372,12 @@ function postParts(options: PostOptions): RealNVPParts {
   const config: RealNVPConfig = {
     preset: 'post', dim, layers, hidden, depth: 1, scale: 'exp', bound: 3, activation: 'leakyRelu', permutation: 'swap',
     permutationIndices: permutations.map((p) => Array.from(p.indices)),
-    actNorm: false, standardize: standardize !== null, ...conditioningConfig(cond),
+    actNorm: false, standardize: standardize !== null, ...conditioningConfig(cond), ...supportConfig(support),
   };
-  return { couplings, permutations, norms: [], standardize, conditioning: cond, config };
+  return { couplings, permutations, norms: [], standardize, support, conditioning: cond, config };
 }
 
-const PART_KEYS = ['couplings', 'permutations', 'norms', 'standardize', 'conditioning', 'config'];
+const PART_KEYS = ['couplings', 'permutations', 'norms', 'standardize', 'support', 'conditioning', 'config'];
 
 /**
  * A RealNVP normalizing flow, unconditional (a density q(x)) or conditional (q(θ | x)).
@@ -363,7 +397,9 @@ export class RealNVP extends Bijection {
   readonly dim: number;
   override readonly contextDim: number;
   readonly config: RealNVPConfig;
-  /** Standardisation of the features (first step of `forward`), or null. */
+  /** The box support (the very first step of `forward`), or null. */
+  readonly support: BoxSupport | null;
+  /** Standardisation of the features (first step of `forward` after the support), or null. */
   readonly standardize: Standardize | null;
   /** The ActNorm before each coupling (empty unless `actNorm`). */
   readonly norms: ActNorm[];
@@ -377,7 +413,7 @@ export class RealNVP extends Bijection {
   readonly embedding: Layer | null;
   /** The base distribution. */
   readonly base: StandardNormal;
-  /** The steps of the composition: [Standardize?, per layer Chain[ActNorm?, coupling, permutation]]. */
+  /** The steps of the composition: [BoxSupport?, Standardize?, per layer Chain[ActNorm?, coupling, permutation]]. */
   readonly #steps: Bijection[];
 
   /**
@@ -392,6 +428,7 @@ export class RealNVP extends Bijection {
     this.dim = dim;
     this.contextDim = parts.conditioning.contextDim;
     this.config = parts.config;
+    this.support = parts.support;
     this.standardize = parts.standardize;
     this.norms = parts.norms;
     this.flows = parts.couplings;
@@ -400,13 +437,13 @@ export class RealNVP extends Bijection {
     this.embedding = parts.conditioning.embedding;
     this.base = new StandardNormal(dim);
     const layers = this.flows.map((coupling, i) => new Chain(this.norms.length > 0 ? [this.norms[i]!, coupling, this.perms[i]!] : [coupling, this.perms[i]!]));
-    this.#steps = this.standardize !== null ? [this.standardize, ...layers] : layers;
+    this.#steps = [...(this.support !== null ? [this.support] : []), ...(this.standardize !== null ? [this.standardize] : []), ...layers];
   }
 
   /**
-   * The steps of the composition, in the forward order: the standardisation (if any), then one Chain
-   * [ActNorm?, coupling, permutation] per layer.
-   * @example flow.steps.length; // layers (+1 with standardisation)
+   * The steps of the composition, in the forward order: the box support and the standardisation (if
+   * any), then one Chain [ActNorm?, coupling, permutation] per layer.
+   * @example flow.steps.length; // layers (+1 with standardisation, +1 with a support)
    */
   get steps(): readonly Bijection[] {
     return this.#steps;
@@ -432,7 +469,7 @@ export class RealNVP extends Bijection {
     if (config === null || typeof config !== 'object') throw new TypeError('RealNVP.fromConfig: config must be an object');
     checkOptionKeys('RealNVP.fromConfig', extra, ['embedding']);
     const contextDim = config.contextDim ?? 0;
-    const cond: ConditionalOptions = {};
+    const cond: ConditionalOptions & SupportOption = {};
     if (contextDim > 0) {
       cond.contextDim = contextDim;
       if (config.standardizeContext === true) cond.standardizeContext = true;
@@ -443,6 +480,7 @@ export class RealNVP extends Bijection {
     }
     const rng = new Rng(0);
     const standardize = config.standardize === true;
+    if (config.support !== undefined) cond.support = config.support;
     if (config.preset === 'post') {
       const flow = RealNVP.post({ dim: config.dim, layers: config.layers, hidden: config.hidden, standardize, allowOddLayers: true, rng, ...cond });
       const saved = config.permutationIndices;
@@ -574,7 +612,8 @@ export class RealNVP extends Bijection {
    * The points after each layer on the way from latent to data (the post's
    * `reverse_with_intermediates`, used for its Figure 1): entry k is the state after undoing layer
    * `layers - 1 - k` (its permutation, then coupling, then ActNorm); with standardisation a last entry in the
-   * original units is added. The last entry is `inverse(z)[0]`. A conditional flow takes its context.
+   * original units is added (and with a box support one more, in the box). The last entry is
+   * `inverse(z)[0]`. A conditional flow takes its context.
    *
    * @example const steps = flow.trace(flow.base.sample(500, rng)); // steps.length === 8 for 8 layers
    */
@@ -596,7 +635,7 @@ export class RealNVP extends Bijection {
 
   /**
    * The points after each step going data -> latent (per layer: ActNorm, coupling, permutation; with
-   * standardisation, a first entry in standardised units). The last entry is `forward(x)[0]`. Runs in
+   * standardisation, a first entry in standardised units, after one in logit space with a box support). The last entry is `forward(x)[0]`. Runs in
    * evaluation mode, so a fresh ActNorm is not initialised from these points.
    * @example flow.forwardSteps(x).at(-1); // z
    */
