@@ -11,11 +11,11 @@
  *
  * Numerically: the forward takes the logs of the distances to each edge, x - lo and hi - x, which are
  * exact for x near an edge (no 1 - u cancellation), so points within one ulp of an edge map to finite z.
- * The inverse ({@link boxSigmoid}) measures from the nearer edge, x = hi - (hi - lo)·σ(-z) for z ≥ 0
- * (and lo + (hi - lo)·σ(z) below), so rounding never carries x past an edge, and a point that would
- * round onto the edge (|z| beyond ~37 for a unit box) is put one step inside: any finite z (±1e308 too)
- * gives a point strictly inside the box and a finite log-det. A point on or outside an edge has no
- * preimage: the forward refuses it (FlowInputError).
+ * The inverse ({@link boxSigmoid}) uses the overflow-free sigmoid, and a point that rounds onto or past
+ * an edge (lo + (hi - lo) need not equal hi in floating point; σ is exactly 1 for z beyond ~37) is put
+ * one step inside: any finite z gives a point strictly inside the box, and a log-det that is finite
+ * (down to -Infinity only when Σ|z| itself overflows, |z| ~ 1e308). A point on or outside an edge has
+ * no preimage: the forward refuses it (FlowInputError).
  *
  * (sbi and zuko do the same with `biject_to(constraint)`: torch's `SigmoidTransform` after an affine map.)
  *
@@ -28,6 +28,13 @@ import { defineOp } from '../autograd/op.ts';
 import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
 import { Bijection, checkContext, checkWidth, FlowInputError, type FlowResult } from './bijection.ts';
 
+/** σ(t) = 1/(1 + e^-t), never taking exp of a large positive number. */
+function sigma(t: number): number {
+  if (t >= 0) return 1 / (1 + Math.exp(-t));
+  const e = Math.exp(t);
+  return e / (1 + e);
+}
+
 /** The largest double below v (v finite). */
 function below(v: number): number {
   return v === 0 ? -Number.MIN_VALUE : v - Math.abs(v) * 2 ** -52;
@@ -38,16 +45,16 @@ function above(v: number): number {
   return v === 0 ? Number.MIN_VALUE : v + Math.abs(v) * 2 ** -52;
 }
 
-// out = lo + (hi - lo)·σ(z), from the nearer edge, strictly inside (lo, hi)
+// out = lo + (hi - lo)·σ(z), kept strictly inside (lo, hi)
 // dz = dOut·(hi - lo)·σ(z)·σ(-z)
 /**
- * The box's inverse map, per column j of z: lo_j + (hi_j - lo_j)·σ(z), computed from the nearer edge
- * and kept strictly inside (lo_j, hi_j) (see the module comment). `lo` and `hi` are 1×d constants.
+ * The box's inverse map, per column j of z: lo_j + (hi_j - lo_j)·σ(z), kept strictly inside
+ * (lo_j, hi_j) (see the module comment). `lo` and `hi` are 1×d constants.
  * @example boxSigmoid(tensor([[0, 800]]), tensor([[0, 0]]), tensor([[1, 1]])).toArray(); // [[0.5, 0.9999999999999998]]
  */
 export const boxSigmoid = defineOp({
   name: 'boxSigmoid',
-  formula: 'out = lo + (hi - lo)·σ(z), from the nearer edge, strictly inside (lo, hi)',
+  formula: 'out = lo + (hi - lo)·σ(z), kept strictly inside (lo, hi)',
   derivative: 'dz = dOut·(hi - lo)·σ(z)·σ(-z)',
   forward(ctx, z: Tensor, lo: Tensor, hi: Tensor) {
     const n = z.rows, d = z.cols;
@@ -55,15 +62,10 @@ export const boxSigmoid = defineOp({
     const o = ctx.output(n * d), v = z.data, a = lo.data, b = hi.data;
     for (let i = 0, k = 0; i < n; i++) {
       for (let j = 0; j < d; j++, k++) {
-        const t = v[k]!, w = b[j]! - a[j]!;
-        let x: number;
-        if (t >= 0) {
-          x = b[j]! - w * (1 / (1 + Math.exp(t)));
-          if (x >= b[j]!) x = below(b[j]!);
-        } else {
-          x = a[j]! + w * (1 / (1 + Math.exp(-t)));
-          if (x <= a[j]!) x = above(a[j]!);
-        }
+        let x = a[j]! + (b[j]! - a[j]!) * sigma(v[k]!);
+        // rounding (or σ = 0 or 1 exactly, for |z| beyond ~37) can land on or past an edge: step back inside
+        if (x >= b[j]!) x = below(b[j]!);
+        if (x <= a[j]!) x = above(a[j]!);
         o[k] = x;
       }
     }

@@ -148,6 +148,19 @@ test('logProb(θ, x) = base.logProb(z) + logDet with z = forward(θ, x)[0], and 
   assertClose(nll(flow, theta, x).item(), -a.reduce((s, v) => s + v, 0) / 6, 'nll(flow, θ, x)', { rtol: 1e-14 });
 });
 
+test('standardizeContext is (x - mean)/std before the couplings: the same weights without it, fed the standardised x, give the same density', () => {
+  const rng = new Rng(6);
+  const mean = [1, -2, 0.5], std = [2, 0.5, 3];
+  const withIt = new RealNVP({ dim: 2, layers: 2, hidden: 4, contextDim: 3, standardizeContext: { mean, std }, rng });
+  perturbParameters(withIt, rng, 0.4);
+  const without = new RealNVP({ dim: 2, layers: 2, hidden: 4, contextDim: 3, rng: new Rng(0) });
+  without.loadStateDict(withIt.stateDict(), { strict: false });
+  const theta = tensor(randomRows(rng, 5, 2)), xRows = randomRows(rng, 5, 3, 3);
+  const standardised = tensor(xRows.map((r) => r.map((v, j) => (v - mean[j]!) / std[j]!)));
+  assertClose(withIt.logProb(theta, tensor(xRows)).toArray(), without.logProb(theta, standardised).toArray(), 'same density', { rtol: 1e-13, atol: 1e-13 });
+  assertClose(withIt.embedContext(tensor(xRows)).toArray(), standardised.toArray(), 'embedContext without an embedding', { rtol: 1e-15, atol: 1e-15 });
+});
+
 test('a fresh conditional RealNVP is the identity whatever the context (its conditioners start at zero)', () => {
   const flow = new RealNVP({ dim: 4, contextDim: 2, rng: new Rng(0) }); // 8 layers of reversals: the identity
   const theta = tensor(randomRows(new Rng(1), 5, 4, 2));
