@@ -13,6 +13,7 @@ import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
 import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
+import { checkOptionKeys } from '../autograd/options.ts';
 import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
 
 /**
@@ -36,6 +37,7 @@ export class ActNorm extends Bijection {
 
   constructor(dim: number, options: { eps?: number } = {}) {
     super();
+    checkOptionKeys('ActNorm', options, ['eps']);
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`ActNorm: dim must be a positive integer, got ${dim}`);
     this.dim = dim;
     this.eps = options.eps ?? 1e-6;

@@ -19,6 +19,7 @@
 import { add, mul } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
+import { checkOptionKeys } from '../autograd/options.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import { FlowInputError, type Bijection } from './bijection.ts';
 
@@ -118,6 +119,7 @@ export function logAbsDet(a: Float64Array, n: number): number {
  * report.logDetVsJacobian; // ~1e-9
  */
 export function checkBijection(bijection: Bijection, options: CheckBijectionOptions): BijectionReport {
+  checkOptionKeys('checkBijection', options, ['dim', 'samples', 'rng', 'tolerance', 'perturb', 'scale', 'sampleX', 'context', 'eps', 'raiseOnFailure']);
   const dim = options.dim ?? bijection.dim;
   const n = options.samples ?? 8;
   const rng = options.rng;
