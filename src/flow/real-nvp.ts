@@ -205,7 +205,7 @@ export interface RealNVPConfig {
  * the post's model without any branch in the general constructor). `config` must say how
  * {@link RealNVP.fromConfig} rebuilds the same pieces.
  *
- * @example new RealNVP({ couplings, permutations, norms: [], standardize: null, config, conditioning: noConditioning });
+ * @example new RealNVP({ couplings, permutations, norms: [], standardize: null, support: null, conditioning: conditioning('MyFactory', {}), config });
  */
 export interface RealNVPParts {
   /** One coupling per layer (all reading the same context width: the embedding's output, or contextDim). */
