@@ -13,7 +13,8 @@ import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
 import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
-import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
+import { checkOptionKeys } from '../autograd/options.ts';
+import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
 
 /**
  * ActNorm with data-dependent initialisation.
@@ -36,6 +37,7 @@ export class ActNorm extends Bijection {
 
   constructor(dim: number, options: { eps?: number } = {}) {
     super();
+    checkOptionKeys('ActNorm', options, ['eps']);
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`ActNorm: dim must be a positive integer, got ${dim}`);
     this.dim = dim;
     this.eps = options.eps ?? 1e-6;
@@ -71,8 +73,9 @@ export class ActNorm extends Bijection {
    * Data -> latent: y = (x + bias)·exp(logScale); log|det| = Σ logScale per row. Initialises from `x` first if needed (training mode).
    * @example const [y, logDet] = norm.forward(batch);
    */
-  forward(x: Tensor): FlowResult {
+  forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('ActNorm.forward', x, this.dim);
+    checkContext('ActNorm.forward', x, context, 0);
     if (!this.initialised && this.training) noGrad(() => this.initialiseFrom(x));
     // y = (x + bias)·exp(logScale), log|det| = Σ logScale
     const y = mul(add(x, this.bias), exp(this.logScale));
@@ -83,8 +86,9 @@ export class ActNorm extends Bijection {
    * Latent -> data: x = y·exp(-logScale) - bias; log|det| = -Σ logScale per row.
    * @example const [x] = norm.inverse(y);
    */
-  inverse(y: Tensor): FlowResult {
+  inverse(y: Tensor, context?: Tensor): FlowResult {
     checkWidth('ActNorm.inverse', y, this.dim);
+    checkContext('ActNorm.inverse', y, context, 0);
     // x = y·exp(-logScale) - bias, log|det| = -Σ logScale
     const x = sub(mul(y, exp(neg(this.logScale))), this.bias);
     return [x, neg(add(Tensor.zeros(y.rows, 1), sum(this.logScale)))];

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { ShapeError, Tensor, tensor } from '../../src/autograd/index.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { AffineCoupling } from '../../src/flow/affine-coupling.ts';
-import { Chain, checkFinite, checkWidth, FlowInputError } from '../../src/flow/bijection.ts';
+import { cascade, Chain, checkFinite, checkWidth, FlowInputError } from '../../src/flow/bijection.ts';
 import { checkBijection } from '../../src/flow/check.ts';
 import { Permutation } from '../../src/flow/permutation.ts';
 import { Standardize } from '../../src/flow/standardize.ts';
@@ -51,6 +51,65 @@ test('checkWidth names both shapes; checkFinite names the row and column', () =>
   assertThrows(() => checkFinite('here', tensor([[0, 1], [2, NaN]])), ['here: row 1, column 1 is NaN'], FlowInputError);
   assertThrows(() => checkFinite('here', tensor([[0, 1, -Infinity]])), ['row 0, column 2 is -Infinity'], FlowInputError);
   checkFinite('here', tensor([[1e308, -1e-308]]));
+});
+
+test('a volume-preserving step adds no log-det work: the composition calls only its points method, and no add node is made for it', () => {
+  const rng = new Rng(2);
+  const calls = { forward: 0, inverse: 0, points: 0 };
+  class Watched extends Permutation {
+    override forward(x: Tensor) {
+      calls.forward++;
+      return super.forward(x);
+    }
+    override inverse(z: Tensor) {
+      calls.inverse++;
+      return super.inverse(z);
+    }
+    override forwardPoints(x: Tensor) {
+      calls.points++;
+      return super.forwardPoints(x);
+    }
+    override inversePoints(z: Tensor) {
+      calls.points++;
+      return super.inversePoints(z);
+    }
+  }
+  const coupling = new AffineCoupling({ dim: 3, hidden: 4, rng });
+  perturbParameters(coupling, rng, 0.4);
+  const chain = new Chain([coupling, new Watched(Permutation.reverse(3).indices), new Watched([1, 2, 0])]);
+  const x = tensor(randomRows(rng, 4, 3));
+  const [z, ld] = chain.forward(x);
+  const [, ldCoupling] = coupling.forward(x);
+  assert.is(ld.op, ldCoupling.op, "the chain's log-det is the coupling's own node, not an add with zeros");
+  assert.equal(Array.from(ld.data), Array.from(ldCoupling.data));
+  const [back, ldInv] = chain.inverse(z);
+  assertClose(back.toArray(), x.toArray(), 'round trip', { rtol: 1e-12, atol: 1e-12 });
+  assert.not.equal(ldInv.op, 'add');
+  chain.forwardSteps(x);
+  chain.inverseSteps(z);
+  assert.equal(calls, { forward: 0, inverse: 0, points: 8 });
+  // only permutations: the log-det is one zero column
+  const perms = new Chain([Permutation.reverse(3), Permutation.swapHalves(3)]);
+  assert.ok(perms.volumePreserving);
+  const [, zeros] = perms.forward(x);
+  assert.equal(zeros.toArray(), [[0], [0], [0], [0]]);
+  assert.not.ok(chain.volumePreserving);
+});
+
+test('cascade runs the steps in order forward and reversed inverse, and visit sees every point in running order', () => {
+  const a = new Permutation([1, 2, 0]), b = Permutation.reverse(3);
+  const x = tensor([[10, 20, 30]]);
+  const seen: number[][][] = [];
+  const [z] = cascade([a, b], x, undefined, 'forward', (h) => seen.push(h.toArray()));
+  assert.equal(seen, [[[20, 30, 10]], [[10, 30, 20]]]);
+  assert.equal(z.toArray(), [[10, 30, 20]]);
+  const back: number[][][] = [];
+  const [x2] = cascade([a, b], z, undefined, 'inverse', (h) => back.push(h.toArray()));
+  assert.equal(back, [[[20, 30, 10]], [[10, 20, 30]]]);
+  assert.equal(x2.toArray(), x.toArray());
+  const chain = new Chain([a, b]);
+  assert.equal(chain.forwardSteps(x).map((t) => t.toArray()), seen);
+  assert.equal(chain.inverseSteps(z).map((t) => t.toArray()), back);
 });
 
 test.run();

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { add, addScalar, concatCols, exp, mul, neg, sliceCols, sub, sum, type Tensor } from '../../src/autograd/index.ts';
+import { add, addScalar, concatCols, exp, mul, neg, sliceCols, sub, sum, Tensor, tensor } from '../../src/autograd/index.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { AffineCoupling } from '../../src/flow/affine-coupling.ts';
 import { Bijection, type FlowResult } from '../../src/flow/bijection.ts';
@@ -188,6 +188,40 @@ test('the weights and buffers are restored after the check, passing or failing',
   const flow = new RealNVP({ dim: 2, layers: 2, hidden: 3, actNorm: true, rng: new Rng(11) });
   checkBijection(flow, { rng: new Rng(12) });
   assert.not.ok(flow.norms[0]!.initialised, "ActNorm's flag is a buffer and is restored too");
+});
+
+test('a conditional bijection is checked at a given fixed context; the report carries the context gradient and sensitivity; the caller\'s gradients are untouched', () => {
+  const layer = new AffineCoupling({ dim: 3, contextDim: 2, hidden: 4, rng: new Rng(13) });
+  const context = tensor(Array.from({ length: 8 }, (_, i) => [i / 4, -i / 8]));
+  const p0 = layer.parameters()[0]!;
+  p0.grad = new Float64Array(p0.size).fill(7);
+  const report = checkBijection(layer, { rng: new Rng(14), context });
+  assert.ok(report.ok, report.summary);
+  assert.ok(report.contextGradient < 1e-6 && report.contextSensitivity > 0);
+  assert.match(report.summary, 'context gradient vs central differences');
+  assert.ok(p0.grad.every((v) => v === 7), "the check's backward does not add into the caller's gradients");
+  assertThrows(() => checkBijection(layer, { rng: new Rng(14), context: Tensor.zeros(3, 2) }), ['checkBijection: context must be 8×2 (samples×contextDim), got 3×2'], RangeError);
+  const plain = checkBijection(new AffineCoupling({ dim: 2, hidden: 3, rng: new Rng(1) }), { rng: new Rng(2) });
+  assert.is(plain.contextGradient, 0);
+  assert.ok(Number.isNaN(plain.contextSensitivity));
+});
+
+test('checkBijection and ActNorm refuse unknown option names with a did-you-mean', () => {
+  assertThrows(() => checkBijection(new AffineCoupling({ dim: 2, hidden: 3, rng: new Rng(3) }), { rng: new Rng(4), sample: 4 } as never), ['checkBijection: unknown option "sample" (did you mean "samples"?)'], TypeError);
+});
+
+test('sampleX draws the points where forward is checked (for bijections defined on part of R^d)', () => {
+  let calls = 0;
+  const report = checkBijection(new AffineCoupling({ dim: 2, hidden: 3, rng: new Rng(3) }), {
+    rng: new Rng(4),
+    sampleX: (n) => {
+      calls++;
+      return Tensor.from(n, 2, new Float64Array(2 * n).fill(0.25));
+    },
+  });
+  assert.ok(report.ok);
+  assert.is(calls, 1);
+  assertThrows(() => checkBijection(new AffineCoupling({ dim: 2, hidden: 3, rng: new Rng(3) }), { rng: new Rng(4), sampleX: () => Tensor.zeros(2, 2) }), ['sampleX must return 8×2, got 2×2'], RangeError);
 });
 
 test.run();

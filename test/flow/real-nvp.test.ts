@@ -9,7 +9,10 @@ import { mean, neg, noGrad, ShapeError, Tensor, tensor } from '../../src/autogra
 import { Rng } from '../../src/rng/rng.ts';
 import { FlowInputError } from '../../src/flow/bijection.ts';
 import { checkBijection } from '../../src/flow/check.ts';
-import { nll, RealNVP, type RealNVPConfig } from '../../src/flow/real-nvp.ts';
+import { cascade, Chain } from '../../src/flow/bijection.ts';
+import { PostCoupling } from '../../src/flow/post-coupling.ts';
+import { nll, POST_DEFAULTS, RealNVP, REALNVP_DEFAULTS, type RealNVPConfig } from '../../src/flow/real-nvp.ts';
+import { DEFAULT_RECIPE, POST_RECIPE } from '../../src/cli/recipes.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 import { check, fc } from '../helpers/fc.ts';
 import { flowRuns, permutationKind, scaleMode, seed, smoothActivation } from './helpers/arb.ts';
@@ -238,7 +241,7 @@ test('RealNVP.fromConfig(flow.config) with loadStateDict(flow.stateDict()) gives
 
 test('the post preset also rebuilds from its config, with an odd number of layers', () => {
   const rng = new Rng(4);
-  const flow = new RealNVP({ dim: 5, layers: 3, hidden: 4, preset: 'post', allowOddLayers: true, rng });
+  const flow = RealNVP.post({ dim: 5, layers: 3, hidden: 4, allowOddLayers: true, rng });
   const rebuilt = RealNVP.fromConfig(flow.config);
   rebuilt.loadStateDict(flow.stateDict());
   const x = tensor(randomRows(rng, 3, 5));
@@ -355,7 +358,7 @@ test('bad layer counts, dims, scale modes, permutations, options and missing rng
   assertThrows(() => new RealNVP({ dim: 2, layers: 1, permutationIndices: [[1, 1]], rng }), ['[1, 1] is not a permutation'], RangeError);
   assertThrows(() => new RealNVP({ dim: 2, layers: 1, standardize: { mean: [0, 0, 0], std: [1, 1, 1] }, rng }), ['standardize has 3 features for dim 2'], RangeError);
   assertThrows(() => new RealNVP({ dim: 2, layers: 1, standardize: { mean: [0, 0], std: [1, 0] }, rng }), ['std of feature 1 must be positive'], RangeError);
-  assertThrows(() => new RealNVP({ dim: 2, layers: 1, hidden: 2, rng }).reverseAsInPost(Tensor.zeros(1, 2)), ["reverseAsInPost: only for the 'post' preset"], Error);
+  assertThrows(() => new RealNVP({ dim: 2, layers: 1, hidden: 2, rng }).reverseAsInPost(Tensor.zeros(1, 2)), ["reverseAsInPost: only for the post's model"], Error);
 });
 
 test('forwardSteps does not initialise a fresh ActNorm from the points it is shown, and keeps the mode', () => {
@@ -365,6 +368,73 @@ test('forwardSteps does not initialise a fresh ActNorm from the points it is sho
   assert.not.ok(flow.norms[0]!.initialised, 'still uninitialised');
   assert.equal(Array.from(flow.norms[0]!.bias.data), [0, 0]);
   assert.ok(flow.training, 'back in training mode');
+});
+
+// ---------------------------------------------------------------------------------------------------
+// A composition; the post's model a factory; the defaults one model.
+
+test("a RealNVP is its steps: forward, inverse, trace and forwardSteps are the composition of flow.steps", () => {
+  const rng = new Rng(40);
+  const flow = new RealNVP({ dim: 3, layers: 3, hidden: 4, actNorm: true, permutation: 'random', standardize: { mean: [1, 0, -1], std: [2, 1, 0.5] }, rng });
+  perturbParameters(flow, rng, 0.3);
+  const x = tensor(randomRows(rng, 6, 3, 2));
+  flow.forward(x); // ActNorm initialisation
+  assert.is(flow.steps.length, 4);
+  assert.ok(flow.steps[0] === flow.standardize);
+  const layer = flow.steps[1] as Chain;
+  assert.ok(layer.steps[0] === flow.norms[0] && layer.steps[1] === flow.flows[0] && layer.steps[2] === flow.perms[0]);
+  const chain = new Chain(flow.steps);
+  assert.equal(flow.forward(x)[0].toArray(), chain.forward(x)[0].toArray());
+  assert.equal(flow.forward(x)[1].toArray(), cascade(flow.steps, x, undefined, 'forward')[1].toArray());
+  assert.equal(flow.inverse(x)[1].toArray(), chain.inverse(x)[1].toArray());
+  assert.equal(flow.trace(x).map((t) => t.toArray()), chain.inverseSteps(x).map((t) => t.toArray()));
+  assert.equal(flow.forwardSteps(x).map((t) => t.toArray()), chain.forwardSteps(x).map((t) => t.toArray()));
+});
+
+test("RealNVP.post builds PostCouplings and swaps of halves; the general constructor knows no preset", () => {
+  const flow = RealNVP.post({ dim: 5, layers: 2, hidden: 3, rng: new Rng(1) });
+  assert.ok(flow.flows.every((f) => f instanceof PostCoupling));
+  assert.equal(flow.perms.map((p) => Array.from(p.indices)), [[2, 3, 4, 0, 1], [2, 3, 4, 0, 1]]);
+  assert.equal(flow.config, {
+    preset: 'post', dim: 5, layers: 2, hidden: 3, depth: 1, scale: 'exp', bound: 3, activation: 'leakyRelu', permutation: 'swap',
+    permutationIndices: [[2, 3, 4, 0, 1], [2, 3, 4, 0, 1]], actNorm: false, standardize: false,
+  });
+  assert.is(RealNVP.post({ dim: 2, rng: new Rng(0) }).config.layers, POST_DEFAULTS.layers);
+  assertThrows(() => new RealNVP({ dim: 2, preset: 'post', rng: new Rng(0) } as never), ['RealNVP: unknown option "preset"'], TypeError);
+  assertThrows(() => RealNVP.fromConfig({ ...flow.config, permutationIndices: [[0, 1, 2, 3, 4], [2, 3, 4, 0, 1]] }), ['a post model swaps halves'], RangeError);
+});
+
+test("an old saved config with preset 'post' (as model files hold it) still loads, weights and all", () => {
+  const saved: RealNVPConfig = JSON.parse('{"preset":"post","dim":3,"layers":3,"hidden":4,"depth":1,"scale":"exp","bound":3,"activation":"leakyRelu","permutation":"swap","permutationIndices":[[1,2,0],[1,2,0],[1,2,0]],"actNorm":false,"standardize":true}');
+  const original = RealNVP.post({ dim: 3, layers: 3, hidden: 4, standardize: { mean: [1, 2, 3], std: [1, 2, 0.5] }, allowOddLayers: true, rng: new Rng(3) });
+  const flow = RealNVP.fromConfig(saved);
+  assert.equal(flow.config, saved);
+  flow.loadStateDict(original.stateDict());
+  const x = tensor(randomRows(new Rng(4), 5, 3));
+  assert.equal(flow.logProb(x).toArray(), original.logProb(x).toArray());
+  assert.equal(flow.reverseAsInPost(x).toArray(), original.reverseAsInPost(x).toArray());
+});
+
+test("reverseAsInPost is the post's reverse: per layer the forward swap, then the coupling's inverse; for even dim it is the inverse", () => {
+  const rng = new Rng(12);
+  const flow = RealNVP.post({ dim: 3, layers: 2, hidden: 4, rng });
+  const z = tensor(randomRows(rng, 4, 3));
+  let h = z;
+  for (let i = 1; i >= 0; i--) h = flow.flows[i]!.inverse(flow.perms[i]!.forward(h)[0])[0];
+  assert.equal(flow.reverseAsInPost(z).toArray(), h.toArray());
+  assert.ok(Math.max(...Array.from(flow.reverseAsInPost(z).data, (v, k) => Math.abs(v - flow.inverse(z)[0].data[k]!))) > 1e-6, 'odd dim: not the inverse');
+  const even = RealNVP.post({ dim: 4, layers: 2, hidden: 4, rng });
+  const z4 = tensor(randomRows(rng, 4, 4));
+  assert.equal(even.reverseAsInPost(z4).toArray(), even.inverse(z4)[0].toArray());
+});
+
+test('the class defaults are the default recipe: one default model', () => {
+  const c = new RealNVP({ dim: 2, rng: new Rng(0) }).config;
+  assert.equal([c.layers, c.hidden, c.depth, c.scale, c.bound, c.activation, c.permutation, c.actNorm], [8, 32, 1, 'softclamp', 3, 'tanh', 'reverse', false]);
+  assert.equal([c.layers, c.hidden, c.depth, c.scale, c.bound, c.activation, c.permutation, c.actNorm], [REALNVP_DEFAULTS.layers, REALNVP_DEFAULTS.hidden, REALNVP_DEFAULTS.depth, REALNVP_DEFAULTS.scale, REALNVP_DEFAULTS.bound, REALNVP_DEFAULTS.activation, REALNVP_DEFAULTS.permutation, REALNVP_DEFAULTS.actNorm]);
+  assert.equal({ ...DEFAULT_RECIPE.model }, { layers: c.layers, hidden: c.hidden, depth: c.depth });
+  const p = RealNVP.post({ dim: 2, rng: new Rng(0) }).config;
+  assert.equal({ ...POST_RECIPE.model }, { layers: p.layers, hidden: p.hidden });
 });
 
 test.run();
