@@ -293,6 +293,8 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     if (r.shadow === null && shadow !== null) throw new RangeError('fit: the checkpoint has no weight average; pass the same ema (none) as the run that wrote it');
     model.loadStateDict(r.model);
     optimizer.loadStateDict(r.optimizer);
+    // A learning rate given with the checkpoint wins over the saved one (to continue a diverged run lower).
+    if (options.optimizer === undefined && options.lr !== undefined) optimizer.lr = options.lr;
     options.rng.setState(r.rng);
     const copyInto = (to: Float64Array[] | null, from: Float64Array[] | null, what: string) => {
       if (to === null || from === null) return;
