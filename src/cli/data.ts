@@ -90,6 +90,10 @@ export interface CsvOptions {
   dropIndex?: boolean;
   /** The largest file read, bytes (default 1 GB). */
   maxBytes?: number;
+  /** The SHA-256 the file must have, checked before its text is parsed (so that nothing of another file is shown). */
+  expectSha256?: string;
+  /** What to tell the user when the hash differs. */
+  mismatch?: string;
 }
 
 /**
@@ -131,6 +135,7 @@ function isRowCounter(data: Tensor): boolean {
 export function readCsv(path: string, options: CsvOptions = {}): CsvData {
   const bytes = readBytes(path, { maxBytes: options.maxBytes ?? 2 ** 30, allowStdin: true, what: 'data file' });
   const sha256 = sha256Hex(bytes);
+  if (options.expectSha256 !== undefined && sha256 !== options.expectSha256) throw new CliError(options.mismatch ?? `${path} is not the expected file (its SHA-256 differs)`);
   const text = Buffer.from(bytes).toString('utf8');
   const name = path === '-' ? 'standard input' : path;
   const delimiter = options.delimiter ?? ',';

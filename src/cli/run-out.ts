@@ -76,6 +76,18 @@ interface Manifest {
   format: 'flowgrad-run';
   complete: boolean;
   files: string[];
+  /** While a run is being built: the process building it. */
+  pid?: number;
+}
+
+/** Whether a process is alive (signal 0 checks without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function readManifest(dir: string): Manifest | null {
@@ -85,7 +97,7 @@ function readManifest(dir: string): Manifest | null {
   try {
     const m = JSON.parse(readText(path, { maxBytes: 1 << 20 })) as Partial<Manifest>;
     if (m.format !== 'flowgrad-run' || !Array.isArray(m.files) || !m.files.every((f) => typeof f === 'string')) return null;
-    return { format: 'flowgrad-run', complete: m.complete === true, files: m.files };
+    return { format: 'flowgrad-run', complete: m.complete === true, files: m.files, ...(typeof m.pid === 'number' ? { pid: m.pid } : {}) };
   } catch {
     return null;
   }
@@ -191,6 +203,8 @@ export function planOut(dir: string, options: { force: boolean; resume: boolean;
   const stagingSt = lstatOrNull(staging);
   if (stagingSt !== null) {
     if (!stagingSt.isDirectory()) throw new CliError(`${staging} is in the way (flowgrad builds the new run there); remove it`);
+    const owner = readManifest(staging)?.pid;
+    if (owner !== undefined && owner !== process.pid && alive(owner)) throw new CliError(`another flowgrad run (process ${owner}) is writing ${dir}; wait for it, or choose another --out`);
     resumable = lstatOrNull(join(staging, RUN_FILES.checkpoint))?.isFile() === true;
     if (resumable && !options.resume) {
       throw new CliError(`an interrupted run of ${dir} left its checkpoint in ${staging}; continue it with flowgrad train --resume ${dir}, or remove that folder to start afresh`);
@@ -207,7 +221,7 @@ export function planOut(dir: string, options: { force: boolean; resume: boolean;
       throw new CliError(`--out ${dir}: cannot create files in ${parent}: ${describeFsError(e)}`);
     }
   }
-  writeFileAtomic(join(staging, RUN_FILES.manifest), JSON.stringify({ format: 'flowgrad-run', complete: false, files: [] }) + '\n');
+  writeFileAtomic(join(staging, RUN_FILES.manifest), JSON.stringify({ format: 'flowgrad-run', complete: false, files: [], pid: process.pid }) + '\n');
   return { dir, staging, old, exists: st !== null, foreign, resumable };
 }
 

@@ -203,8 +203,10 @@ function dataOf(dir: string, source: DataSource, training: TrainingRecord): { sp
   }
   if (source.path === '-') throw new CliError(`${dir} was trained on standard input, which cannot be read again; it cannot be resumed`);
   const path = csvPathOf(dir, source);
-  const csv = readCsv(path, { header: source.header, delimiter: source.delimiter, ...(source.select !== null ? { columns: source.select.map(String) } : {}), dropIndex: false, maxBytes: 2 ** 40 });
-  if (source.sha256 !== null && csv.sha256 !== source.sha256) throw new CliError(`${path} has changed since ${dir} was trained on it (its SHA-256 differs); the run cannot be resumed on other data`);
+  const csv = readCsv(path, {
+    header: source.header, delimiter: source.delimiter, ...(source.select !== null ? { columns: source.select.map(String) } : {}), dropIndex: false, maxBytes: 2 ** 40,
+    ...(source.sha256 !== null ? { expectSha256: source.sha256, mismatch: `${path} has changed since ${dir} was trained on it (its SHA-256 differs); the run cannot be resumed on other data` } : {}),
+  });
   return { split: splitRows(csv.data, training.testFraction ?? 0.1, training.valFraction, s), target: undefined };
 }
 
