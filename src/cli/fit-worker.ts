@@ -29,6 +29,8 @@ interface Envelope {
  * @example const outcome = await runInWorker(job, (m) => m.type === 'epoch' && progress.epoch(m.info));
  */
 export async function runInWorker(job: TrainJob, onMessage: (message: JobMessage) => void): Promise<JobOutcome> {
+  // FLOWGRAD_WORKER=0 runs the job in this thread (for profiling and debugging; Ctrl-C then ends the process).
+  if (process.env.FLOWGRAD_WORKER === '0') return runTrainJob(job, onMessage);
   let worker: Worker;
   try {
     worker = startWorker({ kind: 'flowgrad-train', job });

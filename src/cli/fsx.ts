@@ -38,11 +38,12 @@ export function faultPoint(what: string, path: string): number {
 }
 
 /**
- * Resets the operation count of {@link faultPoint} (tests call it before each run).
+ * Resets the operation count of {@link faultPoint} (tests call it before each run); a worker continues
+ * the count of the thread that started it, so that k numbers one sequence over the whole run.
  * @example resetFaults(); process.env.FLOWGRAD_FAULT_AT = '3';
  */
-export function resetFaults(): void {
-  faults = 0;
+export function resetFaults(count = 0): void {
+  faults = count;
 }
 
 /**

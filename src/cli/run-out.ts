@@ -184,10 +184,14 @@ export function planOut(dir: string, options: { force: boolean; resume: boolean;
       throw new CliError(`${join(dir, RUN_FILES.config)} is not a flowgrad run's config; --force replaces only what a flowgrad run wrote, and the new run would overwrite it: move it away or choose another --out`);
     }
     const writes = new Set(options.writes);
+    const foreignDirs: string[] = [];
     for (const e of entries) {
       if (ours.has(e.path)) continue;
+      // A folder of the user's is carried whole, with everything in it.
+      if (foreignDirs.some((d) => e.path.startsWith(`${d}/`))) continue;
       if (e.st.isDirectory()) {
-        if (writes.has(e.path) || e.path === RUN_FILES.figures) continue; // a folder the run writes into: its contents are checked one by one
+        if (e.path === RUN_FILES.figures) continue; // the run writes into it: its contents are checked one by one
+        foreignDirs.push(e.path);
         foreign.push(e.path);
         continue;
       }
@@ -196,8 +200,6 @@ export function planOut(dir: string, options: { force: boolean; resume: boolean;
       }
       foreign.push(e.path);
     }
-    // A foreign folder brings its contents with it; list only the top one.
-    foreign = foreign.filter((p) => !foreign.some((q) => q !== p && p.startsWith(`${q}/`)) || lstatOrNull(join(dir, p))?.isDirectory() !== true);
   }
   let resumable = false;
   const stagingSt = lstatOrNull(staging);

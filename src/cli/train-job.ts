@@ -24,7 +24,7 @@ import { evaluate, type Evaluation } from '../train/evaluate.ts';
 import { fit, TrainingDivergedError, type EpochInfo, type History } from '../train/fit.ts';
 import { CliError } from './errors.ts';
 import { makeFigures } from './figures.ts';
-import { mkdirp, writeFileAtomic } from './fsx.ts';
+import { mkdirp, resetFaults, writeFileAtomic } from './fsx.ts';
 import { jsonNumbers } from './report.ts';
 import { commitRun, RUN_FILES, type OutPlan } from './run-out.ts';
 import { historyCsv, parseHistoryCsv, type DataSource, type TrainingRecord } from './run-dir.ts';
@@ -64,10 +64,14 @@ export interface TrainJob {
   fit: { epochs: number; batchSize: number; lr: number; patience?: number; clipGradNorm?: number; ema?: number };
   /** Seconds between checkpoints (0: every epoch). */
   checkpointSeconds: number;
+  /** Whether to draw the figures. */
+  figures: boolean;
   /** A checkpoint to continue from (its bytes), or null. */
   resume: Uint8Array | null;
   /** Element 0: 1 = stop after the current step; 2 = and skip evaluation and figures. */
   stopFlag: Int32Array;
+  /** The starting thread's count of file operations (the fault-injection hook numbers one sequence). */
+  faultsBefore: number;
 }
 
 /**
@@ -128,6 +132,7 @@ function tensorOf(m: Matrix): Tensor {
  * @example const outcome = runTrainJob(job, (message) => parentPort.postMessage(message));
  */
 export function runTrainJob(job: TrainJob, post: (message: JobMessage) => void): JobOutcome {
+  resetFaults(job.faultsBefore);
   // A resumed run gets its weights from the checkpoint (fit's resume); a fresh one from job.weights.
   const flow = job.weights.length > 0 ? loadModel(job.configJson, job.weights) : RealNVP.fromConfig(readModelConfig(job.configJson).model);
   const train = tensorOf(job.train), val = job.val === null ? undefined : tensorOf(job.val), test = tensorOf(job.test);
@@ -198,7 +203,7 @@ export function runTrainJob(job: TrainJob, post: (message: JobMessage) => void):
   const metrics = metricsOf(evaluation, summary, flow.dim, status);
   post({ type: 'phase', phase: 'drawing' });
   const historyText = historyCsv(history);
-  const figures = makeFigures({ flow, train, columns: job.columns, name: job.name, rng: figuresRng, history: parseHistoryCsv(historyText, RUN_FILES.history), ...(target !== undefined ? { target } : {}) });
+  const figures = !job.figures ? [] : makeFigures({ flow, train, columns: job.columns, name: job.name, rng: figuresRng, history: parseHistoryCsv(historyText, RUN_FILES.history), ...(target !== undefined ? { target } : {}) });
 
   post({ type: 'phase', phase: 'writing' });
   const training: TrainingRecord = { ...job.training, status: status === 'completed' ? 'completed' : status === 'diverged' ? 'diverged' : 'interrupted' };

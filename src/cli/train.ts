@@ -18,7 +18,7 @@ import type { CommandSpec, Flags } from './args.ts';
 import { checkColumnScales, datasetByName, defaultColumns, readCsv, splitDataset, splitRows, streams, type CsvOptions, type DataSplit } from './data.ts';
 import { CliError, UsageError } from './errors.ts';
 import { runInWorker } from './fit-worker.ts';
-import { formatBytes, readBytes, removeTree } from './fsx.ts';
+import { faultCount, formatBytes, readBytes, removeTree } from './fsx.ts';
 import { formatDuration, Progress } from './progress.ts';
 import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, type Recipe } from './recipes.ts';
 import { csvPathOf, isRegularFile, RUN_LIMITS, type DataSource, type TrainingRecord } from './run-dir.ts';
@@ -71,6 +71,7 @@ export const trainSpec: CommandSpec = {
     force: { type: 'boolean', help: "replace an earlier run in --out DIR (only the files a flowgrad run wrote; yours are kept)" },
     resume: { type: 'string', value: 'DIR', help: 'continue an interrupted or diverged run from its checkpoint (--epochs, --lr, --clip-grad-norm may change)' },
     'checkpoint-every': { type: 'number', min: 0, value: 'SECONDS', help: 'seconds between checkpoints, 0 = every epoch (10)' },
+    figures: { type: 'boolean', help: 'draw DIR/figures/*.svg; --no-figures to skip them (faster for large models; flowgrad plot draws them later)' },
     'allow-large': { type: 'boolean', help: 'allow a model, data set or file above the size limits (a memory estimate is checked first)' },
     header: { type: 'boolean', help: 'the CSV file has a header row (--no-header: it has none; default: detected)' },
     delimiter: { type: 'string', value: 'CHAR', help: "the CSV field separator (','; 'tab' for tabs)" },
@@ -226,11 +227,11 @@ export async function train(flags: Flags): Promise<number> {
   const checkpointSeconds = flags.number('checkpoint-every') ?? 10;
   const allowLarge = flags.boolean('allow-large') === true;
   const resumeDir = flags.string('resume');
-  let job: Omit<TrainJob, 'stopFlag'>;
+  let job: Omit<TrainJob, 'stopFlag' | 'faultsBefore'>;
   let summaryLine: string;
   let dataName: string;
   if (resumeDir !== undefined) {
-    const allowed = ['resume', 'epochs', 'lr', 'clip-grad-norm', 'quiet', 'json', 'checkpoint-every', 'allow-large'];
+    const allowed = ['resume', 'epochs', 'lr', 'clip-grad-norm', 'quiet', 'json', 'checkpoint-every', 'allow-large', 'figures'];
     const other = [...flags.values.keys()].find((k) => !allowed.includes(k));
     if (other !== undefined) throw new UsageError(`train: --${other} cannot be changed with --resume (the run continues with its own options; --epochs, --lr and --clip-grad-norm may change); see flowgrad train --help`);
     const r = prepareResume(resumeDir, flags, checkpointSeconds, allowLarge);
@@ -279,7 +280,7 @@ export async function train(flags: Flags): Promise<number> {
   }, Math.ceil(job.train.rows / job.fit.batchSize));
   let outcome: JobOutcome;
   try {
-    outcome = await runInWorker({ ...job, stopFlag }, (m) => {
+    outcome = await runInWorker({ ...job, stopFlag, faultsBefore: faultCount() }, (m) => {
       if (m.type === 'epoch') progress.epoch(m.info);
       else if (m.type === 'step') {
         progress.step(m.step);
@@ -326,7 +327,7 @@ export async function train(flags: Flags): Promise<number> {
 }
 
 /** A fresh run: the data, the model, the output place, all checked before any work. */
-function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boolean, note: (text: string) => void): { job: Omit<TrainJob, 'stopFlag'>; summary: string } {
+function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boolean, note: (text: string) => void): { job: Omit<TrainJob, 'stopFlag' | 'faultsBefore'>; summary: string } {
   const datasetName = flags.string('dataset');
   const dataPath = flags.string('data');
   if ((datasetName === undefined) === (dataPath === undefined)) throw new UsageError('train: give exactly one of --dataset NAME or --data FILE.csv (or --resume DIR); see flowgrad train --help');
@@ -405,7 +406,7 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
         train: matrix(split.train), val: split.val === undefined ? null : matrix(split.val), test: matrix(split.test),
         dataset: datasetName ?? null, columns, name, training, data: source,
         shuffleState: s.shuffle.getState(), figuresState: s.figures.getState(),
-        fit: fitOptionsOf(training), checkpointSeconds, resume: null,
+        fit: fitOptionsOf(training), checkpointSeconds, resume: null, figures: flags.boolean('figures') ?? true,
       },
     };
   } catch (e) {
@@ -424,7 +425,7 @@ function fitOptionsOf(t: TrainingRecord): TrainJob['fit'] {
 }
 
 /** Continuing a run from its checkpoint: in the staging folder (a crash) or in DIR (an interrupt, a divergence). */
-function prepareResume(dir: string, flags: Flags, checkpointSeconds: number, allowLarge: boolean): { job: Omit<TrainJob, 'stopFlag'>; epoch: number; steps: number; diverged: boolean; notes: string[] } {
+function prepareResume(dir: string, flags: Flags, checkpointSeconds: number, allowLarge: boolean): { job: Omit<TrainJob, 'stopFlag' | 'faultsBefore'>; epoch: number; steps: number; diverged: boolean; notes: string[] } {
   const notes: string[] = [];
   const recovered = recoverSwap(dir);
   if (recovered !== null) notes.push(recovered);
@@ -461,7 +462,7 @@ function prepareResume(dir: string, flags: Flags, checkpointSeconds: number, all
       train: matrix(split.train), val: split.val === undefined ? null : matrix(split.val), test: matrix(split.test),
       dataset: target !== undefined && spec.data.source === 'dataset' ? spec.data.dataset : null, columns: spec.columns, name: spec.name, training, data: spec.data,
       shuffleState: s.shuffle.getState(), figuresState: s.figures.getState(),
-      fit: fitOptionsOf(training), checkpointSeconds: flags.has('checkpoint-every') ? checkpointSeconds : spec.checkpointSeconds, resume: bytes,
+      fit: fitOptionsOf(training), checkpointSeconds: flags.has('checkpoint-every') ? checkpointSeconds : spec.checkpointSeconds, resume: bytes, figures: flags.boolean('figures') ?? true,
     },
   };
 }
