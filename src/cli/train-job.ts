@@ -193,17 +193,30 @@ export function runTrainJob(job: TrainJob, post: (message: JobMessage) => void):
     };
   }
   const summary = { epochs: history.epochs, steps: history.steps, stopReason: history.stopReason, bestEpoch: history.bestEpoch, bestValNll: history.bestValNll, seconds: history.seconds };
-  if (Atomics.load(job.stopFlag, 0) >= 2) {
-    return { status: 'quit', history: summary, evaluation: null, metrics: null, figures: [], checkpoint: checkpointPath, reason, keptEpoch };
-  }
+  // A second Ctrl-C (flag 2) during the evaluation or the figures skips the rest: the checkpoint is written.
+  const quit = (): JobOutcome => ({ status: 'quit', history: summary, evaluation: null, metrics: null, figures: [], checkpoint: checkpointPath, reason, keptEpoch });
+  const quitting = () => Atomics.load(job.stopFlag, 0) >= 2;
+  if (quitting()) return quit();
 
   flow.eval();
   post({ type: 'phase', phase: 'evaluating' });
-  const evaluation = evaluate(flow, test, target);
+  let evaluation: Evaluation;
+  try {
+    evaluation = evaluate(flow, test, target, {
+      onProgress: () => {
+        if (quitting()) throw new QuitRequest();
+      },
+    });
+  } catch (e) {
+    if (e instanceof QuitRequest) return quit();
+    throw e;
+  }
   const metrics = metricsOf(evaluation, summary, flow.dim, status);
+  if (quitting()) return quit();
   post({ type: 'phase', phase: 'drawing' });
   const historyText = historyCsv(history);
   const figures = !job.figures ? [] : makeFigures({ flow, train, columns: job.columns, name: job.name, rng: figuresRng, history: parseHistoryCsv(historyText, RUN_FILES.history), ...(target !== undefined ? { target } : {}) });
+  if (quitting()) return quit();
 
   post({ type: 'phase', phase: 'writing' });
   const training: TrainingRecord = { ...job.training, status: status === 'completed' ? 'completed' : status === 'diverged' ? 'diverged' : 'interrupted' };
@@ -227,6 +240,9 @@ export function runTrainJob(job: TrainJob, post: (message: JobMessage) => void):
   const kept = status === 'completed' ? null : join(job.plan.dir, RUN_FILES.checkpoint);
   return { status, history: summary, evaluation, metrics, figures: figures.map((f) => join(job.plan.dir, RUN_FILES.figures, f.file)), checkpoint: kept, reason, keptEpoch };
 }
+
+/** Thrown from the evaluation's progress callback to stop it (a second Ctrl-C). */
+class QuitRequest extends Error {}
 
 function removeFile(path: string): void {
   try {
