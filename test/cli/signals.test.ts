@@ -72,8 +72,8 @@ test('a Ctrl-C to the process group under each launcher keeps the run and its ch
       const [cmd, args] = make(out);
       return { name, out, strict, end: await interrupt(cmd, args, Math.round(Math.random() * 300)) };
     })),
-    // A million test points, so that the evaluation after the first Ctrl-C outlasts the second.
-    interrupt('npx', ['tsx', 'src/cli/main.ts', ...train(twice), '--test-n', '1000000'], 0, 2),
+    // 400,000 test points, so that the evaluation after the first Ctrl-C outlasts the second.
+    interrupt('npm', ['run', '--silent', 'cli', '--', ...train(twice), '--test-n', '400000'], 0, 2),
   ]);
   for (const { name, out, end, strict } of ends) {
     assert.match(end.stderr, 'stopping after the current step', `${name}: the first Ctrl-C says what it does`);
@@ -86,9 +86,11 @@ test('a Ctrl-C to the process group under each launcher keeps the run and its ch
     } else {
       assert.ok(existsSync(join(tmp, `.run-${ends.findIndex((e) => e.out === out)}.flowgrad-new`, 'checkpoint.safetensors')), `${name}: killed by the launcher, the checkpoint is kept`);
     }
-    assert.is((await quietMain(['train', '--resume', out, '--quiet', '--no-figures'])).code, 0, `${name}: resumes to the end`);
-    assert.not.ok(existsSync(join(out, 'checkpoint.safetensors')));
   }
+  // One resume to the end (the others are the same code; robust.test.ts checks resumes bit for bit).
+  const last = ends.at(-1)!;
+  assert.is((await quietMain(['train', '--resume', last.out, '--quiet', '--no-figures'])).code, 0, `${last.name}: resumes to the end`);
+  assert.not.ok(existsSync(join(last.out, 'checkpoint.safetensors')));
 
   assert.match(end2.stderr, 'writing only the checkpoint, then quitting');
   assert.match(end2.stderr, /quit at epoch \d+, step \d+; .*checkpoint.safetensors holds the checkpoint/);
