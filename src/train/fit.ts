@@ -106,7 +106,8 @@ export interface FitOptions {
    * Checkpoints: `save` receives a {@link FitState} (copies, safe to keep) every `every` epochs (default
    * 1) or, with `seconds`, at the first epoch end at least that many seconds after the last one; and
    * always when training is aborted (mid-epoch, before the best weights are put back) and when it
-   * diverges (the last state saved, marked diverged).
+   * diverges (marked diverged: the state at the last epoch end for models up to 200,000 parameters, kept
+   * in memory every epoch, else the last one saved).
    */
   checkpoint?: { every?: number; seconds?: number; save: (state: FitState) => void };
   /** Continue from a checkpoint: the other options must be those of the run that wrote it. */
@@ -342,6 +343,8 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   let lastState: FitState | null = checkpoint !== undefined ? snapshot(resumeAt === null ? null : options.resume!.partial) : null;
   const startWeights = lastState === null ? params.map((p) => p.data.slice()) : null;
   let lastSaved = now();
+  // For small models a snapshot costs less than a step, so one is taken at every epoch end.
+  const cheapSnapshots = checkpoint !== undefined && params.reduce((sum, p) => sum + p.size, 0) <= 200_000;
   const diverged = (epoch: number, what: string, exploded: boolean): never => {
     if (exploded) {
       if (lastState !== null) model.loadStateDict(lastState.model);
@@ -418,6 +421,9 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
         lastState = snapshot(null);
         checkpoint.save(lastState);
         lastSaved = now();
+      } else if (cheapSnapshots) {
+        // Kept in memory only: what a divergence falls back to (and saves) is the last epoch's end.
+        lastState = snapshot(null);
       }
     }
   }

@@ -156,6 +156,11 @@ test('sample --out refuses a device, even with --force', async () => {
   assert.match(err, /pseudo file system|not a regular file/);
 });
 
+test.after.each(() => {
+  delete process.env.FLOWGRAD_WORKER;
+  delete process.env.FLOWGRAD_FAULT_AT;
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();

@@ -50,8 +50,12 @@ function refused(r: Result, code: number, parts: (string | RegExp)[], label: str
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'flowgrad-robust-'));
-// The job in this thread (the same code; main.test.ts and signals.test.ts run it in the worker), to stay fast.
-process.env.FLOWGRAD_WORKER = '0';
+// The job in this thread (the same code; main.test.ts and signals.test.ts run it in the worker), to stay
+// fast. Set in `before` (uvu loads every test file before it runs any, so a top-level assignment would
+// reach the other files' tests too).
+test.before(() => {
+  process.env.FLOWGRAD_WORKER = '0';
+});
 const small = ['--dataset', 'two-moons', '--n', '300', '--test-n', '200', '--layers', '2', '--hidden', '8', '--epochs', '12', '--quiet', '--no-figures', '--checkpoint-every', '0'];
 
 test('an interrupted run resumed with --resume ends bit-identical to the uninterrupted run', async () => {
