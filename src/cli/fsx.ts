@@ -13,7 +13,7 @@
  */
 
 import {
-  closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statfsSync,
+  accessSync, closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statfsSync,
   statSync, unlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -147,7 +147,8 @@ export function removeTree(path: string): void {
 
 /** File systems that are not a place for files: /proc, /sys, devtmpfs, cgroups, debugfs... (statfs f_type). */
 const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
-  [0x9fa0, 'proc'], [0x62656572, 'sysfs'], [0x1021994, 'devtmpfs'], [0x27e0eb, 'cgroup'], [0x63677270, 'cgroup2'],
+  // (tmpfs and devtmpfs share a magic number; /dev is caught by its path below.)
+  [0x9fa0, 'proc'], [0x62656572, 'sysfs'], [0x27e0eb, 'cgroup'], [0x63677270, 'cgroup2'],
   [0x64626720, 'debugfs'], [0x74726163, 'tracefs'], [0x73636673, 'securityfs'], [0xcafe4a11, 'bpf'], [0x6165676c, 'pstore'],
 ]);
 
@@ -192,8 +193,14 @@ export function checkPlaceForFiles(dir: string, what: string): void {
     kind = undefined;
   }
   const real = safeRealpath(base);
-  if (kind === undefined && /^\/(proc|sys|dev)(\/|$)/.test(real)) kind = real.split('/')[1];
+  // Device nodes live in /dev (its tmpfs shares tmpfs's magic number); /dev/shm is a place for files.
+  if (kind === undefined && /^\/(proc|sys|dev)(\/|$)/.test(real) && !/^\/dev\/shm(\/|$)/.test(real)) kind = real.split('/')[1];
   if (kind !== undefined) throw new CliError(`${what} ${dir}: ${real} is on the ${kind} pseudo file system, not a place for files; choose another ${what}`);
+  try {
+    accessSync(base, constants.W_OK);
+  } catch (e) {
+    throw new CliError(`${what} ${dir}: cannot create files in ${base}: ${describeFsError(e)}`);
+  }
 }
 
 function safeRealpath(p: string): string {
