@@ -3,7 +3,10 @@
 // group. Each run must end with its work kept: a complete run folder (with a checkpoint when it was
 // interrupted) or, for a stop before any training, nothing at all; an interrupted run must resume.
 //
-//   node scripts/signal-stress.mjs [--runs N] [--launchers tsx,npm-cli,npm-start,bin] [--max-delay MS] [--presses 1|2] [--resume-every K]
+//   node scripts/signal-stress.mjs [--runs N] [--launchers tsx,npm-cli,npm-start,bin] [--max-delay MS] [--presses 1|2] [--resume-every K] [--epochs E]
+//
+// With few --epochs (say 40) and --max-delay around the run's length, many Ctrl-Cs land after training,
+// during the evaluation, the figures and the writing.
 //
 // Launchers: `npx tsx src/cli/main.ts` (tsx), `npm run cli --` (npm-cli), `npm start` (npm-start, the
 // post's recipe into runs/post), and the built bin `dist/cli/main.js` run through its shebang, as the
@@ -26,6 +29,7 @@ const launchers = arg('launchers', 'tsx,npm-cli,npm-start,bin').split(',');
 const maxDelay = Number(arg('max-delay', '9000'));
 const presses = Number(arg('presses', '1'));
 const resumeEvery = Number(arg('resume-every', '5'));
+const epochs = arg('epochs', '400');
 const tmp = mkdtempSync(join(tmpdir(), 'flowgrad-signals-'));
 
 // A seeded generator for the delays, so that a failing sequence can be replayed (SEED=...).
@@ -34,7 +38,7 @@ console.log(`seed ${seed}`);
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
 function command(launcher, out) {
-  const train = ['train', '--dataset', 'two-moons', '--epochs', '400', '--patience', '0', '--out', out, '--force', '--checkpoint-every', '2'];
+  const train = ['train', '--dataset', 'two-moons', '--epochs', epochs, '--patience', '0', '--out', out, '--force', '--checkpoint-every', '2'];
   switch (launcher) {
     case 'tsx': return ['npx', ['tsx', 'src/cli/main.ts', ...train]];
     case 'npm-cli': return ['npm', ['run', '--silent', 'cli', '--', ...train]];
