@@ -343,7 +343,8 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   let lastState: FitState | null = checkpoint !== undefined ? snapshot(resumeAt === null ? null : options.resume!.partial) : null;
   const startWeights = lastState === null ? params.map((p) => p.data.slice()) : null;
   let lastSaved = now();
-  // For small models a snapshot costs less than a step, so one is taken at every epoch end.
+  // For small models (a copy of at most 200,000 parameters and their optimizer state; not benchmarked) a
+  // snapshot is taken in memory at every epoch end.
   const cheapSnapshots = checkpoint !== undefined && params.reduce((sum, p) => sum + p.size, 0) <= 200_000;
   const diverged = (epoch: number, what: string, exploded: boolean): never => {
     if (exploded) {
