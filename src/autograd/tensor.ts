@@ -361,23 +361,48 @@ function leaf(rows: number, cols: number, data: Float64Array, options: TensorOpt
 }
 
 /**
- * Makes a tensor from nested arrays (rows of equal length). Values are copied.
+ * Makes a tensor from nested arrays (rows of equal length). Values are copied. Anything but an array of
+ * arrays of numbers is refused with a TypeError naming the row and column: a string, `null`, a boolean,
+ * a nested array (`[[[1]]]` is rank 3, not a matrix); ragged rows are a ShapeError. NaN and ±∞ are
+ * numbers and are kept.
  *
  * @example
  * const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true }); // 2×3
+ * tensor([[1, 'a']] as any); // TypeError: tensor: row 0, column 1 is "a", not a number
  */
 export function tensor(values: readonly (readonly number[])[], options: TensorOptions = {}): Tensor {
+  if (!Array.isArray(values)) throw new TypeError(`tensor: expected an array of rows (arrays of numbers), got ${describeValue(values)}`);
   const rows = values.length;
-  const cols = rows === 0 ? 0 : values[0]!.length;
+  const first: unknown = rows === 0 ? [] : values[0];
+  if (!Array.isArray(first)) throw new TypeError(`tensor: row 0 is ${describeValue(first)}, not an array of numbers (write [[1, 2]] for a 1×2 tensor)`);
+  const cols = first.length;
   const data = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
-    const row = values[i]!;
+    const row: unknown = values[i];
+    if (!Array.isArray(row)) throw new TypeError(`tensor: row ${i} is ${describeValue(row)}, not an array of numbers`);
     if (row.length !== cols) {
       throw new ShapeError(`tensor: ragged rows, row 0 has ${cols} values but row ${i} has ${row.length}`);
     }
-    for (let j = 0; j < cols; j++) data[i * cols + j] = row[j]!;
+    for (let j = 0; j < cols; j++) {
+      const v: unknown = row[j];
+      if (typeof v !== 'number') {
+        const why = Array.isArray(v) ? ' (a tensor is a matrix: rows of numbers, not deeper nesting)' : '';
+        throw new TypeError(`tensor: row ${i}, column ${j} is ${describeValue(v)}, not a number${why}`);
+      }
+      data[i * cols + j] = v;
+    }
   }
   return leaf(rows, cols, data, options);
+}
+
+/** A value as it reads in an error message. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined (a hole or a missing value)';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
 }
 
 /**

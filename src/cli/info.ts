@@ -5,13 +5,13 @@
  * @module
  */
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { safetensorsHeader } from '../io/safetensors.ts';
 import type { CommandSpec, Flags } from './args.ts';
-import { readText } from './fsx.ts';
+import { readBytes, readText } from './fsx.ts';
 import { formatDuration } from './progress.ts';
 import { formatCount, jsonNumbers } from './report.ts';
-import { readRun, RUN_FILES } from './run-dir.ts';
+import { isRegularFile, readRun, RUN_FILES, RUN_LIMITS } from './run-dir.ts';
 
 /**
  * The flags and help text of `flowgrad info`.
@@ -19,11 +19,11 @@ import { readRun, RUN_FILES } from './run-dir.ts';
  */
 export const infoSpec: CommandSpec = {
   name: 'info',
-  summary: 'Shows what a run folder holds: the model config, parameter count and layer tree, the training options and data, and the test metrics.',
+  summary: 'Shows what a run folder holds: the model config, parameter count and layer tree, the tensors in the weights file (names, shapes, dtypes), the training options and data, and the test metrics.',
   usage: '--model DIR [--json]',
   flags: {
     model: { type: 'string', value: 'DIR', help: 'the run folder written by train' },
-    json: { type: 'boolean', help: 'print one JSON object: config, parameters, training, data, metrics' },
+    json: { type: 'boolean', help: 'print one JSON object: config, parameters, tensors, training, data, metrics' },
   },
   notes: ['Example:', '  flowgrad info --model runs/post'],
 };
@@ -35,11 +35,15 @@ export const infoSpec: CommandSpec = {
 export function info(flags: Flags): number {
   const dir = flags.require<string>('model');
   const run = readRun(dir);
+  for (const n of run.notes) process.stderr.write(`flowgrad: note: ${n}\n`);
+  // The weights file's own table of contents (read again: it is small, and readRun has validated it).
+  const header = safetensorsHeader(readBytes(join(dir, RUN_FILES.weights), { maxBytes: RUN_LIMITS.weightsBytes }));
+  const tensors = header.entries.map((e) => ({ name: e.name, shape: e.shape, dtype: e.dtype }));
   const metricsPath = join(dir, RUN_FILES.metrics);
   let metrics: Record<string, unknown> | null = null;
-  if (existsSync(metricsPath)) {
+  if (isRegularFile(metricsPath)) {
     try {
-      const parsed: unknown = JSON.parse(readText(metricsPath));
+      const parsed: unknown = JSON.parse(readText(metricsPath, { maxBytes: 1 << 24 }));
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) metrics = parsed as Record<string, unknown>;
     } catch {
       metrics = null;
@@ -47,7 +51,7 @@ export function info(flags: Flags): number {
   }
   const parameters = run.flow.parameterCount();
   if (flags.boolean('json') === true) {
-    process.stdout.write(JSON.stringify({ model: dir, config: run.doc.model, parameters, training: run.training, data: run.data, metrics }, jsonNumbers) + '\n');
+    process.stdout.write(JSON.stringify({ model: dir, config: run.doc.model, parameters, tensors, training: run.training, data: run.data, metrics }, jsonNumbers) + '\n');
     return 0;
   }
   const c = run.doc.model;
@@ -64,7 +68,7 @@ export function info(flags: Flags): number {
   }
   const t = run.training;
   if (t !== null) {
-    lines.push(`training     ${t.preset} recipe, seed ${t.seed}, ${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.patience !== null ? `, patience ${t.patience}` : ''}`);
+    lines.push(`training     ${t.preset} recipe, seed ${t.seed}, ${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.patience !== null ? `, patience ${t.patience}` : ''}${t.status !== undefined && t.status !== 'completed' ? `; ${t.status} (a checkpoint is kept: flowgrad train --resume ${dir})` : ''}`);
   }
   if (metrics !== null) {
     const m = metrics;
@@ -75,6 +79,9 @@ export function info(flags: Flags): number {
     lines.push(`metrics      ${text}`);
     if (typeof m.epochs === 'number') lines.push(`run          ${m.epochs} epochs (${String(m.stopReason)}) in ${formatDuration(num('trainSeconds'))}${num('bestEpoch') > 0 ? `, best validation epoch ${num('bestEpoch')}` : ''}`);
   }
+  const width = Math.max(...tensors.map((t) => t.name.length));
+  lines.push('', `tensors      ${tensors.length} in ${RUN_FILES.weights} (name, shape, dtype):`);
+  for (const t of tensors) lines.push(`  ${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${t.dtype}`);
   lines.push('', String(run.flow));
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -12,10 +12,10 @@
  * @module
  */
 
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatHelp, parseArgs, wantsHelp, type CommandSpec, type Flags } from './args.ts';
-import { CliError, oneLine, UsageError } from './errors.ts';
+import { CliError, isUserError, oneLine, UsageError } from './errors.ts';
 import { evalCommand, evalSpec } from './eval.ts';
 import { info, infoSpec } from './info.ts';
 import { plot, plotSpec } from './plot.ts';
@@ -59,7 +59,8 @@ export function globalHelp(): string {
     '  flowgrad eval --model runs/post --dataset post-mixture',
     '  flowgrad sample --model runs/mine -n 1000 --out samples.csv',
     '',
-    'Errors are one line on stderr; exit code 2 for a wrong command line, 1 otherwise. FLOWGRAD_DEBUG=1 shows stack traces.',
+    'Errors are one line on stderr; exit code 2 for a wrong command line (and for no command at all), 1 otherwise,',
+    '130 after Ctrl-C. FLOWGRAD_DEBUG=1 shows stack traces.',
   ];
   return lines.join('\n') + '\n';
 }
@@ -80,7 +81,12 @@ function nearest(name: string): string {
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     const [name, ...rest] = argv;
-    if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    if (name === undefined) {
+      // No command is a mistake (a script that lost its arguments should not pass): usage on stderr, exit 2.
+      process.stderr.write(globalHelp());
+      return 2;
+    }
+    if (name === 'help' || name === '--help' || name === '-h') {
       const topic = name === 'help' ? rest[0] : undefined;
       if (topic !== undefined) {
         const command = COMMANDS[topic];
@@ -92,7 +98,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (name === '--version' || name === '-v') {
-      process.stdout.write('flowgrad 0.1.0\n');
+      process.stdout.write(`flowgrad ${version()}\n`);
       return 0;
     }
     if (!Object.prototype.hasOwnProperty.call(COMMANDS, name)) {
@@ -109,6 +115,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * The version in package.json (two folders up from both src/cli/main.ts and dist/cli/main.js).
+ * @example version(); // '0.1.0'
+ */
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Prints an error as one line (or with its stack under FLOWGRAD_DEBUG=1) and returns the exit code. */
 function report(e: unknown): number {
   const debug = process.env.FLOWGRAD_DEBUG === '1';
@@ -118,8 +137,8 @@ function report(e: unknown): number {
     return e.exitCode;
   }
   // flowgrad's own validation errors (bad data, a model that cannot be built) are messages for the user;
-  // anything else is a bug, and says so.
-  const known = e instanceof RangeError || (e instanceof Error && /Error$/.test(e.name) && !['TypeError', 'ReferenceError', 'SyntaxError', 'Error'].includes(e.name));
+  // anything else is a bug, and says so. Classified by class (errors.ts), not by wording.
+  const known = isUserError(e);
   const hint = debug ? '' : ' (set FLOWGRAD_DEBUG=1 for the stack trace)';
   process.stderr.write(known ? `flowgrad: ${oneLine(e)}\n` : `flowgrad: internal error: ${oneLine(e)}${hint}\n`);
   return 1;

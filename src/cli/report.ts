@@ -25,9 +25,12 @@ export function formatCount(n: number): string {
  * // KL(p‖q)       0.0277 ± 0.0021 nats
  */
 export function formatEvaluation(e: Evaluation, name: string): string {
-  const lines = [`test NLL      ${e.nll.toFixed(4)} ± ${e.nllStdErr.toFixed(4)} nats (${e.bitsPerDim.toFixed(4)} bits/dim), n = ${formatCount(e.n)}`];
+  // With one test row there is no standard error: say so instead of printing "± NaN".
+  const pm = (se: number | undefined) => (se !== undefined && Number.isFinite(se) ? ` ± ${se.toFixed(4)}` : '');
+  const single = e.n < 2 ? ' (one test row: no standard error)' : '';
+  const lines = [`test NLL      ${e.nll.toFixed(4)}${pm(e.nllStdErr)} nats (${e.bitsPerDim.toFixed(4)} bits/dim), n = ${formatCount(e.n)}${single}`];
   if (e.entropy !== undefined) lines.push(`entropy H(p)  ${e.entropy.toFixed(4)} nats (${name}; a perfect model's test NLL)`);
-  if (e.kl !== undefined) lines.push(`KL(p‖q)       ${e.kl.toFixed(4)} ± ${(e.klStdErr ?? NaN).toFixed(4)} nats`);
+  if (e.kl !== undefined) lines.push(`KL(p‖q)       ${e.kl.toFixed(4)}${pm(e.klStdErr)} nats`);
   return lines.join('\n') + '\n';
 }
 

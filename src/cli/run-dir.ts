@@ -6,38 +6,45 @@
  * DIR/history.csv         epoch,train_loss,val_nll,steps_per_second
  * DIR/metrics.json        test NLL, bits/dim, n, and KL, its standard error and the entropy where known
  * DIR/figures/*.svg       layers.svg, samples.svg, density.svg (2-D), loss.svg
+ * DIR/checkpoint.safetensors  an interrupted or diverged run: the state to continue from (train --resume)
+ * DIR/.flowgrad-run.json  the manifest: which files the run wrote (train --force replaces only those)
  * ```
  *
  * @module
  */
 
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+
+import { lstatSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { datasets } from '../data/datasets.ts';
 import type { RealNVP } from '../flow/real-nvp.ts';
 import { loadModel, ModelFileError, readModelConfig, type ModelDocument } from '../io/model.ts';
 import type { History } from '../train/fit.ts';
 import { CliError } from './errors.ts';
 import { readBytes, readText } from './fsx.ts';
+import { recoverSwap, RUN_FILES } from './run-out.ts';
+
+export { RUN_FILES } from './run-out.ts';
 
 /**
- * The file names inside a run folder.
- * @example const weightsPath = join(dir, RUN_FILES.weights); // DIR/model.safetensors
+ * The largest numbers a run's config may hold (points drawn, rows), so that a hostile or mistyped
+ * config.json cannot make `plot` or `eval` allocate gigabytes.
+ * @example RUN_LIMITS.points; // 10,000,000
  */
-export const RUN_FILES = {
-  weights: 'model.safetensors',
-  config: 'config.json',
-  history: 'history.csv',
-  metrics: 'metrics.json',
-  figures: 'figures',
-} as const;
+export const RUN_LIMITS = { points: 10_000_000, epochs: 10_000_000, batchSize: 100_000_000, configBytes: 64 << 20, weightsBytes: 2 ** 31 } as const;
 
 /**
- * How the training data was obtained, as stored in config.json under `data`.
+ * How the training data was obtained, as stored in config.json under `data`. A CSV file's `path` is
+ * relative to the run folder (absolute when it was given so), with its SHA-256 to check that it is
+ * still the file trained on.
  * @example if (run.data?.source === 'csv') console.log(run.data.path);
  */
 export type DataSource =
   | { source: 'dataset'; dataset: string; trainPoints: number; testPoints: number; columns: string[]; trainRows: number; valRows: number; testRows: number }
-  | { source: 'csv'; path: string; header: boolean; rows: number; columns: string[]; trainRows: number; valRows: number; testRows: number };
+  | {
+      source: 'csv'; path: string; sha256: string | null; header: boolean; delimiter: string; select: number[] | null; dropIndex: boolean;
+      rows: number; columns: string[]; trainRows: number; valRows: number; testRows: number;
+    };
 
 /**
  * The training options, as stored in config.json under `training`.
@@ -57,6 +64,8 @@ export interface TrainingRecord {
   clipGradNorm: number | null;
   /** Decay of the weight average (fit's `ema`), or null. */
   ema?: number | null;
+  /** How the run ended: completed, interrupted (a checkpoint is kept) or diverged (the last good state is kept). */
+  status?: 'completed' | 'interrupted' | 'diverged';
 }
 
 /**
@@ -67,30 +76,40 @@ export interface Run {
   dir: string;
   flow: RealNVP;
   doc: ModelDocument;
-  /** The training record, when config.json has a valid one. */
+  /** The training record (null when config.json has none). */
   training: TrainingRecord | null;
-  /** The data source, when config.json has a valid one. */
+  /** The data source (null when config.json has none). */
   data: DataSource | null;
   /** Column names: from the data source, or `x0, x1, ...`. */
   columns: string[];
+  /** Notes from loading, e.g. tensors in the weights the model does not use. */
+  notes: string[];
 }
 
 /**
- * Reads a run folder's config and weights, refusing anything corrupt with the file's path in the message.
+ * Reads a run folder's config and weights, refusing anything corrupt or out of range with the file's
+ * path and the field in the message. Only regular files are read, with size limits.
  * @example const { flow, columns } = readRun('runs/post');
  */
 export function readRun(dir: string): Run {
-  if (!existsSync(dir)) throw new CliError(`model directory ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a directory (--model takes the folder that train wrote)`);
+  recoverSwap(dir);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new CliError(`model directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new CliError(`${dir} is not a directory (--model takes the folder that train wrote)`);
   const configPath = join(dir, RUN_FILES.config);
   const weightsPath = join(dir, RUN_FILES.weights);
-  const configJson = readText(configPath);
-  const weights = readBytes(weightsPath);
+  const configJson = readText(configPath, { maxBytes: RUN_LIMITS.configBytes, what: 'model config' });
+  const weights = readBytes(weightsPath, { maxBytes: RUN_LIMITS.weightsBytes, what: 'weights file' });
   let doc: ModelDocument;
   let flow: RealNVP;
+  const notes: string[] = [];
   try {
     doc = readModelConfig(configJson);
-    flow = loadModel(configJson, weights);
+    flow = loadModel(configJson, weights, { onNote: (note) => notes.push(`${weightsPath}: ${note}`) });
   } catch (e) {
     if (e instanceof ModelFileError) {
       const path = e.part === 'config' ? configPath : weightsPath;
@@ -98,29 +117,113 @@ export function readRun(dir: string): Run {
     }
     throw e;
   }
-  const training = readTraining(doc.extra.training);
-  const data = readDataSource(doc.extra.data);
-  const columns = data !== null && data.columns.length === flow.dim ? data.columns : Array.from({ length: flow.dim }, (_, j) => `x${j}`);
-  return { dir, flow, doc, training, data, columns };
+  const fail = (message: string): never => {
+    throw new CliError(`${configPath}: ${message}`);
+  };
+  const training = doc.extra.training === undefined ? null : readTraining(doc.extra.training, fail);
+  const data = doc.extra.data === undefined ? null : readDataSource(doc.extra.data, flow.dim, fail);
+  const columns = data !== null ? data.columns : Array.from({ length: flow.dim }, (_, j) => `x${j}`);
+  return { dir, flow, doc, training, data, columns, notes };
+}
+
+/**
+ * The absolute path of a run's CSV data: `data.path` resolved from the run folder.
+ * @example csvPathOf('runs/mine', run.data); // '/home/me/data.csv'
+ */
+export function csvPathOf(dir: string, data: Extract<DataSource, { source: 'csv' }>): string {
+  return resolve(dir, data.path);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-// The training record if it looks right; null otherwise (it is informative, the model does not need it).
-function readTraining(v: unknown): TrainingRecord | null {
-  if (!isObject(v)) return null;
-  if ((v.preset !== 'default' && v.preset !== 'post') || typeof v.seed !== 'number' || !Number.isInteger(v.seed)) return null;
-  return v as unknown as TrainingRecord;
+function show(v: unknown): string {
+  return v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
 }
 
-function readDataSource(v: unknown): DataSource | null {
-  if (!isObject(v)) return null;
-  if (!Array.isArray(v.columns) || !v.columns.every((c) => typeof c === 'string')) return null;
-  if (v.source === 'dataset' && typeof v.dataset === 'string' && typeof v.trainPoints === 'number' && typeof v.testPoints === 'number') return v as unknown as DataSource;
-  if (v.source === 'csv' && typeof v.path === 'string') return v as unknown as DataSource;
-  return null;
+type Fail = (message: string) => never;
+
+function int(fail: Fail, name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) return fail(`${name} must be an integer in ${min}..${max}, got ${show(v)}`);
+  return v;
+}
+
+function num(fail: Fail, name: string, v: unknown, ok: (x: number) => boolean, range: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) return fail(`${name} must be a number ${range}, got ${show(v)}`);
+  return v;
+}
+
+function nullable<T>(v: unknown, read: (x: unknown) => T): T | null {
+  return v === null || v === undefined ? null : read(v);
+}
+
+// Every field checked: type and range; the message names it.
+function readTraining(v: unknown, fail: Fail): TrainingRecord {
+  if (!isObject(v)) return fail(`training must be an object, got ${show(v)}`);
+  const f = (name: string) => `training.${name}`;
+  if (v.preset !== 'default' && v.preset !== 'post') fail(`${f('preset')} must be "default" or "post", got ${show(v.preset)}`);
+  if (v.optimizer !== 'adam') fail(`${f('optimizer')} must be "adam", got ${show(v.optimizer)}`);
+  if (typeof v.standardize !== 'boolean') fail(`${f('standardize')} must be true or false, got ${show(v.standardize)}`);
+  if (v.status !== undefined && v.status !== 'completed' && v.status !== 'interrupted' && v.status !== 'diverged') fail(`${f('status')} must be completed, interrupted or diverged, got ${show(v.status)}`);
+  return {
+    preset: v.preset as 'default' | 'post',
+    seed: int(fail, f('seed'), v.seed, 0, 4294967295),
+    epochs: int(fail, f('epochs'), v.epochs, 1, RUN_LIMITS.epochs),
+    batchSize: int(fail, f('batchSize'), v.batchSize, 1, RUN_LIMITS.batchSize),
+    lr: num(fail, f('lr'), v.lr, (x) => x > 0, '> 0'),
+    optimizer: 'adam',
+    standardize: v.standardize as boolean,
+    valFraction: num(fail, f('valFraction'), v.valFraction, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    testFraction: nullable(v.testFraction, (x) => num(fail, f('testFraction'), x, (y) => y > 0 && y < 1, 'in (0, 1)')),
+    patience: nullable(v.patience, (x) => int(fail, f('patience'), x, 1, RUN_LIMITS.epochs)),
+    clipGradNorm: nullable(v.clipGradNorm, (x) => num(fail, f('clipGradNorm'), x, (y) => y > 0, '> 0')),
+    ema: nullable(v.ema, (x) => num(fail, f('ema'), x, (y) => y >= 0 && y < 1, 'in [0, 1)')),
+    ...(v.status !== undefined ? { status: v.status as 'completed' | 'interrupted' | 'diverged' } : {}),
+  };
+}
+
+function readDataSource(v: unknown, dim: number, fail: Fail): DataSource {
+  if (!isObject(v)) return fail(`data must be an object, got ${show(v)}`);
+  if (!Array.isArray(v.columns) || !v.columns.every((c) => typeof c === 'string') || v.columns.length !== dim) {
+    return fail(`data.columns must be ${dim} column names (one per model dimension), got ${show(v.columns)}`);
+  }
+  const columns = v.columns as string[];
+  const rows = (name: string, max: number) => int(fail, `data.${name}`, v[name], 0, max);
+  if (v.source === 'dataset') {
+    if (typeof v.dataset !== 'string' || !Object.hasOwn(datasets, v.dataset)) return fail(`data.dataset must be one of ${Object.keys(datasets).join(', ')}, got ${show(v.dataset)}`);
+    const trainPoints = int(fail, 'data.trainPoints', v.trainPoints, 2, RUN_LIMITS.points);
+    const testPoints = int(fail, 'data.testPoints', v.testPoints, 1, RUN_LIMITS.points);
+    return { source: 'dataset', dataset: v.dataset, trainPoints, testPoints, columns, trainRows: rows('trainRows', trainPoints), valRows: rows('valRows', trainPoints), testRows: rows('testRows', testPoints) };
+  }
+  if (v.source === 'csv') {
+    if (typeof v.path !== 'string' || v.path === '') return fail(`data.path must be the CSV file's path, got ${show(v.path)}`);
+    const sha256 = v.sha256 === undefined || v.sha256 === null ? null
+      : typeof v.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.sha256) ? v.sha256 : fail(`data.sha256 must be 64 hex digits, got ${show(v.sha256)}`);
+    if (typeof v.header !== 'boolean') return fail(`data.header must be true or false, got ${show(v.header)}`);
+    const delimiter = v.delimiter === undefined ? ',' : typeof v.delimiter === 'string' && v.delimiter.length === 1 ? v.delimiter : fail(`data.delimiter must be one character, got ${show(v.delimiter)}`);
+    const select = v.select === undefined || v.select === null ? null
+      : Array.isArray(v.select) && v.select.length === dim && v.select.every((k) => Number.isSafeInteger(k) && (k as number) >= 0 && (k as number) < 100_000) ? (v.select as number[])
+      : fail(`data.select must be ${dim} column indices, got ${show(v.select)}`);
+    const total = int(fail, 'data.rows', v.rows, 1, 1e9);
+    return {
+      source: 'csv', path: v.path, sha256, header: v.header, delimiter, select, dropIndex: v.dropIndex === true, rows: total, columns,
+      trainRows: rows('trainRows', total), valRows: rows('valRows', total), testRows: rows('testRows', total),
+    };
+  }
+  return fail(`data.source must be "dataset" or "csv", got ${show(v.source)}`);
+}
+
+/**
+ * Whether `path` is a regular file (a final link is not followed).
+ * @example isRegularFile('runs/post/history.csv'); // true
+ */
+export function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**

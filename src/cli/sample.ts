@@ -8,6 +8,7 @@ import { Rng } from '../rng/rng.ts';
 import { toCsv } from '../data/csv.ts';
 import type { CommandSpec, Flags } from './args.ts';
 import { checkOutFile, writeAtomicChunks } from './fsx.ts';
+import { formatCount } from './report.ts';
 import { readRun } from './run-dir.ts';
 
 /**
@@ -38,13 +39,23 @@ export function sample(flags: Flags): number {
   const out = flags.string('out');
   if (out !== undefined) checkOutFile(out, flags.boolean('force') === true);
   const run = readRun(dir);
+  for (const note of run.notes) process.stderr.write(`flowgrad: note: ${note}\n`);
   const rng = new Rng(flags.integer('seed') ?? 0);
   // In chunks, so that memory stays small for large n; the stream of base draws is the same as in one go.
   const chunk = 10_000;
   const header = run.columns.join(',') + '\n';
+  // Progress on stderr for long runs (at most every two seconds), so a large -n is not a silent wait.
+  let last = performance.now();
   function* csvChunks(): Generator<string> {
     yield header;
-    for (let done = 0; done < n; done += chunk) yield toCsv(run.flow.sample(Math.min(chunk, n - done), rng));
+    for (let done = 0; done < n; done += chunk) {
+      yield toCsv(run.flow.sample(Math.min(chunk, n - done), rng));
+      const t = performance.now();
+      if (t - last >= 2000) {
+        last = t;
+        process.stderr.write(`flowgrad: sampled ${formatCount(Math.min(n, done + chunk))} of ${formatCount(n)} points\n`);
+      }
+    }
   }
   if (out === undefined) {
     for (const text of csvChunks()) process.stdout.write(text);

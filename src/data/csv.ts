@@ -2,9 +2,10 @@
  * Reading and writing plain numeric CSV: a pure function over text (no file access), so it runs the same
  * in a browser, a worker, Deno, Bun and Node. The caller reads the file.
  *
- * The accepted format is deliberately narrow: comma-separated decimal numbers, one row per line, an optional
- * header row. Quoted fields are not supported (a header name may be wrapped in double quotes, which are
- * removed). Anything else is refused with a {@link CsvError} that says where and what.
+ * The accepted format is deliberately narrow: decimal numbers separated by a comma (or another one-character
+ * delimiter), one row per line, an optional header row. A field may be wrapped in double quotes (`"1.5"`,
+ * `"height, cm"`; `""` inside stands for one quote), which are removed; a field cannot span lines. Anything
+ * else is refused with a {@link CsvError} that says where and what.
  *
  * @module
  */
@@ -47,6 +48,8 @@ export interface ParseCsvOptions {
    * (it is more likely a broken data row than a header); pass `header: true` for such a header.
    */
   header?: boolean | 'auto';
+  /** The field separator, one character other than a quote or a line break (default `,`; `\t` for TSV). */
+  delimiter?: string;
 }
 
 /**
@@ -84,6 +87,10 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  */
 export function parseCsv(text: string, options: ParseCsvOptions = {}): CsvTable {
   const headerMode = options.header ?? 'auto';
+  const delimiter = options.delimiter ?? ',';
+  if (typeof delimiter !== 'string' || delimiter.length !== 1 || /["\r\n]/.test(delimiter)) {
+    throw new RangeError(`parseCsv: delimiter must be one character other than a quote or a line break, got ${JSON.stringify(delimiter)}`);
+  }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = body.split(/\r\n|\n|\r/);
   let columns: string[] | null = null;
@@ -95,12 +102,12 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): CsvTable 
     const line = lines[l]!;
     if (line.trim() === '') continue;
     const lineNo = l + 1;
-    const cells = line.split(',').map((c) => c.trim());
+    const cells = splitCells(line, delimiter, lineNo);
     if (width < 0) {
       width = cells.length;
       firstLine = lineNo;
       if (isHeader(cells, headerMode, lineNo)) {
-        columns = cells.map(unquote);
+        columns = cells;
         continue;
       }
     }
@@ -173,7 +180,7 @@ function isHeader(cells: string[], mode: boolean | 'auto', lineNo: number): bool
 
   throw new CsvError(
     `line ${lineNo}, column ${firstText + 1}: "${cells[firstText]}" is not a number, but column ${firstNumber + 1} ("${cells[firstNumber]}") is, ` +
-      `so the first row is neither a header nor data; pass { header: true } if it is a header`,
+      `so the first row is neither a header nor data; if it is a header, say so (header: true; on the command line, --header)`,
     lineNo,
     firstText + 1,
     cells[firstText]!,
@@ -192,6 +199,41 @@ function parseCell(cell: string, line: number, column: number): number {
   return v;
 }
 
-function unquote(name: string): string {
-  return name.length >= 2 && name.startsWith('"') && name.endsWith('"') ? name.slice(1, -1) : name;
+// The fields of one line, trimmed, with surrounding double quotes removed ("" inside a quoted field is one quote).
+function splitCells(line: string, delimiter: string, lineNo: number): string[] {
+  const cells: string[] = [];
+  const blank = (ch: string | undefined) => ch !== delimiter && (ch === ' ' || ch === '\t');
+  let i = 0;
+  for (;;) {
+    while (i < line.length && blank(line[i])) i++;
+    let cell: string;
+    if (line[i] === '"') {
+      let text = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= line.length) throw new CsvError(`line ${lineNo}, column ${cells.length + 1}: a quoted field is not closed (fields cannot span lines)`, lineNo, cells.length + 1, line.slice(i));
+        if (line[j] === '"') {
+          if (line[j + 1] === '"') {
+            text += '"';
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        text += line[j];
+        j++;
+      }
+      cell = text.trim();
+      i = j + 1;
+      while (i < line.length && blank(line[i])) i++;
+      if (i < line.length && line[i] !== delimiter) throw new CsvError(`line ${lineNo}, column ${cells.length + 1}: unexpected text after a quoted field`, lineNo, cells.length + 1, line.slice(i));
+    } else {
+      const end = line.indexOf(delimiter, i);
+      cell = (end < 0 ? line.slice(i) : line.slice(i, end)).trim();
+      i = end < 0 ? line.length : end;
+    }
+    cells.push(cell);
+    if (i >= line.length) return cells;
+    i++; // the delimiter
+  }
 }

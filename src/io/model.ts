@@ -23,7 +23,7 @@
 
 import { RealNVP, type RealNVPConfig } from '../flow/real-nvp.ts';
 import { StateDictError } from '../nn/module.ts';
-import { loadSafetensors, saveSafetensors, SafetensorsError } from './safetensors.ts';
+import { loadSafetensors, safetensorsHeader, saveSafetensors, SafetensorsError } from './safetensors.ts';
 
 /**
  * The `format` field of every flowgrad model config.
@@ -115,12 +115,30 @@ export function saveModel(flow: RealNVP, extra: SaveModelExtra = {}): SavedModel
   const doc: Record<string, unknown> = { format: MODEL_FORMAT, version: MODEL_VERSION, model, ...extra };
   const configJson = prettyJson(doc) + '\n';
   const metadata = { format: MODEL_FORMAT, version: String(MODEL_VERSION), model: JSON.stringify(model) };
-  const weights = saveSafetensors(flow.stateDict(), metadata, { dtype: 'F64' });
+  const weights = saveSafetensors(flow.stateDict(), metadata, { dtype: 'F64', vector: isVectorName });
   return { configJson, weights };
+}
+
+/**
+ * Whether a 1×n tensor of the state dict is saved as a vector `[n]`: everything but a weight matrix
+ * (a Linear layer's `weight` is `[out, in]` in PyTorch, 2-D even with one output), so that biases load
+ * into `torch.nn.Linear` as they are.
+ */
+function isVectorName(name: string): boolean {
+  return !/(^|\.)weight$/.test(name);
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Loading
+
+/**
+ * Options of {@link loadModel}.
+ * @example loadModel(configJson, bytes, { onNote: (note) => console.warn(note) });
+ */
+export interface LoadModelOptions {
+  /** Told about tensors in the file that the model does not use (they are skipped). */
+  onNote?: (note: string) => void;
+}
 
 /**
  * Parses and validates a config document: the format, the version (newer versions are refused) and
@@ -173,20 +191,23 @@ export function readModelConfig(configJson: string): ModelDocument {
  * const flow = loadModel(readFileSync('run/config.json', 'utf8'), readFileSync('run/model.safetensors'));
  * flow.logProb(x);
  */
-export function loadModel(configJson: string, weights: Uint8Array): RealNVP {
+export function loadModel(configJson: string, weights: Uint8Array, options: LoadModelOptions = {}): RealNVP {
   const { model } = readModelConfig(configJson);
   if (!(weights instanceof Uint8Array)) throw new ModelFileError('model weights: expected the file as a Uint8Array', 'weights');
-  let loaded: ReturnType<typeof loadSafetensors>;
-  try {
-    loaded = loadSafetensors(weights, { requireFinite: true });
-  } catch (e) {
+  const weightsError = (e: unknown): never => {
     if (e instanceof SafetensorsError) throw new ModelFileError(`model weights: ${e.message}`, 'weights');
     throw e;
+  };
+  let header: ReturnType<typeof safetensorsHeader>;
+  try {
+    header = safetensorsHeader(weights);
+  } catch (e) {
+    return weightsError(e);
   }
   // Refuse a config that the weights cannot fill before allocating its model (a hostile config could ask
   // for terabytes): this is a lower bound on its parameter count.
   let values = 0;
-  for (const t of Object.values(loaded.tensors)) values += t.size;
+  for (const entry of header.entries) if (entry.shape.length <= 2) values += entry.size;
   const needed = minimumParameters(model);
   if (needed > values) {
     throw new ModelFileError(
@@ -194,7 +215,7 @@ export function loadModel(configJson: string, weights: Uint8Array): RealNVP {
       'weights',
     );
   }
-  const meta = loaded.metadata;
+  const meta = header.metadata;
   if (meta.format !== undefined && meta.format !== MODEL_FORMAT) {
     throw new ModelFileError(`model weights: __metadata__.format is "${meta.format}", expected "${MODEL_FORMAT}"`, 'weights');
   }
@@ -211,6 +232,17 @@ export function loadModel(configJson: string, weights: Uint8Array): RealNVP {
     }
   }
   const flow = RealNVP.fromConfig(model);
+  const names = new Set(Object.keys(flow.stateDict()));
+  let loaded: ReturnType<typeof loadSafetensors>;
+  try {
+    loaded = loadSafetensors(weights, { requireFinite: true, include: (name) => names.has(name) });
+  } catch (e) {
+    return weightsError(e);
+  }
+  if (loaded.skipped.length > 0) {
+    const list = loaded.skipped.map((e) => `${e.name} [${e.shape.join(', ')}] ${e.dtype}`);
+    options.onNote?.(`the weights hold ${loaded.skipped.length} tensor${loaded.skipped.length > 1 ? 's' : ''} the model does not use, skipped: ${list.slice(0, 5).join('; ')}${list.length > 5 ? `; and ${list.length - 5} more` : ''}`);
+  }
   try {
     flow.loadStateDict(loaded.tensors);
   } catch (e) {

@@ -97,6 +97,11 @@ export interface SafetensorsHeader {
 export interface SaveSafetensorsOptions {
   /** The dtype written for every tensor: `'F64'` (default, exact) or `'F32'`. */
   dtype?: 'F64' | 'F32';
+  /**
+   * Which 1×n tensors are vectors, written with shape `[n]` as PyTorch stores biases (default: none;
+   * every tensor is written `[rows, cols]`). A tensor with more than one row is always written 2-D.
+   */
+  vector?: (name: string, tensor: Tensor) => boolean;
 }
 
 /**
@@ -115,6 +120,12 @@ export interface SafetensorsHeaderOptions {
 export interface LoadSafetensorsOptions extends SafetensorsHeaderOptions {
   /** Refuse a file holding NaN or ±∞ (the error names the tensor and the index). Default false. */
   requireFinite?: boolean;
+  /**
+   * Which tensors to load (default: all). The others are listed in `skipped` and neither decoded nor
+   * checked against flowgrad's limits (a rank-3 tensor a model does not use does not fail the file);
+   * the header is validated whole either way.
+   */
+  include?: (name: string) => boolean;
 }
 
 /**
@@ -126,6 +137,8 @@ export interface LoadedSafetensors {
   tensors: Record<string, Tensor>;
   /** The `__metadata__` map (empty when the file has none). */
   metadata: Record<string, string>;
+  /** The entries left out by `include` (empty without it). */
+  skipped: SafetensorsEntry[];
 }
 
 /**
@@ -218,7 +231,8 @@ export function saveSafetensors(
   for (const [name, t] of named) {
     const begin = dataLength;
     const end = begin + t.rows * t.cols * bytesPerValue;
-    fields.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${t.rows},${t.cols}],"data_offsets":[${begin},${end}]}`);
+    const shape = t.rows === 1 && options.vector?.(name, t) === true ? `[${t.cols}]` : `[${t.rows},${t.cols}]`;
+    fields.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":${shape},"data_offsets":[${begin},${end}]}`);
     dataLength = end;
   }
   const json = textEncoder.encode(`{${fields.join(',')}}`);
@@ -379,9 +393,12 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
   const headerOptions: SafetensorsHeaderOptions = options.maxHeaderBytes === undefined ? {} : { maxHeaderBytes: options.maxHeaderBytes };
   const header = safetensorsHeader(bytes, headerOptions);
   const requireFinite = options.requireFinite === true;
+  const include = options.include;
+  const skipped = include === undefined ? [] : header.entries.filter((e) => !include(e.name));
+  const wanted = include === undefined ? header.entries : header.entries.filter((e) => include(e.name));
 
   // Everything that can be refused from the header alone is refused before anything is allocated.
-  for (const entry of header.entries) {
+  for (const entry of wanted) {
     if (entry.shape.length > 2) {
       throw new SafetensorsError(`safetensors: tensor ${quote(entry.name)} has rank ${entry.shape.length} (shape [${entry.shape.join(', ')}]); flowgrad loads rank 0, 1 and 2 only`);
     }
@@ -392,7 +409,7 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tensors: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
-  for (const entry of header.entries) {
+  for (const entry of wanted) {
     const shape = entry.shape;
     const rows = shape.length === 2 ? shape[0] : 1;
     const cols = shape.length === 2 ? shape[1] : shape.length === 1 ? shape[0] : 1;
@@ -406,7 +423,7 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
     }
     tensors[entry.name] = Tensor.from(rows, cols, data);
   }
-  return { tensors, metadata: header.metadata };
+  return { tensors, metadata: header.metadata, skipped };
 }
 
 /** Decodes the header bytes as UTF-8 and parses them as JSON. */
@@ -495,6 +512,10 @@ function readEntry(name: string, value: unknown): SafetensorsEntry {
 
   const offsets = value['data_offsets'];
   if (offsets === undefined) throw new SafetensorsError(`${where}: its entry has no "data_offsets"`);
+  // Integers too large to be exact (above 2^53 - 1) are offsets out of range, not malformed ones.
+  if (Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => typeof o === 'number' && Number.isInteger(o) && o >= 0) && !offsets.every(isNonNegativeInteger)) {
+    throw new SafetensorsError(`${where}: data_offsets ${describe(offsets)} run past the end of the data section (an offset above 2^53 - 1 lies beyond any file)`);
+  }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !isNonNegativeInteger(offsets[0]) || !isNonNegativeInteger(offsets[1]) || offsets[0] > offsets[1]) {
     throw new SafetensorsError(`${where}: "data_offsets" must be two non-negative integers [begin, end] with begin <= end, got ${describe(offsets)}`);
   }

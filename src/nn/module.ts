@@ -156,7 +156,8 @@ export abstract class Module {
 
   /**
    * Copies values into this module's parameters and buffers (their identity is kept, so an optimizer
-   * built on them still works). Mis-shaped entries are always refused; with `strict` (the default),
+   * built on them still works). Mis-shaped entries and entries holding NaN or ±∞ are always refused (a
+   * vector fits a vector of the same size: a bias saved 1-D, `[n]`, loads into a 1×n bias); with `strict` (the default),
    * missing and unexpected entries are refused too. All problems are reported at once, by name; nothing
    * is changed unless the whole dict fits.
    *
@@ -179,9 +180,23 @@ export abstract class Module {
         continue;
       }
       const [rows, cols, data] = values;
-      const fits = (rows === target.rows && cols === target.cols) || (rows === 1 && target.rows === 1 && cols === target.cols);
+      // A vector (1×n or n×1, e.g. a bias saved 1-D as PyTorch does) fits a vector target of the same size:
+      // the values are in the same order either way.
+      const isVector = (r: number, c: number) => r === 1 || c === 1;
+      const fits = (rows === target.rows && cols === target.cols) || (isVector(rows, cols) && isVector(target.rows, target.cols) && rows * cols === target.rows * target.cols);
       if (!fits) {
         problems.push(`entry "${name}" has shape ${formatShape(rows, cols)}, the model expects ${formatShape(target.rows, target.cols)}`);
+        continue;
+      }
+      let bad = -1;
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i]!)) {
+          bad = i;
+          break;
+        }
+      }
+      if (bad >= 0) {
+        problems.push(`entry "${name}" holds ${data[bad]} at index ${bad} (row ${Math.floor(bad / cols)}, column ${bad % cols}); parameters and buffers must be finite`);
         continue;
       }
       writes.push([target, data]);

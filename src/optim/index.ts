@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { checkBoolean, checkNumber, checkOptionKeys, Optimizer, StateDictError as OptimizerStateDictError } from './optimizer.ts';
+export { checkBoolean, checkNumber, checkOptionKeys, Optimizer, OptimizerStateDictError } from './optimizer.ts';
 export type { OptimizerStateDict, OptionValue, ParamStateDict } from './optimizer.ts';
 export { SGD } from './sgd.ts';
 export type { SGDOptions } from './sgd.ts';

@@ -59,10 +59,10 @@ export interface OptimizerStateDict<O extends { lr: number } = { lr: number }> {
  * options, another number or shape of parameters, or a malformed buffer. Nothing is changed then.
  *
  * @example
- * try { sgd.loadStateDict(adam.stateDict()); } catch (e) { e instanceof StateDictError; } // true
+ * try { sgd.loadStateDict(adam.stateDict()); } catch (e) { e instanceof OptimizerStateDictError; } // true
  */
-export class StateDictError extends Error {
-  override readonly name = 'StateDictError';
+export class OptimizerStateDictError extends Error {
+  override readonly name = 'OptimizerStateDictError';
 }
 
 /**
@@ -188,7 +188,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
    * Restores a state written by {@link Optimizer.stateDict} (possibly through JSON), so that training
    * continues exactly as if it had not stopped. The learning rate is taken from the saved state; every
    * other option must equal this optimizer's (build it with `dict.options`). Everything is checked
-   * before anything is changed; a mismatch throws a {@link StateDictError} saying what differs.
+   * before anything is changed; a mismatch throws a {@link OptimizerStateDictError} saying what differs.
    *
    * @example
    * const opt = new Adam(model.parameters(), saved.options);
@@ -197,57 +197,57 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   loadStateDict(dict: OptimizerStateDict<O>): void {
     const where = `${this.label}.loadStateDict`;
     const d = dict as unknown;
-    if (!isRecord(d)) throw new StateDictError(`${where}: expected a state dict object, got ${describe(d)}`);
-    if (d.optimizer !== this.label) throw new StateDictError(`${where}: this is the state of ${describe(d.optimizer)}, not ${this.label}`);
+    if (!isRecord(d)) throw new OptimizerStateDictError(`${where}: expected a state dict object, got ${describe(d)}`);
+    if (d.optimizer !== this.label) throw new OptimizerStateDictError(`${where}: this is the state of ${describe(d.optimizer)}, not ${this.label}`);
     // Options: lr is restored, every other option must match.
     const saved = d.options;
-    if (!isRecord(saved)) throw new StateDictError(`${where}: options must be an object, got ${describe(saved)}`);
+    if (!isRecord(saved)) throw new OptimizerStateDictError(`${where}: options must be an object, got ${describe(saved)}`);
     const mine = this.options() as Record<string, OptionValue>;
     for (const key of Object.keys(saved)) {
-      if (!(key in mine)) throw new StateDictError(`${where}: unknown option "${key}" in the saved state`);
+      if (!(key in mine)) throw new OptimizerStateDictError(`${where}: unknown option "${key}" in the saved state`);
     }
     for (const key of Object.keys(mine)) {
       if (key === 'lr') continue;
       if (!sameOption(saved[key], mine[key]!)) {
-        throw new StateDictError(`${where}: the saved state has ${key} = ${JSON.stringify(saved[key])}, this optimizer has ${JSON.stringify(mine[key])}; construct it with the saved options`);
+        throw new OptimizerStateDictError(`${where}: the saved state has ${key} = ${JSON.stringify(saved[key])}, this optimizer has ${JSON.stringify(mine[key])}; construct it with the saved options`);
       }
     }
     const lr = saved.lr;
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new StateDictError(`${where}: the saved lr must be a finite number >= 0, got ${describe(lr)}`);
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new OptimizerStateDictError(`${where}: the saved lr must be a finite number >= 0, got ${describe(lr)}`);
     // Parameters: count, shapes, steps, buffers.
     const params = d.params;
-    if (!Array.isArray(params)) throw new StateDictError(`${where}: params must be an array, got ${describe(params)}`);
+    if (!Array.isArray(params)) throw new OptimizerStateDictError(`${where}: params must be an array, got ${describe(params)}`);
     if (params.length !== this.params.length) {
-      throw new StateDictError(`${where}: the saved state has ${params.length} parameters, this optimizer has ${this.params.length}`);
+      throw new OptimizerStateDictError(`${where}: the saved state has ${params.length} parameters, this optimizer has ${this.params.length}`);
     }
     for (let k = 0; k < params.length; k++) {
       const entry = params[k] as unknown;
       const p = this.params[k]!;
-      if (!isRecord(entry)) throw new StateDictError(`${where}: parameter ${k}: expected an object, got ${describe(entry)}`);
+      if (!isRecord(entry)) throw new OptimizerStateDictError(`${where}: parameter ${k}: expected an object, got ${describe(entry)}`);
       const shape = entry.shape;
       if (!Array.isArray(shape) || shape.length !== 2 || shape[0] !== p.rows || shape[1] !== p.cols) {
         const got = Array.isArray(shape) && shape.length === 2 ? formatShape(shape[0], shape[1]) : JSON.stringify(shape);
-        throw new StateDictError(`${where}: parameter ${k}: the saved shape is ${got}, the parameter is ${formatShape(p.rows, p.cols)}`);
+        throw new OptimizerStateDictError(`${where}: parameter ${k}: the saved shape is ${got}, the parameter is ${formatShape(p.rows, p.cols)}`);
       }
       const step = entry.step;
       if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
-        throw new StateDictError(`${where}: parameter ${k}: step must be an integer >= 0, got ${describe(step)}`);
+        throw new OptimizerStateDictError(`${where}: parameter ${k}: step must be an integer >= 0, got ${describe(step)}`);
       }
       const buffers = entry.buffers;
-      if (!isRecord(buffers)) throw new StateDictError(`${where}: parameter ${k}: buffers must be an object, got ${describe(buffers)}`);
+      if (!isRecord(buffers)) throw new OptimizerStateDictError(`${where}: parameter ${k}: buffers must be an object, got ${describe(buffers)}`);
       const expected = this.buffers.map((b) => b.name);
       const names = Object.keys(buffers);
       if (names.length !== expected.length || !expected.every((name) => name in buffers)) {
-        throw new StateDictError(`${where}: parameter ${k}: expected buffers [${expected.join(', ')}], got [${names.join(', ')}]`);
+        throw new OptimizerStateDictError(`${where}: parameter ${k}: expected buffers [${expected.join(', ')}], got [${names.join(', ')}]`);
       }
       for (const name of expected) {
         const values = buffers[name];
         if (!Array.isArray(values) || values.length !== p.size) {
-          throw new StateDictError(`${where}: parameter ${k}: buffer ${name} must be an array of ${p.size} numbers (${formatShape(p.rows, p.cols)}), got ${Array.isArray(values) ? `${values.length} values` : describe(values)}`);
+          throw new OptimizerStateDictError(`${where}: parameter ${k}: buffer ${name} must be an array of ${p.size} numbers (${formatShape(p.rows, p.cols)}), got ${Array.isArray(values) ? `${values.length} values` : describe(values)}`);
         }
         for (let i = 0; i < values.length; i++) {
           if (typeof values[i] !== 'number') {
-            throw new StateDictError(`${where}: parameter ${k}: buffer ${name}[${i}] is ${describe(values[i])}, not a number (NaN and ±Infinity do not survive JSON)`);
+            throw new OptimizerStateDictError(`${where}: parameter ${k}: buffer ${name}[${i}] is ${describe(values[i])}, not a number (NaN and ±Infinity do not survive JSON)`);
           }
         }
       }

@@ -44,15 +44,29 @@ function meanAndStdErr(values: Float64Array): [number, number] {
 }
 
 /**
- * Test NLL, bits per dimension and (with a target that has `logDensity`) the paired KL estimate.
+ * Options of {@link evaluate}.
+ * @example evaluate(flow, test, target, { onProgress: (done, total) => console.error(`${done}/${total}`) });
+ */
+export interface EvaluateOptions {
+  /** Rows per batch (default 4096). */
+  batchSize?: number;
+  /** Called after every batch with the rows done and the total (for progress on long evaluations). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Test NLL, bits per dimension and (with a target that has `logDensity`) the paired KL estimate. With
+ * a single row the standard errors are NaN (there is no spread to estimate).
  *
  * @example
  * const test = postMixture.sample(10_000, new Rng(7));
  * const e = evaluate(flow, test, postMixture);
  * // { n: 10000, nll: 3.55, nllStdErr: 0.01, bitsPerDim: 2.56, kl: 0.024, klStdErr: 0.002, entropy: 3.5244 }
  */
-export function evaluate(model: { logProb(x: Tensor): Tensor }, x: Tensor, target?: Target, batchSize = 4096): Evaluation {
+export function evaluate(model: { logProb(x: Tensor): Tensor }, x: Tensor, target?: Target, options: number | EvaluateOptions = {}): Evaluation {
   if (x.rows < 1) throw new RangeError('evaluate: no test rows');
+  const { batchSize = 4096, onProgress } = typeof options === 'number' ? { batchSize: options } : options;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`evaluate: batchSize must be an integer >= 1, got ${batchSize}`);
   const logq = new Float64Array(x.rows);
   noGrad(() => {
     for (let start = 0; start < x.rows; start += batchSize) {
@@ -62,6 +76,7 @@ export function evaluate(model: { logProb(x: Tensor): Tensor }, x: Tensor, targe
       // A short or wide result would otherwise leave rows at 0 or spill into the next batch's slots.
       if (lp.rows !== rows || lp.cols !== 1) throw new ShapeError(`evaluate: logProb of a ${formatShape(rows, x.cols)} batch must be ${formatShape(rows, 1)}, got ${formatShape(lp.rows, lp.cols)}`);
       logq.set(lp.data, start);
+      onProgress?.(start + rows, x.rows);
     }
   });
   const negLogq = logq.map((v) => -v);

@@ -6,12 +6,14 @@
  * @module
  */
 
+import { checkOptionKeys } from '../autograd/options.ts';
 import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import type { Rng } from '../rng/rng.ts';
 import type { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
+import type { FitState } from './checkpoint.ts';
 import { NonFiniteStepError, TrainStep } from './step.ts';
 
 /**
@@ -100,7 +102,26 @@ export interface FitOptions {
   signal?: StopSignal;
   /** A monotonic clock in milliseconds (default `performance.now`), for steps per second. */
   now?: () => number;
+  /**
+   * Checkpoints: `save` receives a {@link FitState} (copies, safe to keep) every `every` epochs (default
+   * 1) or, with `seconds`, at the first epoch end at least that many seconds after the last one; and
+   * always when training is aborted (mid-epoch, before the best weights are put back) and when it
+   * diverges (marked diverged: the state at the last epoch end for models up to 200,000 parameters, kept
+   * in memory every epoch, else the last one saved).
+   */
+  checkpoint?: { every?: number; seconds?: number; save: (state: FitState) => void };
+  /** Continue from a checkpoint: the other options must be those of the run that wrote it. */
+  resume?: FitState;
+  /**
+   * A step whose loss exceeds the first step's loss L₀ by more than `maxLossRise · max(d, |L₀|)` nats
+   * counts as diverged, though finite (default 1000; `Infinity` turns the check off): a learning rate
+   * far too high can send the loss to 1e17 without ever making it NaN.
+   */
+  maxLossRise?: number;
 }
+
+/** The option names of {@link fit}, for the did-you-mean of a typo. */
+const FIT_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'lr', 'rng', 'validation', 'patience', 'restoreBest', 'clipGradNorm', 'ema', 'noise', 'onEpoch', 'onStep', 'signal', 'now', 'checkpoint', 'resume', 'maxLossRise'];
 
 /**
  * The record of a training run.
@@ -122,13 +143,17 @@ export interface History {
   bestEpoch: number;
   /** Why training ended. */
   stopReason: 'completed' | 'early-stopped' | 'aborted' | 'stopped-by-callback';
+  /** The state at the end (before the best or averaged weights are put back), for a checkpoint. */
+  state?: FitState;
   /** Wall time in seconds. */
   seconds: number;
 }
 
 /**
- * Thrown when the loss or a gradient becomes NaN or infinite. By then the model's parameters have been
- * restored to the last values that gave a finite loss and finite gradients.
+ * Thrown when the loss or a gradient becomes NaN or infinite, or the loss explodes (see `maxLossRise`).
+ * By then the model's parameters have been restored to the last values that gave a finite loss and
+ * finite gradients (for an exploding loss: those of the last checkpoint, or the start). `state` is the
+ * last checkpointed state (or the start of this run), marked diverged, for the caller to keep.
  *
  * @example
  * try { fit(flow, train, { epochs: 10, batchSize: 64, lr: 10, rng }); } catch (e) { if (e instanceof TrainingDivergedError) console.log(e.epoch, e.step); }
@@ -141,6 +166,8 @@ export class TrainingDivergedError extends Error {
     readonly epoch: number,
     /** 1-based step (counted over the whole run). */
     readonly step: number,
+    /** The last good state, marked diverged (null when none was taken). */
+    readonly state: FitState | null = null,
   ) {
     super(message);
   }
@@ -149,6 +176,19 @@ export class TrainingDivergedError extends Error {
 function checkInt(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`fit: ${name} must be an integer >= ${min}, got ${String(v)}`);
   return v;
+}
+
+// The optimizer must update the model's parameters: one over another model's tensors would train nothing.
+function checkOptimizer(optimizer: Optimizer, params: readonly Tensor[]): void {
+  if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.step !== 'function' || !Array.isArray(optimizer.params)) {
+    throw new TypeError('fit: optimizer must be an Optimizer (e.g. new Adam(model.parameters(), { lr }))');
+  }
+  const own = new Set(params);
+  const foreign = optimizer.params.findIndex((p) => !own.has(p));
+  if (foreign >= 0) {
+    const p = optimizer.params[foreign]!;
+    throw new RangeError(`fit: the optimizer's parameter ${foreign} (${p.rows}×${p.cols}) is not one of the model's parameters; build the optimizer over model.parameters()`);
+  }
 }
 
 function firstNonFinite(a: Float64Array): number {
@@ -183,6 +223,7 @@ export function meanNll(model: { logProb(x: Tensor): Tensor }, x: Tensor, batchS
  * history.valNll.at(-1); // validation NLL in nats
  */
 export function fit(model: Trainable, data: Tensor, options: FitOptions): History {
+  checkOptionKeys('fit', options, FIT_OPTIONS);
   const epochs = checkInt('epochs', options.epochs, 0);
   const batchSize = checkInt('batchSize', options.batchSize, 1);
   if (options.rng === undefined || typeof options.rng.permutation !== 'function') throw new TypeError('fit: pass { rng } (a seeded Rng) for the shuffles');
@@ -204,7 +245,17 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   if (options.ema !== undefined && !(options.ema >= 0 && options.ema < 1)) throw new RangeError(`fit: ema must be in [0, 1), got ${options.ema}`);
   if (options.noise !== undefined && !(options.noise >= 0 && Number.isFinite(options.noise))) throw new RangeError(`fit: noise must be a finite number >= 0, got ${options.noise}`);
   if (options.clipGradNorm !== undefined && !(options.clipGradNorm > 0)) throw new RangeError(`fit: clipGradNorm must be > 0, got ${options.clipGradNorm}`);
+  const maxLossRise = options.maxLossRise ?? 1000;
+  if (!(maxLossRise > 0)) throw new RangeError(`fit: maxLossRise must be > 0 (nats per dimension), got ${maxLossRise}`);
+  const checkpoint = options.checkpoint;
+  if (checkpoint !== undefined) {
+    checkOptionKeys('fit: checkpoint', checkpoint, ['every', 'seconds', 'save']);
+    if (typeof checkpoint.save !== 'function') throw new TypeError('fit: checkpoint.save must be a function');
+    if (checkpoint.every !== undefined) checkInt('checkpoint.every', checkpoint.every, 1);
+    if (checkpoint.seconds !== undefined && !(checkpoint.seconds >= 0)) throw new RangeError(`fit: checkpoint.seconds must be >= 0, got ${checkpoint.seconds}`);
+  }
   const params = model.parameters();
+  if (options.optimizer !== undefined) checkOptimizer(options.optimizer, params);
   const optimizer = options.optimizer ?? new Adam(params, { lr: options.lr ?? 1e-3 });
   const now = options.now ?? (() => performance.now());
   const restoreBest = options.restoreBest ?? val !== undefined;
@@ -215,7 +266,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   const tailBatch = tail > 0 && n > batchSize ? Tensor.from(tail, d, new Float64Array(tail * d)) : null;
   const step = new TrainStep(model, optimizer, options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {});
   const best = restoreBest ? params.map((p) => p.data.slice()) : null;
-  const order = new Int32Array(n);
+  let order = new Int32Array(n);
   // Noise regularisation: per-feature noise scale, from the training rows.
   const noiseScale = columnMeanStd(data, 1).std.map((s) => (options.noise ?? 0) * s);
   const noisy = options.noise !== undefined && options.noise > 0;
@@ -232,21 +283,93 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   };
 
   const history: History = { trainLoss: [], valNll: [], stepsPerSecond: [], epochs: 0, steps: 0, bestValNll: NaN, bestEpoch: 0, stopReason: 'completed', seconds: 0 };
-  const start = now();
   let sinceBest = 0;
+  let firstLoss = NaN;
+  let secondsBefore = 0;
+  let firstEpoch = 1;
+  let resumeAt: { next: number; lossSum: number; batches: number } | null = null;
+  if (options.resume !== undefined) {
+    const r = options.resume;
+    if (r.shadow !== null && shadow === null) throw new RangeError('fit: the checkpoint has a weight average; pass the same ema as the run that wrote it');
+    if (r.shadow === null && shadow !== null) throw new RangeError('fit: the checkpoint has no weight average; pass the same ema (none) as the run that wrote it');
+    model.loadStateDict(r.model);
+    optimizer.loadStateDict(r.optimizer);
+    // A learning rate given with the checkpoint wins over the saved one (to continue a diverged run lower).
+    if (options.optimizer === undefined && options.lr !== undefined) optimizer.lr = options.lr;
+    options.rng.setState(r.rng);
+    const copyInto = (to: Float64Array[] | null, from: Float64Array[] | null, what: string) => {
+      if (to === null || from === null) return;
+      if (from.length !== to.length || from.some((a, k) => a.length !== to[k]!.length)) throw new RangeError(`fit: the checkpoint's ${what} do not fit the model's parameters`);
+      to.forEach((a, k) => a.set(from[k]!));
+    };
+    copyInto(shadow, r.shadow, 'averaged weights');
+    copyInto(best, r.best, 'best weights');
+    history.trainLoss = r.trainLoss.slice();
+    history.valNll = r.valNll.slice();
+    history.stepsPerSecond = r.stepsPerSecond.slice();
+    history.epochs = r.epoch;
+    history.steps = r.steps;
+    history.bestValNll = r.bestValNll;
+    history.bestEpoch = r.bestEpoch;
+    sinceBest = r.sinceBest;
+    firstLoss = r.firstLoss;
+    secondsBefore = r.seconds;
+    firstEpoch = r.epoch + 1;
+    if (r.partial !== null) {
+      if (r.partial.order.length !== n) throw new RangeError(`fit: the checkpoint stopped inside an epoch over ${r.partial.order.length} rows, the data has ${n}`);
+      order = r.partial.order.slice();
+      resumeAt = { next: r.partial.next, lossSum: r.partial.lossSum, batches: r.partial.batches };
+    }
+  }
+  if (resumeAt === null && options.resume !== undefined && options.patience !== undefined && sinceBest >= options.patience) {
+    // The run that wrote the checkpoint stopped early at its last epoch.
+    history.stopReason = 'early-stopped';
+    firstEpoch = epochs + 1;
+  }
+  const start = now();
   const restore = (from: Float64Array[]) => params.forEach((p, k) => p.data.set(from[k]!));
-  const diverged = (epoch: number, what: string): never => {
-    step.restoreLastGood();
-    throw new TrainingDivergedError(`training diverged at epoch ${epoch}, step ${history.steps}: ${what}; the parameters were restored to the last finite state (try a lower learning rate or clipGradNorm)`, epoch, history.steps);
+  const snapshot = (partial: FitState['partial']): FitState => ({
+    epoch: history.epochs, steps: history.steps, partial,
+    trainLoss: history.trainLoss.slice(), valNll: history.valNll.slice(), stepsPerSecond: history.stepsPerSecond.slice(),
+    bestValNll: history.bestValNll, bestEpoch: history.bestEpoch, sinceBest, seconds: secondsBefore + (now() - start) / 1000, firstLoss,
+    rng: options.rng.getState(),
+    model: Object.fromEntries(Object.entries(model.stateDict()).map(([name, t]) => [name, Tensor.from(t.rows, t.cols, t.data.slice())])),
+    optimizer: optimizer.stateDict(),
+    best: best === null ? null : best.map((a) => a.slice()),
+    shadow: shadow === null ? null : shadow.map((a) => a.slice()),
+    diverged: null,
+  });
+  // The last good state: the start, then every checkpoint.
+  let lastState: FitState | null = checkpoint !== undefined ? snapshot(resumeAt === null ? null : options.resume!.partial) : null;
+  const startWeights = lastState === null ? params.map((p) => p.data.slice()) : null;
+  let lastSaved = now();
+  // For small models (a copy of at most 200,000 parameters and their optimizer state; not benchmarked) a
+  // snapshot is taken in memory at every epoch end.
+  const cheapSnapshots = checkpoint !== undefined && params.reduce((sum, p) => sum + p.size, 0) <= 200_000;
+  const diverged = (epoch: number, what: string, exploded: boolean): never => {
+    if (exploded) {
+      if (lastState !== null) model.loadStateDict(lastState.model);
+      else restore(startWeights!);
+    } else step.restoreLastGood();
+    const state = lastState === null ? null : { ...lastState, diverged: what };
+    if (state !== null) checkpoint!.save(state);
+    const restored = exploded ? (lastState !== null && lastState.epoch > 0 ? `those of the last checkpoint (epoch ${lastState.epoch})` : 'their starting values') : 'the last finite state';
+    throw new TrainingDivergedError(`training diverged at epoch ${epoch}, step ${history.steps}: ${what}; the parameters were restored to ${restored} (try a lower learning rate or clipGradNorm)`, epoch, history.steps, state);
   };
 
   model.train();
-  outer: for (let epoch = 1; epoch <= epochs; epoch++) {
-    for (let i = 0; i < n; i++) order[i] = i;
-    options.rng.shuffle<number, Int32Array>(order);
+  outer: for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
+    let lossSum = 0, batches = 0, b0Start = 0;
+    if (resumeAt !== null) {
+      ({ lossSum, batches } = resumeAt);
+      b0Start = resumeAt.next;
+      resumeAt = null;
+    } else {
+      for (let i = 0; i < n; i++) order[i] = i;
+      options.rng.shuffle<number, Int32Array>(order);
+    }
     const epochStart = now();
-    let lossSum = 0, batches = 0;
-    for (let b0 = 0; b0 < n; b0 += batchSize) {
+    for (let b0 = b0Start; b0 < n; b0 += batchSize) {
       const rows = Math.min(batchSize, n - b0);
       const batch = rows === fullBatch.rows ? fullBatch : tailBatch!;
       // Gather the batch's rows into the reused buffer (a plain copy: no view objects per row).
@@ -269,15 +392,22 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
           }
         }
       } catch (e) {
-        if (e instanceof NonFiniteStepError) diverged(epoch, e.message);
+        if (e instanceof NonFiniteStepError) diverged(epoch, e.message, false);
         throw e;
       }
+      if (Number.isNaN(firstLoss)) firstLoss = loss;
+      else if (loss - firstLoss > maxLossRise * Math.max(d, Math.abs(firstLoss))) diverged(epoch, `the loss exploded to ${loss.toPrecision(4)} nats, from ${firstLoss.toPrecision(4)} at the first step`, true);
       lossSum += loss;
       batches++;
       options.onStep?.(history.steps, loss);
       if (options.signal?.aborted === true) {
         history.stopReason = 'aborted';
+        // The state to resume from is the one before the partial epoch is recorded.
+        const atEnd = b0 + rows >= n;
+        const state = atEnd ? null : snapshot({ order: order.slice(), next: b0 + rows, lossSum, batches });
         recordEpoch(epoch, lossSum / batches, batches, epochStart);
+        history.state = state ?? snapshot(null);
+        if (checkpoint !== undefined) checkpoint.save(history.state);
         break outer;
       }
     }
@@ -286,10 +416,22 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
       history.stopReason = verdict;
       break;
     }
+    if (checkpoint !== undefined && epoch < epochs) {
+      const due = checkpoint.seconds !== undefined ? now() - lastSaved >= checkpoint.seconds * 1000 : epoch % (checkpoint.every ?? 1) === 0;
+      if (due) {
+        lastState = snapshot(null);
+        checkpoint.save(lastState);
+        lastSaved = now();
+      } else if (cheapSnapshots) {
+        // Kept in memory only: what a divergence falls back to (and saves) is the last epoch's end.
+        lastState = snapshot(null);
+      }
+    }
   }
+  if (history.stopReason !== 'aborted') history.state = snapshot(null);
   if (best !== null && history.bestEpoch > 0) restore(best);
   else if (shadow !== null) swap(); // end on the averaged weights
-  history.seconds = (now() - start) / 1000;
+  history.seconds = secondsBefore + (now() - start) / 1000;
   return history;
 
   function recordEpoch(epoch: number, trainLoss: number, batches: number, epochStart: number): 'early-stopped' | 'stopped-by-callback' | null {

@@ -144,7 +144,7 @@ test.before(() => {
   runs.missingFile = cli(['train', '--data', join(tmp, 'missing.csv'), '--out', join(tmp, 'never')]);
   runs.nanCsv = cli(['train', '--data', files.nan, '--out', join(tmp, 'never')]);
   runs.raggedCsv = cli(['train', '--data', files.ragged, '--out', join(tmp, 'never')]);
-  runs.diverged = cli(['train', '--dataset', 'post-mixture', '--preset', 'post', '--layers', '2', '--hidden', '8', '--lr', '50', '--epochs', '20', '--out', join(tmp, 'never')]);
+  runs.diverged = cli(['train', '--dataset', 'post-mixture', '--preset', 'post', '--layers', '2', '--hidden', '8', '--lr', '50', '--epochs', '20', '--out', join(tmp, 'diverged')]);
   runs.missingModel = cli(['eval', '--model', join(tmp, 'no-such-run'), '--dataset', 'post-mixture']);
   runs.help = cli(['train', '--help']);
 
@@ -231,7 +231,8 @@ test('train on a CSV file with --json prints one JSON object and keeps the heade
   assert.is(out.n, 24, '10% of 240 rows are the test set');
   const doc = readModelConfig(readFileSync(join(dirs.csv, 'config.json'), 'utf8'));
   const data = doc.extra.data as Record<string, unknown>;
-  assert.equal([data.source, data.path, data.header, data.rows, data.trainRows, data.valRows, data.testRows], ['csv', files.good, true, 240, 194, 22, 24]);
+  assert.equal([data.source, data.path, data.header, data.rows, data.trainRows, data.valRows, data.testRows], ['csv', '../good.csv', true, 240, 194, 22, 24]);
+  assert.match(data.sha256 as string, /^[0-9a-f]{64}$/, 'the data file\'s hash, checked before plot uses it');
   assert.equal(data.columns, ['u', 'v', 'w']);
   assert.is(readFileSync(join(dirs.csv, 'history.csv'), 'utf8').trim().split('\n').length, 4);
   // 3-D data: no density map, the other figures show the first two columns.
@@ -328,7 +329,7 @@ test('info shows the config, the parameter count, the model tree and the metrics
 // ---------------------------------------------------------------------------------------------------
 // Help and mistakes
 
-test('--help works on every command, and help or no command prints the command list', async () => {
+test('--help works on every command, help prints the command list, and no command prints it on stderr with exit code 2', async () => {
   const child = await runs.help!;
   assert.is(child.code, 0);
   assert.match(child.stdout, 'Usage: flowgrad train ');
@@ -339,10 +340,15 @@ test('--help works on every command, and help or no command prints the command l
       assert.match(r.stdout, `Usage: flowgrad ${command} `, args.join(' '));
     }
   }
-  for (const r of [await inProcess(['help']), await inProcess([]), await inProcess(['--help'])]) {
+  for (const r of [await inProcess(['help']), await inProcess(['--help'])]) {
     assert.is(r.code, 0);
     for (const command of ['train', 'eval', 'sample', 'plot', 'info']) assert.match(r.stdout, `  ${command} `);
   }
+  // No command at all is a mistake (a script that lost its arguments must not pass): usage on stderr, exit 2.
+  const bare = await inProcess([]);
+  assert.is(bare.code, 2);
+  assert.is(bare.stdout, '');
+  for (const command of ['train', 'eval', 'sample', 'plot', 'info']) assert.match(bare.stderr, `  ${command} `);
 });
 
 test('a wrong flag or command is a usage error (exit code 2) naming it and the help', async () => {
@@ -368,9 +374,12 @@ test('a constant column cannot be standardised, and says which column', async ()
   assert.not.ok(existsSync(join(tmp, 'never')));
 });
 
-test('a run that diverges says where and writes nothing', async () => {
-  oneLineError(await runs.diverged!, 1, [/training diverged at epoch \d+, step \d+/, 'a lower --lr', 'nothing was written'], 'diverged');
-  assert.not.ok(existsSync(join(tmp, 'never')));
+test('a run that diverges says where, keeps its last good state marked diverged, and says what to try', async () => {
+  oneLineError(await runs.diverged!, 1, [/training diverged at epoch \d+, step \d+/, 'holds the last good weights', 'a lower learning rate', `--resume ${join(tmp, 'diverged')} --lr 5`, '--clip-grad-norm 1'], 'diverged');
+  const config = JSON.parse(readFileSync(join(tmp, 'diverged', 'config.json'), 'utf8'));
+  assert.is(config.training.status, 'diverged');
+  assert.is(JSON.parse(readFileSync(join(tmp, 'diverged', 'metrics.json'), 'utf8')).stopReason, 'diverged');
+  assert.ok(existsSync(join(tmp, 'diverged', 'checkpoint.safetensors')), 'the checkpoint to resume from');
 });
 
 test('a corrupt model folder is refused with the file and the reason', async () => {

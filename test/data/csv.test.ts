@@ -74,7 +74,7 @@ test('NaN, Infinity, hex, overflow and text are refused with the cell text', () 
   refuses('x\n-1e309', 2, 1, ['out of the float64 range']);
   refuses('a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n11,abc', 7, 2, ['"abc" is not a number']);
   refuses('x\n1_000', 2, 1, ['"1_000"']);
-  refuses('x\n"1"', 2, 1, ['""1"" is not a number']);
+  refuses('x\n"a"', 2, 1, ['"a" is not a number']);
 });
 
 test('no data rows is an error: empty text, blank text, or only a header', () => {
@@ -110,6 +110,17 @@ test('parseCsv(toCsv(x)) reproduces every finite float64 exactly', () => {
       }
     }),
   );
+});
+
+test('quoted numbers, quoted names with the delimiter inside, and other delimiters are read', () => {
+  const { columns, data } = parseCsv('"height, cm";"w"\n"1.5";2\n 3 ; "4e1" \n', { delimiter: ';' });
+  assert.equal(columns, ['height, cm', 'w']);
+  assert.equal(data.toArray(), [[1.5, 2], [3, 40]]);
+  assert.equal(parseCsv('"1","2"\n3,4').data.toArray(), [[1, 2], [3, 4]], 'a quoted numeric first row is data');
+  assert.equal(parseCsv('a\tb\n1\t2', { delimiter: '\t' }).columns, ['a', 'b']);
+  assert.equal(parseCsv('"say ""hi""",b\n1,2').columns, ['say "hi"', 'b']);
+  assert.throws(() => parseCsv('"1,2\n3,4'), /quoted field is not closed/);
+  assert.throws(() => parseCsv('1,2', { delimiter: '"' }), /delimiter must be one character/);
 });
 
 test.run();

@@ -186,14 +186,16 @@ test('weights holding NaN or infinity are refused, naming the tensor', () => {
   refused(configJson, bytes, 'weights', ['model weights: ', `"${name}"`, 'NaN', 'index 1']);
 });
 
-test('weights with a missing, an unexpected or a mis-shaped tensor are refused, listing each problem', () => {
+test('weights with a missing or a mis-shaped tensor are refused, listing each problem; an unused one is skipped with a note', () => {
   const { flow, configJson } = small();
   const state = flow.stateDict();
   const names = Object.keys(state);
   const missing = { ...state };
   delete missing[names[0]!];
   refused(configJson, saveSafetensors(missing), 'weights', ['do not fit the config', `missing entry "${names[0]}"`]);
-  refused(configJson, saveSafetensors({ ...state, 'flows.9.extra': Tensor.zeros(1, 1) }), 'weights', ['unexpected entry "flows.9.extra"']);
+  const notes: string[] = [];
+  loadModel(configJson, saveSafetensors({ ...state, 'flows.9.extra': Tensor.zeros(1, 1) }), { onNote: (n) => notes.push(n) });
+  assert.equal(notes, ['the weights hold 1 tensor the model does not use, skipped: flows.9.extra [1, 1] F64'], 'an unused tensor is skipped with a note');
   const t = state[names[0]!]!;
   refused(configJson, saveSafetensors({ ...state, [names[0]!]: Tensor.zeros(t.rows + 1, t.cols) }), 'weights', [`entry "${names[0]}" has shape`, 'the model expects']);
 });
