@@ -13,7 +13,7 @@
  * @module
  */
 
-import { lstatSync, mkdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, renameSync, symlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './errors.ts';
 import { checkPlaceForFiles, describeFsError, faultPoint, linkChecked, listDir, mkdirp, readText, removeTree, renameChecked, specialKind, writeFileAtomic } from './fsx.ts';
@@ -215,15 +215,32 @@ export function planOut(dir: string, options: { force: boolean; resume: boolean;
   }
   const parent = dirname(resolve(dir));
   mkdirp(parent);
+  const manifest = JSON.stringify({ format: 'flowgrad-run', complete: false, files: [], pid: process.pid }) + '\n';
   if (!resumable) {
+    // The staging folder appears with its manifest (owner pid) already inside: it is made under a name of
+    // this process's own and renamed into place, so a second run started at the same moment never sees
+    // an ownerless staging folder (which it would remove), and loses the rename instead.
+    const fresh = `${staging}.${process.pid}`;
     try {
-      faultPoint('mkdir', staging);
-      mkdirSync(staging);
+      faultPoint('mkdir', fresh);
+      mkdirSync(fresh);
     } catch (e) {
       throw new CliError(`--out ${dir}: cannot create files in ${parent}: ${describeFsError(e)}`);
     }
+    try {
+      writeFileAtomic(join(fresh, RUN_FILES.manifest), manifest);
+      faultPoint('rename', staging);
+      renameSync(fresh, staging);
+    } catch (e) {
+      removeTree(fresh);
+      const code = (e as { code?: string }).code;
+      if (code === 'EEXIST' || code === 'ENOTEMPTY') throw new CliError(`another flowgrad run is writing ${dir} (it holds ${staging}); wait for it, or choose another --out`);
+      if (e instanceof CliError) throw e;
+      throw new CliError(`cannot rename ${fresh} to ${staging}: ${describeFsError(e)}`);
+    }
+  } else {
+    writeFileAtomic(join(staging, RUN_FILES.manifest), manifest);
   }
-  writeFileAtomic(join(staging, RUN_FILES.manifest), JSON.stringify({ format: 'flowgrad-run', complete: false, files: [], pid: process.pid }) + '\n');
   return { dir, staging, old, exists: st !== null, foreign, resumable };
 }
 

@@ -139,14 +139,17 @@ test.before(() => {
   runs.trainCsv = trainCsv;
 
   // Mistakes that need no model.
-  runs.badFlag = cli(['train', '--dataset', 'post-mixture', '--out', join(tmp, 'never'), '--epoch', '3']);
+  runs.badFlag = cli(['train', '--dataset', 'post-mixture', '--out', join(tmp, 'never-flag'), '--epoch', '3']);
   runs.unknownCommand = cli(['trian']);
-  runs.missingFile = cli(['train', '--data', join(tmp, 'missing.csv'), '--out', join(tmp, 'never')]);
-  runs.nanCsv = cli(['train', '--data', files.nan, '--out', join(tmp, 'never')]);
-  runs.raggedCsv = cli(['train', '--data', files.ragged, '--out', join(tmp, 'never')]);
+  runs.missingFile = cli(['train', '--data', join(tmp, 'missing.csv'), '--out', join(tmp, 'never-missing')]);
+  runs.nanCsv = cli(['train', '--data', files.nan, '--out', join(tmp, 'never-nan')]);
+  runs.raggedCsv = cli(['train', '--data', files.ragged, '--out', join(tmp, 'never-ragged')]);
   runs.diverged = cli(['train', '--dataset', 'post-mixture', '--preset', 'post', '--layers', '2', '--hidden', '8', '--lr', '50', '--epochs', '20', '--out', join(tmp, 'diverged')]);
   runs.missingModel = cli(['eval', '--model', join(tmp, 'no-such-run'), '--dataset', 'post-mixture']);
   runs.help = cli(['train', '--help']);
+  // Two runs started at once into one --out: each either finishes or is told another run holds the folder.
+  runs.raceA = cli(['train', '--dataset', 'post-mixture', ...tiny, '--out', join(tmp, 'race'), '--force']);
+  runs.raceB = cli(['train', '--dataset', 'post-mixture', ...tiny, '--out', join(tmp, 'race'), '--force']);
 
   // Ctrl-C during a long run: stop after the current step, still write the run folder.
   runs.interrupted = cli(['train', '--dataset', 'post-mixture', '--layers', '2', '--hidden', '8', '--epochs', '100000', '--out', dirs.interrupted], (text, child) => {
@@ -357,6 +360,16 @@ test('a wrong flag or command is a usage error (exit code 2) naming it and the h
   oneLineError(await runs.unknownCommand!, 2, ['unknown command "trian"', 'did you mean train?'], 'unknown command');
   oneLineError(await inProcess(['train', '--dataset', 'moons', '--out', join(tmp, 'never')]), 2, ['--dataset must be one of', 'post-mixture', '"moons"'], 'unknown data set');
   oneLineError(await inProcess(['sample', '--model', dirs.dataset]), 2, ['--n is required'], 'sample without -n');
+});
+
+test('two runs started at once into one --out never trip over each other: each finishes or is told the folder is taken', async () => {
+  const results = [await runs.raceA!, await runs.raceB!];
+  for (const r of results) {
+    if (r.code === 0) continue;
+    oneLineError(r, 1, ['another flowgrad run', 'is writing', 'race'], 'concurrent run');
+  }
+  assert.ok(results.some((r) => r.code === 0), 'at least one run finished');
+  assert.ok(existsSync(join(tmp, 'race', 'model.safetensors')), 'a whole run is in the folder');
 });
 
 test('a missing file or model folder is one line and exit code 1', async () => {
