@@ -28,7 +28,7 @@ import { TrainStep } from '../src/train/step.ts';
 import { memoryReport, type MemoryReport } from './memory.ts';
 import { matmulThroughput, opOverhead, type MatmulTiming, type OpTiming } from './ops.ts';
 import { fmt, table } from './stats.ts';
-import { compareTrainStep, runPeerProblem, type Comparison, type StepConfig } from './train-step.ts';
+import { compareTrainStep, defaultRecipeStep, runPeerProblem, type Comparison, type RecipeTiming, type StepConfig } from './train-step.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -131,6 +131,7 @@ say('Timings on a shared machine are noisy: read the medians, the spread columns
 const results: {
   machine: typeof machine;
   trainStep?: Comparison;
+  defaultRecipe?: RecipeTiming;
   scaling?: Comparison[];
   ops?: OpTiming[];
   matmul?: MatmulTiming[];
@@ -167,10 +168,19 @@ if (sections.has('train')) {
   say('engine = TrainStep on RealNVP.post + Adam (as fit() runs it); ceiling = bench/handfused.ts; same weights,');
   say('same batches (the peers\' data, init and order), interleaved A B A B in blocks, after a warm-up.');
   const c = quick
-    ? compareTrainStep(post, { warmupSteps: 60, rounds: 10, stepsPerBlock: 20 })
-    : compareTrainStep(post, { warmupSteps: 300, rounds: 30, stepsPerBlock: 50 });
+    ? compareTrainStep(post, { warmupSteps: 60, rounds: 10, stepsPerBlock: 20, byHand: true })
+    : compareTrainStep(post, { warmupSteps: 300, rounds: 30, stepsPerBlock: 50, byHand: true });
   results.trainStep = c;
   say(table(comparisonHead, [comparisonRow(c)]));
+  const h = c.byHand!;
+  say(`by hand (opt.zeroGrad(); l = nll(flow, batch); l.backward(); opt.step()), same weights and batches, in the same`);
+  say(`interleaved run: ${fmt(h.summary.median)} ms (p10-p90 ${fmt(h.summary.p10)}-${fmt(h.summary.p90)}), ${fmt(h.ratio, 2)}× the ceiling (per-round ${fmt(h.roundRatio.min, 2)}-${fmt(h.roundRatio.max, 2)}), loss diff ${h.lossAgreement.toExponential(0)}`);
+  const d = quick
+    ? defaultRecipeStep({ warmupSteps: 60, rounds: 10, stepsPerBlock: 20 })
+    : defaultRecipeStep({ warmupSteps: 300, rounds: 30, stepsPerBlock: 50 });
+  results.defaultRecipe = d;
+  say(`default recipe's model (dim 2, 8 couplings, tanh conditioners 1→32→2, batch 64, Adam lr 1e-3; no ceiling exists for it):`);
+  say(`  TrainStep ${fmt(d.trainStep.median)} ms (p10-p90 ${fmt(d.trainStep.p10)}-${fmt(d.trainStep.p90)}), by hand ${fmt(d.byHand.median)} ms (p10-p90 ${fmt(d.byHand.p10)}-${fmt(d.byHand.p90)})`);
   say(`FLOPs per step ${c.flopsPerStep.toLocaleString('en-US')} (peers' convention). ratio = median engine / median ceiling; per-round = min-max of the`);
   say(`ratio of each round's block medians; loss diff = largest relative difference between the two runs' losses at the same`);
   say(`step (they train in lockstep; rounding differences start near 1e-16 and grow slowly over hundreds of steps).`);
