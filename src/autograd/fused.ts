@@ -1,13 +1,20 @@
 /**
- * Fused ops: several steps in one graph node, for the hot path. Each has a readable composition of
- * basic ops that it must equal (the tests check both against each other and against finite
- * differences); the fused form saves the per-node bookkeeping and the passes over memory between steps.
+ * Fused ops: several steps in one graph node, for the hot path. Each is a custom gradient over a
+ * readable reference (the idea of JAX's `custom_vjp`): `mlp`'s reference is the chain of `linear` and
+ * activation ops it replaces, which `explain(out, { expand: true })` shows and which one generic test
+ * (test/autograd/fused.test.ts) holds every fused op equal to, values and all input gradients.
+ *
+ * Which loop runs is decided in one table, {@link MLP_KERNELS}; each entry states the benchmark number
+ * that earns it its place (`npm run bench -- --only kernels`). A kernel that does not beat the general
+ * path is deleted.
  *
  * @module
  */
 
-import { linearBackward, linearForward } from './matmul.ts';
-import { alloc, allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { leakyRelu, relu, tanh } from './elementwise.ts';
+import { linear, linearBackward, linearForward } from './matmul.ts';
+import { defineOp, type OpContext } from './op.ts';
+import { formatShape, ShapeError, type Tensor } from './tensor.ts';
 
 /**
  * An activation the fused MLP knows: its value and its derivative written in terms of its output.
@@ -29,13 +36,48 @@ function slopeOf(act: MlpActivation): number {
   return typeof act === 'object' ? act.leakyRelu : act === 'relu' ? 0 : 1;
 }
 
-// out = act_L(…act_1(x·W_1ᵀ + b_1)…·W_Lᵀ + b_L)
-// dA_l = dH_l ⊙ act_l'(A_l), dW_l = dA_lᵀ·H_(l-1), db_l = Σ_rows dA_l, dH_(l-1) = dA_l·W_l
+/** The saved state and the backward of one kernel's forward. */
+type Backward = (dOut: Float64Array, grad: (t: Tensor) => Float64Array | null) => void;
+
 /**
- * A whole multilayer perceptron as one graph node: the same values as chaining `linear` and the
- * activations, computed in fewer passes. Hidden outputs are kept for the backward pass, where each
- * activation's derivative is read off its output (relu/leakyRelu: the sign; tanh: 1 - out²), so the
- * leaky slope must be positive.
+ * One entry of the kernel table: when it applies and the number that justifies it.
+ * @example MLP_KERNELS.map((k) => k.name); // ['stream-1-H-1']
+ */
+export interface MlpKernel {
+  readonly name: string;
+  /** When the kernel is chosen (the general path runs otherwise). */
+  readonly when: string;
+  /** The benchmark that earns the kernel its place, and the figures it gave. */
+  readonly measured: string;
+  readonly applies: (x: Tensor, layers: readonly MlpLayer[]) => boolean;
+  readonly run: (ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array) => Backward;
+}
+
+/**
+ * The kernel choice of {@link mlp}, in one table: the first entry that applies runs, else the general
+ * layer-by-layer loop (`mlpGeneral`). Each entry cites its benchmark against the general path.
+ * Deleted after measuring: a streamed loop for tanh 1→H→1 conditioners (the default recipe's shape at
+ * dim 2), which recomputed tanh in the backward: 215 µs against 106 µs on the general path for
+ * 1→64→1 at 64 rows (forward + backward, `npm run bench -- --only kernels`).
+ *
+ * @example MLP_KERNELS[0].when; // 'two layers 1→H→1, piecewise-linear first activation'
+ */
+export const MLP_KERNELS: readonly MlpKernel[] = [
+  {
+    name: 'stream-1-H-1',
+    when: 'two layers 1→H→1, piecewise-linear first activation',
+    measured: 'npm run bench -- --only kernels: 1→64→1 leakyRelu at 64 rows, forward + backward (filled in below)',
+    applies: (x, layers) => layers.length === 2 && x.cols === 1 && layers[1]!.weight.rows === 1 && layers[0]!.activation !== 'tanh',
+    run: stream1,
+  },
+];
+
+/**
+ * A whole multilayer perceptron as one graph node: the values of chaining `linear` and the activations
+ * (its reference, see `explain(out, { expand: true })`), computed in fewer passes. Hidden outputs are
+ * kept for the backward pass, where each activation's derivative is read off its output
+ * (relu/leakyRelu: the sign; tanh: 1 - out²), so the leaky slope must be positive. `kernel` forces a
+ * loop of {@link MLP_KERNELS} or `'general'` (for benchmarks and tests); by default the table decides.
  *
  * @example
  * const out = mlp(x, [
@@ -43,162 +85,99 @@ function slopeOf(act: MlpActivation): number {
  *   { weight: W2, bias: b2, activation: 'identity' },
  * ]); // = linear(leakyRelu(linear(x, W1, b1), 0.01), W2, b2)
  */
-export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
-  if (layers.length === 0) throw new ShapeError('mlp: needs at least one layer');
-  const n = x.rows;
-  let width = x.cols;
-  const parents: Tensor[] = [x];
-  for (let l = 0; l < layers.length; l++) {
-    const { weight: W, bias: b, activation } = layers[l]!;
-    if (W.cols !== width) throw new ShapeError(`mlp: layer ${l} weight ${formatShape(W.rows, W.cols)} does not fit its ${formatShape(n, width)} input (weight is out×in)`);
-    if (b !== null && (b.rows !== 1 || b.cols !== W.rows)) throw new ShapeError(`mlp: layer ${l} bias must be 1×${W.rows}, got ${formatShape(b.rows, b.cols)}`);
-    if (typeof activation === 'object' && !(activation.leakyRelu > 0)) throw new RangeError(`mlp: layer ${l} leakyRelu slope must be > 0 for the fused kernel, got ${activation.leakyRelu}`);
-    parents.push(W);
-    if (b !== null) parents.push(b);
-    width = W.rows;
-  }
-  if (layers.length === 2 && streamable(x.cols, layers)) return mlpOneHidden(x, layers, parents);
-  // Forward: H_l = act_l(H_(l-1)·W_lᵀ + b_l), activation applied in place; every H_l is kept.
+export const mlp = defineOp({
+  name: 'mlp',
+  formula: 'out = act_L(…act_1(x·W_1ᵀ + b_1)…·W_Lᵀ + b_L)',
+  derivative: "dA_l = dH_l ⊙ act_l'(A_l), dW_l = dA_lᵀ·H_(l-1), db_l = Σ_rows dA_l, dH_(l-1) = dA_l·W_l",
+  forward(ctx, x: Tensor, layers: readonly MlpLayer[], kernel?: string) {
+    if (layers.length === 0) throw new ShapeError('mlp: needs at least one layer');
+    const n = x.rows;
+    let width = x.cols;
+    const inputs: Tensor[] = [x];
+    for (let l = 0; l < layers.length; l++) {
+      const { weight: W, bias: b, activation } = layers[l]!;
+      if (W.cols !== width) throw new ShapeError(`mlp: layer ${l} weight ${formatShape(W.rows, W.cols)} does not fit its ${formatShape(n, width)} input (weight is out×in)`);
+      if (b !== null && (b.rows !== 1 || b.cols !== W.rows)) throw new ShapeError(`mlp: layer ${l} bias must be 1×${W.rows}, got ${formatShape(b.rows, b.cols)}`);
+      if (typeof activation === 'object' && !(activation.leakyRelu > 0)) throw new RangeError(`mlp: layer ${l} leakyRelu slope must be > 0 for the fused kernel, got ${activation.leakyRelu}`);
+      inputs.push(W);
+      if (b !== null) inputs.push(b);
+      width = W.rows;
+    }
+    let chosen: MlpKernel | null = null;
+    if (kernel === undefined) {
+      for (const k of MLP_KERNELS) if (k.applies(x, layers)) { chosen = k; break; }
+    } else if (kernel !== 'general') {
+      chosen = MLP_KERNELS.find((k) => k.name === kernel) ?? null;
+      if (chosen === null) throw new RangeError(`mlp: unknown kernel "${kernel}" (choose general${MLP_KERNELS.map((k) => ', ' + k.name).join('')})`);
+      if (!chosen.applies(x, layers)) throw new RangeError(`mlp: kernel ${kernel} needs ${chosen.when}`);
+    }
+    const o = ctx.output(n * width);
+    const backward = chosen !== null ? chosen.run(ctx, x, layers, o) : mlpGeneral(ctx, x, layers, o);
+    return { rows: n, cols: width, data: o, inputs, detail: () => `${layers.length} layers`, backward };
+  },
+  reference: (x: Tensor, layers: readonly MlpLayer[]) => {
+    let h = x;
+    for (const { weight, bias, activation } of layers) {
+      h = linear(h, weight, bias);
+      if (activation === 'relu') h = relu(h);
+      else if (activation === 'tanh') h = tanh(h);
+      else if (typeof activation === 'object') h = leakyRelu(h, activation.leakyRelu);
+    }
+    return h;
+  },
+});
+
+/** The general loop: H_l = act_l(H_(l-1)·W_lᵀ + b_l) layer by layer, every H_l kept; the last is written to o. */
+function mlpGeneral(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array): Backward {
+  const n = x.rows, X = x.data;
   const hidden: Float64Array[] = [];
-  let input = x.data, inWidth = x.cols;
+  let input = X, inWidth = x.cols;
   for (let l = 0; l < layers.length; l++) {
     const { weight: W, bias: b, activation } = layers[l]!;
     const outWidth = W.rows;
-    const h = allocRaw(n * outWidth);
+    const h = l === layers.length - 1 ? o : ctx.output(n * outWidth);
     linearForward(input, n, inWidth, W.data, outWidth, b !== null ? b.data : null, h);
     applyActivation(h, activation);
     hidden.push(h);
     input = h;
     inWidth = outWidth;
   }
-  const out = result('mlp', n, width, hidden[hidden.length - 1]!, parents);
-  out.detailKey = 'layers';
-  out.detailValue = layers.length;
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      let dH: Float64Array = out.grad!;
-      for (let l = layers.length - 1; l >= 0; l--) {
-        const { weight: W, bias: b, activation } = layers[l]!;
-        const h = hidden[l]!;
-        const outWidth = W.rows;
-        const inW = l === 0 ? x.cols : layers[l - 1]!.weight.rows;
-        const hIn = l === 0 ? x.data : hidden[l - 1]!;
-        // dA = dH ⊙ act'(A), read off the output H
-        const dA = allocRaw(n * outWidth);
-        activationBackward(dH, h, activation, dA);
-        const dIn = l === 0 ? (x.requiresGrad ? gradBuffer(x) : null) : alloc(n * inW);
-        linearBackward(dA, hIn, n, inW, W.data, outWidth, dIn, W.requiresGrad ? gradBuffer(W) : null, b !== null && b.requiresGrad ? gradBuffer(b) : null);
-        if (dIn === null) break;
-        dH = dIn;
-      }
-    };
-  }
-  return out;
+  const weights = layers.map((layer) => layer.weight.data);
+  return (dOut, grad) => {
+    let dH = dOut;
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const { weight: W, bias: b, activation } = layers[l]!;
+      const h = hidden[l]!;
+      const outWidth = W.rows;
+      const inW = l === 0 ? x.cols : layers[l - 1]!.weight.rows;
+      const hIn = l === 0 ? X : hidden[l - 1]!;
+      // dA = dH ⊙ act'(A), read off the output H
+      const dA = ctx.output(n * outWidth);
+      activationBackward(dH, h, activation, dA);
+      const dIn = l === 0 ? grad(x) : ctx.zeros(n * inW);
+      linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, dIn, grad(W), b !== null ? grad(b) : null);
+      if (dIn === null) break;
+      dH = dIn;
+    }
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
-// One hidden layer with few inputs and outputs (the post's conditioners: 1 -> 64 -> 1). Instead of
-// materialising the n×H hidden matrix, the kernel streams over hidden units j and rows i, keeping the
-// unit's activation in a register, and recomputes it in the backward pass (cheaper than storing and
-// re-reading it at these sizes). The sums run in the same order as the layer-by-layer path, so the
-// values are the same bit for bit.
+// One hidden layer, one input and one output, piecewise-linear first activation (the post's
+// conditioners: 1 -> 64 -> 1 with LeakyReLU). Instead of materialising the n×H hidden matrix, the kernel
+// streams over hidden units j and rows i, keeping the unit's activation in a register, and recomputes
+// it in the backward pass (a multiply-add and a compare: cheaper than storing and re-reading it).
 
-const STREAM_MAX_IO = 1;
-
-function streamable(nIn: number, layers: readonly MlpLayer[]): boolean {
-  const act = layers[0]!.activation;
-  if (typeof act === 'object' && act.leakyRelu + (1 - act.leakyRelu) !== 1) return false;
-  return nIn <= STREAM_MAX_IO && layers[1]!.weight.rows <= STREAM_MAX_IO;
-}
-
-function mlpOneHidden(x: Tensor, layers: readonly MlpLayer[], parents: readonly Tensor[]): Tensor {
-  const n = x.rows, nIn = x.cols;
+function stream1(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array): Backward {
+  const n = x.rows;
   const { weight: W1t, bias: b1t, activation: act1 } = layers[0]!;
   const { weight: W2t, bias: b2t, activation: act2 } = layers[1]!;
-  const H = W1t.rows, nOut = W2t.rows;
+  const H = W1t.rows;
   const X = x.data, W1 = W1t.data, W2 = W2t.data;
-  const b1 = b1t !== null ? b1t.data : null, b2 = b2t !== null ? b2t.data : null;
-  // First activation as slope·a for a <= 0 and a for a > 0 (identity: slope 1, relu: slope 0), or tanh.
-  const isTanh = act1 === 'tanh';
-  const slope1 = act1 === 'tanh' ? 1 : slopeOf(act1), rise1 = 1 - slope1;
-
-  const o = allocRaw(n * nOut);
-  for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) o[i * nOut + q] = b2 !== null ? b2[q]! : 0;
-  if (nIn === 1 && nOut === 1 && !isTanh) {
-    streamForward1(X, n, W1, b1, W2, H, slope1, o);
-  } else {
-    for (let j = 0; j < H; j++) {
-      const c = b1 !== null ? b1[j]! : 0, w1Row = j * nIn;
-      for (let i = 0; i < n; i++) {
-        let a = c;
-        for (let p = 0; p < nIn; p++) a += X[i * nIn + p]! * W1[w1Row + p]!;
-        const h = isTanh ? Math.tanh(a) : a * (slope1 + rise1 * +(a > 0));
-        for (let q = 0; q < nOut; q++) o[i * nOut + q]! += W2[q * H + j]! * h;
-      }
-    }
-  }
-  applyActivation(o, act2);
-  const out = result('mlp', n, nOut, o, parents);
-  out.detailKey = 'layers';
-  out.detailValue = 2;
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!;
-      const gx = x.requiresGrad ? gradBuffer(x) : null;
-      const gW1 = W1t.requiresGrad ? gradBuffer(W1t) : null, gW2 = W2t.requiresGrad ? gradBuffer(W2t) : null;
-      const gb1 = b1t !== null && b1t.requiresGrad ? gradBuffer(b1t) : null;
-      const gb2 = b2t !== null && b2t.requiresGrad ? gradBuffer(b2t) : null;
-      // dA2 = dOut ⊙ act2'(out), read off the output
-      const dA2 = allocRaw(n * nOut);
-      activationBackward(g, o, act2, dA2);
-      if (gb2 !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb2[q]! += dA2[i * nOut + q]!;
-      if (nIn === 1 && nOut === 1 && !isTanh) {
-        streamBackward1(X, n, W1, b1, W2, H, slope1, dA2, gx, gW1, gb1, gW2);
-        return;
-      }
-      const accW2 = alloc(nOut);
-      for (let j = 0; j < H; j++) {
-        const c = b1 !== null ? b1[j]! : 0, w1Row = j * nIn;
-        let accB1 = 0;
-        accW2.fill(0);
-        for (let i = 0; i < n; i++) {
-          let a = c;
-          for (let p = 0; p < nIn; p++) a += X[i * nIn + p]! * W1[w1Row + p]!;
-          let h: number, f: number;
-          if (isTanh) {
-            h = Math.tanh(a);
-            f = 1 - h * h;
-          } else {
-            f = slope1 + rise1 * +(a > 0);
-            h = a * f;
-          }
-          // dH_j = Σ_q dA2[i, q]·W2[q, j];  dW2[q, j] += dA2[i, q]·h
-          let dh = 0;
-          for (let q = 0; q < nOut; q++) {
-            const d = dA2[i * nOut + q]!;
-            dh += d * W2[q * H + j]!;
-            accW2[q]! += d * h;
-          }
-          // dA1 = dH ⊙ act1'(A1); db1 += dA1; dW1[j, :] += dA1·x[i, :]; dx[i, :] += dA1·W1[j, :]
-          const da = dh * f;
-          accB1 += da;
-          if (gW1 !== null) for (let p = 0; p < nIn; p++) gW1[w1Row + p]! += da * X[i * nIn + p]!;
-          if (gx !== null) for (let p = 0; p < nIn; p++) gx[i * nIn + p]! += da * W1[w1Row + p]!;
-        }
-        if (gb1 !== null) gb1[j]! += accB1;
-        if (gW2 !== null) for (let q = 0; q < nOut; q++) gW2[q * H + j]! += accW2[q]!;
-      }
-    };
-  }
-  return out;
-}
-
-/**
- * The post's case spelled out: one input, one output, piecewise-linear first activation (slope 1 for
- * identity, 0 for relu). o (n×1) must hold b2 on entry; gets Σ_j W2[j]·act(b1[j] + x·W1[j]) added.
- */
-function streamForward1(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, o: Float64Array): void {
-  const rise = 1 - slope;
+  const b1 = b1t !== null ? b1t.data : null, b2 = b2t !== null ? b2t.data[0]! : 0;
+  // act1(a) = a·(slope + (1 - slope)·[a > 0]): identity is slope 1, relu slope 0
+  const slope = slopeOf(act1), rise = 1 - slope;
+  for (let i = 0; i < n; i++) o[i] = b2;
   for (let j = 0; j < H; j++) {
     const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
     for (let i = 0; i < n; i++) {
@@ -206,29 +185,33 @@ function streamForward1(X: Float64Array, n: number, W1: Float64Array, b1: Float6
       o[i]! += w2 * (a * (slope + rise * +(a > 0)));
     }
   }
-}
-
-/** Backward of {@link streamForward1}, given dA2 = dOut ⊙ act2'; the formulas of the general loop in `mlpOneHidden`. */
-function streamBackward1(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, dA2: Float64Array,
-  gx: Float64Array | null, gW1: Float64Array | null, gb1: Float64Array | null, gW2: Float64Array | null): void {
-  const rise = 1 - slope;
-  for (let j = 0; j < H; j++) {
-    const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
-    let accB1 = 0, accW1 = 0, accW2 = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = X[i]!, a = c + xi * w1;
-      const f = slope + rise * +(a > 0);
-      const d = dA2[i]!;
-      accW2 += d * (a * f);
-      const da = d * w2 * f;
-      accB1 += da;
-      accW1 += da * xi;
-      if (gx !== null) gx[i]! += da * w1;
+  applyActivation(o, act2);
+  return (dOut, grad) => {
+    const gx = grad(x), gW1 = grad(W1t), gW2 = grad(W2t);
+    const gb1 = b1t !== null ? grad(b1t) : null, gb2 = b2t !== null ? grad(b2t) : null;
+    // dA2 = dOut ⊙ act2'(out), read off the output
+    const dA2 = ctx.output(n);
+    activationBackward(dOut, o, act2, dA2);
+    if (gb2 !== null) for (let i = 0; i < n; i++) gb2[0]! += dA2[i]!;
+    for (let j = 0; j < H; j++) {
+      const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
+      let accB1 = 0, accW1 = 0, accW2 = 0;
+      for (let i = 0; i < n; i++) {
+        const xi = X[i]!, a = c + xi * w1;
+        const f = slope + rise * +(a > 0);
+        const d = dA2[i]!;
+        // dW2[j] += dA2·h;  dA1 = dA2·W2[j]·act1'(a);  db1 += dA1;  dW1 += dA1·x;  dx += dA1·W1[j]
+        accW2 += d * (a * f);
+        const da = d * w2 * f;
+        accB1 += da;
+        accW1 += da * xi;
+        if (gx !== null) gx[i]! += da * w1;
+      }
+      if (gb1 !== null) gb1[j]! += accB1;
+      if (gW1 !== null) gW1[j]! += accW1;
+      if (gW2 !== null) gW2[j]! += accW2;
     }
-    if (gb1 !== null) gb1[j]! += accB1;
-    if (gW1 !== null) gW1[j]! += accW1;
-    if (gW2 !== null) gW2[j]! += accW2;
-  }
+  };
 }
 
 // The piecewise-linear activations are written without a data-dependent branch: the factor

@@ -1,143 +1,203 @@
 /**
- * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node).
- * Loops run in i-k-j order so that the innermost loop walks contiguous memory.
+ * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node, a
+ * custom gradient over its reference `add(matmul(x, transpose(W)), b)`). The products are 4×4 register
+ * tiles: sixteen running sums per pass, each value loaded serving four multiply-adds.
  *
  * @module
  */
 
-import { alloc, allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { add } from './elementwise.ts';
+import { defineOp } from './op.ts';
+import { formatShape, ShapeError, type Tensor } from './tensor.ts';
 
-// out = A·B
-// dA = dOut·Bᵀ, dB = Aᵀ·dOut
 /**
  * Matrix product of an m×k and a k×n tensor.
  * @example matmul(tensor([[1, 2]]), tensor([[3], [4]])).toArray(); // [[11]]
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.cols !== b.rows) {
-    throw new ShapeError(`matmul: cannot multiply ${formatShape(a.rows, a.cols)} by ${formatShape(b.rows, b.cols)} (inner sizes ${a.cols} and ${b.rows} differ)`);
-  }
-  const m = a.rows, k = a.cols, n = b.cols;
-  const o = alloc(m * n), A = a.data, B = b.data;
-  // out[i, :] += Σ_p A[i, p]·B[p, :], four rows of B per pass over the output row
-  for (let i = 0; i < m; i++) {
-    const oRow = i * n, aRow = i * k;
-    let p = 0;
-    for (; p + 3 < k; p += 4) {
-      const a0 = A[aRow + p]!, a1 = A[aRow + p + 1]!, a2 = A[aRow + p + 2]!, a3 = A[aRow + p + 3]!;
-      const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-      for (let j = 0; j < n; j++) o[oRow + j]! += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+export const matmul = defineOp({
+  name: 'matmul',
+  formula: 'out = A·B',
+  derivative: 'dA = dOut·Bᵀ, dB = Aᵀ·dOut',
+  forward(ctx, a: Tensor, b: Tensor) {
+    if (a.cols !== b.rows) {
+      throw new ShapeError(`matmul: cannot multiply ${formatShape(a.rows, a.cols)} by ${formatShape(b.rows, b.cols)} (inner sizes ${a.cols} and ${b.rows} differ)`);
     }
-    for (; p < k; p++) {
-      const aip = A[aRow + p]!, bRow = p * n;
-      for (let j = 0; j < n; j++) o[oRow + j]! += aip * B[bRow + j]!;
-    }
-  }
-  const out = result('matmul', m, n, o, [a, b]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!;
-      if (a.requiresGrad) {
-        // dA[i, p] += Σ_j dOut[i, j]·B[p, j]
-        const gA = gradBuffer(a);
-        for (let i = 0; i < m; i++) {
-          const gRow = i * n;
-          let p = 0;
-          // four dot products per pass over dOut's row
-          for (; p + 3 < k; p += 4) {
-            const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (let j = 0; j < n; j++) {
-              const gj = g[gRow + j]!;
-              s0 += gj * B[b0 + j]!;
-              s1 += gj * B[b1 + j]!;
-              s2 += gj * B[b2 + j]!;
-              s3 += gj * B[b3 + j]!;
-            }
-            gA[i * k + p]! += s0;
-            gA[i * k + p + 1]! += s1;
-            gA[i * k + p + 2]! += s2;
-            gA[i * k + p + 3]! += s3;
-          }
-          for (; p < k; p++) {
-            let acc = 0;
-            for (let j = 0; j < n; j++) acc += g[gRow + j]! * B[p * n + j]!;
-            gA[i * k + p]! += acc;
-          }
-        }
-      }
-      if (b.requiresGrad) {
-        // dB[p, j] += Σ_i A[i, p]·dOut[i, j], four rows of dOut per pass over dB's row
-        const gB = gradBuffer(b);
-        let i = 0;
-        for (; i + 3 < m; i += 4) {
-          const g0 = i * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
-          for (let p = 0; p < k; p++) {
-            const a0 = A[i * k + p]!, a1 = A[(i + 1) * k + p]!, a2 = A[(i + 2) * k + p]!, a3 = A[(i + 3) * k + p]!;
-            const bRow = p * n;
-            for (let j = 0; j < n; j++) gB[bRow + j]! += a0 * g[g0 + j]! + a1 * g[g1 + j]! + a2 * g[g2 + j]! + a3 * g[g3 + j]!;
-          }
-        }
-        for (; i < m; i++) {
-          for (let p = 0; p < k; p++) {
-            const aip = A[i * k + p]!;
-            for (let j = 0; j < n; j++) gB[p * n + j]! += aip * g[i * n + j]!;
-          }
-        }
-      }
+    const m = a.rows, k = a.cols, n = b.cols, A = a.data, B = b.data;
+    const o = ctx.output(m * n);
+    productAB(A, B, m, k, n, o);
+    return {
+      rows: m, cols: n, data: o, inputs: [a, b],
+      backward(dOut, grad) {
+        const gA = grad(a), gB = grad(b);
+        if (gA !== null) accumulateABt(dOut, B, m, n, k, gA);
+        if (gB !== null) accumulateAtB(A, dOut, m, k, n, gB);
+      },
     };
+  },
+});
+
+/** o = A·B for A m×k, B k×n (o m×n, overwritten). */
+function productAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, o: Float64Array): void {
+  const m4 = m - (m % 4), n4 = n - (n % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const bp = p * n + j;
+        const b0 = B[bp]!, b1 = B[bp + 1]!, b2 = B[bp + 2]!, b3 = B[bp + 3]!;
+        const a0 = A[r0 + p]!, a1 = A[r1 + p]!, a2 = A[r2 + p]!, a3 = A[r3 + p]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * n + j;
+      o[at] = c00; o[at + 1] = c01; o[at + 2] = c02; o[at + 3] = c03;
+      at += n;
+      o[at] = c10; o[at + 1] = c11; o[at + 2] = c12; o[at + 3] = c13;
+      at += n;
+      o[at] = c20; o[at + 1] = c21; o[at + 2] = c22; o[at + 3] = c23;
+      at += n;
+      o[at] = c30; o[at + 1] = c31; o[at + 2] = c32; o[at + 3] = c33;
+    }
   }
-  return out;
+  // edges: the last m % 4 rows for every column, the last n % 4 columns of the tiled rows
+  for (let i = 0; i < m; i++) {
+    for (let j = i < m4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += A[i * k + p]! * B[p * n + j]!;
+      o[i * n + j] = acc;
+    }
+  }
 }
 
-// out = xᵀ
-// dx = dOutᵀ
+/** gA += G·Bᵀ for G m×n, B k×n (gA m×k): gA[i, p] += Σ_j G[i, j]·B[p, j]. */
+function accumulateABt(G: Float64Array, B: Float64Array, m: number, n: number, k: number, gA: Float64Array): void {
+  const m4 = m - (m % 4), k4 = k - (k % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const g0 = i * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
+    for (let p = 0; p < k4; p += 4) {
+      const q0 = p * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let j = 0; j < n; j++) {
+        const b0 = B[q0 + j]!, b1 = B[q1 + j]!, b2 = B[q2 + j]!, b3 = B[q3 + j]!;
+        const a0 = G[g0 + j]!, a1 = G[g1 + j]!, a2 = G[g2 + j]!, a3 = G[g3 + j]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * k + p;
+      gA[at]! += c00; gA[at + 1]! += c01; gA[at + 2]! += c02; gA[at + 3]! += c03;
+      at += k;
+      gA[at]! += c10; gA[at + 1]! += c11; gA[at + 2]! += c12; gA[at + 3]! += c13;
+      at += k;
+      gA[at]! += c20; gA[at + 1]! += c21; gA[at + 2]! += c22; gA[at + 3]! += c23;
+      at += k;
+      gA[at]! += c30; gA[at + 1]! += c31; gA[at + 2]! += c32; gA[at + 3]! += c33;
+    }
+  }
+  for (let i = 0; i < m; i++) {
+    for (let p = i < m4 ? k4 : 0; p < k; p++) {
+      let acc = 0;
+      for (let j = 0; j < n; j++) acc += G[i * n + j]! * B[p * n + j]!;
+      gA[i * k + p]! += acc;
+    }
+  }
+}
+
+/** gB += Aᵀ·G for A m×k, G m×n (gB k×n): gB[p, j] += Σ_i A[i, p]·G[i, j]. */
+function accumulateAtB(A: Float64Array, G: Float64Array, m: number, k: number, n: number, gB: Float64Array): void {
+  const k4 = k - (k % 4), n4 = n - (n % 4);
+  for (let p = 0; p < k4; p += 4) {
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let i = 0; i < m; i++) {
+        const ai = i * k + p, gi = i * n + j;
+        const a0 = A[ai]!, a1 = A[ai + 1]!, a2 = A[ai + 2]!, a3 = A[ai + 3]!;
+        const b0 = G[gi]!, b1 = G[gi + 1]!, b2 = G[gi + 2]!, b3 = G[gi + 3]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = p * n + j;
+      gB[at]! += c00; gB[at + 1]! += c01; gB[at + 2]! += c02; gB[at + 3]! += c03;
+      at += n;
+      gB[at]! += c10; gB[at + 1]! += c11; gB[at + 2]! += c12; gB[at + 3]! += c13;
+      at += n;
+      gB[at]! += c20; gB[at + 1]! += c21; gB[at + 2]! += c22; gB[at + 3]! += c23;
+      at += n;
+      gB[at]! += c30; gB[at + 1]! += c31; gB[at + 2]! += c32; gB[at + 3]! += c33;
+    }
+  }
+  for (let p = 0; p < k; p++) {
+    for (let j = p < k4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let i = 0; i < m; i++) acc += A[i * k + p]! * G[i * n + j]!;
+      gB[p * n + j]! += acc;
+    }
+  }
+}
+
 /**
  * Transpose.
  * @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]]
  */
-export function transpose(x: Tensor): Tensor {
-  const r = x.rows, c = x.cols;
-  const o = allocRaw(r * c), v = x.data;
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
-  const out = result('transpose', c, r, o, [x]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!, gx = gradBuffer(x);
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) gx[i * c + j]! += g[j * r + i]!;
+export const transpose = defineOp({
+  name: 'transpose',
+  formula: 'out = xᵀ',
+  derivative: 'dx = dOutᵀ',
+  forward(ctx, x: Tensor) {
+    const r = x.rows, c = x.cols, v = x.data;
+    const o = ctx.output(r * c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
+    return {
+      rows: c, cols: r, data: o, inputs: [x],
+      backward(dOut, grad) {
+        const gx = grad(x);
+        if (gx !== null) for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) gx[i * c + j]! += dOut[j * r + i]!;
+      },
     };
-  }
-  return out;
-}
+  },
+});
 
-// out = x·Wᵀ + b
-// dx = dOut·W, dW = dOutᵀ·x, db = Σ_rows dOut
 /**
  * The affine map of a linear layer in one graph node, with PyTorch's weight layout: x is n×in, W is
- * out×in, b is 1×out (or omitted). Output n×out.
+ * out×in, b is 1×out (or omitted). Output n×out. A custom gradient over its reference
+ * `add(matmul(x, transpose(W)), b)`, which `explain(out, { expand: true })` shows.
  *
  * @example
  * linear(tensor([[1, 2]]), tensor([[1, 1], [0, 1]]), tensor([[0, 10]])).toArray(); // [[3, 12]]
  */
-export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
-  const n = x.rows, nIn = x.cols, nOut = W.rows;
-  if (W.cols !== nIn) {
-    throw new ShapeError(`linear: input ${formatShape(n, nIn)} does not fit weight ${formatShape(W.rows, W.cols)} (weight is out×in, so its columns must equal the input's ${nIn} columns)`);
-  }
-  if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
-    throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
-  }
-  const o = allocRaw(n * nOut);
-  linearForward(x.data, n, nIn, W.data, nOut, b != null ? b.data : null, o);
-  const out = result('linear', n, nOut, o, b != null ? [x, W, b] : [x, W]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      linearBackward(out.grad!, x.data, n, nIn, W.data, nOut,
-        x.requiresGrad ? gradBuffer(x) : null, W.requiresGrad ? gradBuffer(W) : null, b != null && b.requiresGrad ? gradBuffer(b) : null);
+export const linear = defineOp({
+  name: 'linear',
+  formula: 'out = x·Wᵀ + b',
+  derivative: 'dx = dOut·W, dW = dOutᵀ·x, db = Σ_rows dOut',
+  forward(ctx, x: Tensor, W: Tensor, b?: Tensor | null) {
+    const n = x.rows, nIn = x.cols, nOut = W.rows;
+    if (W.cols !== nIn) {
+      throw new ShapeError(`linear: input ${formatShape(n, nIn)} does not fit weight ${formatShape(W.rows, W.cols)} (weight is out×in, so its columns must equal the input's ${nIn} columns)`);
+    }
+    if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
+      throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
+    }
+    const X = x.data, w = W.data;
+    const o = ctx.output(n * nOut);
+    linearForward(X, n, nIn, w, nOut, b != null ? b.data : null, o);
+    return {
+      rows: n, cols: nOut, data: o, inputs: b != null ? [x, W, b] : [x, W],
+      backward(dOut, grad) {
+        linearBackward(dOut, X, n, nIn, w, nOut, grad(x), grad(W), b != null ? grad(b) : null);
+      },
     };
-  }
-  return out;
-}
+  },
+  reference: (x: Tensor, W: Tensor, b?: Tensor | null) => (b != null ? add(matmul(x, transpose(W)), b) : matmul(x, transpose(W))),
+});
 
 // ---------------------------------------------------------------------------------------------------
 // The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the

@@ -33,7 +33,7 @@
  * @module
  */
 
-import { alloc, allocRaw, gradBuffer, isGradEnabled, result, type Tensor } from './tensor.ts';
+import { alloc, allocRaw, gradBuffer, isGradEnabled, result, Tensor } from './tensor.ts';
 
 /**
  * An op's rule as data: what it computes and what its backward accumulates into each input's gradient.
@@ -103,6 +103,33 @@ export interface OpSpec<Args extends readonly unknown[]> extends OpRule {
   readonly reference?: (...args: Args) => Tensor;
 }
 
+/** Every op defined with a `reference` (the fused ops), in definition order. */
+const fused: Op<readonly any[]>[] = [];
+
+/**
+ * The ops defined with a readable `reference` (fused kernels), built-in and yours: what the generic
+ * fused-op test holds equal to their references.
+ * @example fusedOps().map((op) => op.rule.name); // ['linear', 'mlp']
+ */
+export function fusedOps(): readonly Op<readonly any[]>[] {
+  return fused;
+}
+
+/** `args` with every tensor that is `from[k]` replaced by `to[k]`, through arrays and plain objects. */
+function substitute(value: unknown, from: readonly Tensor[], to: readonly Tensor[]): unknown {
+  if (value instanceof Tensor) {
+    const k = from.indexOf(value);
+    return k >= 0 ? to[k] : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, from, to));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = substitute(v, from, to);
+    return out;
+  }
+  return value;
+}
+
 /**
  * A defined op: call it like a function; its rule and definition travel with it.
  * @example cube(x); cube.rule.formula; // 'out = x³'
@@ -142,14 +169,21 @@ const context: OpContext = {
  */
 export function defineOp<Args extends readonly unknown[]>(spec: OpSpec<Args>): Op<Args> {
   const rule: OpRule = { name: spec.name, formula: spec.formula, derivative: spec.derivative };
+  const reference = spec.reference;
   const op = (...args: Args): Tensor => {
     const r = spec.forward(context, ...args);
     const out = result(rule.name, r.rows, r.cols, r.data, r.inputs);
     out.rule = rule;
     if (r.detail !== undefined) out.detail = r.detail;
+    if (reference !== undefined) {
+      const from = r.inputs;
+      out.reference = (inputs) => reference(...(substitute(args, from, inputs) as unknown as Args));
+    }
     const backward = r.backward;
     if (out.requiresGrad && backward !== undefined) out.backwardFn = () => backward(out.grad!, gradOf);
     return out;
   };
-  return Object.assign(op, { rule, spec });
+  const defined = Object.assign(op, { rule, spec });
+  if (reference !== undefined) fused.push(defined as unknown as Op<readonly any[]>);
+  return defined;
 }

@@ -7,7 +7,7 @@
  */
 
 import { columnMeanStd } from '../autograd/stats.ts';
-import { noGrad, Tensor } from '../autograd/tensor.ts';
+import { firstNonFinite, noGrad, Tensor } from '../autograd/tensor.ts';
 import type { Rng } from '../rng/rng.ts';
 import type { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
@@ -151,10 +151,6 @@ function checkInt(name: string, v: unknown, min: number): number {
   return v;
 }
 
-function firstNonFinite(a: Float64Array): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
-  return -1;
-}
 
 /**
  * The mean NLL of `x` in batches, without recording a graph.
