@@ -115,7 +115,7 @@ export const mlp = defineOp({
     const backward = chosen !== null ? chosen.run(ctx, x, layers, o) : mlpGeneral(ctx, x, layers, o);
     return { rows: n, cols: width, data: o, inputs, detail: () => `${layers.length} layers`, backward };
   },
-  reference: (x: Tensor, layers: readonly MlpLayer[]) => {
+  reference: (x: Tensor, layers: readonly MlpLayer[], _kernel?: string) => {
     let h = x;
     for (const { weight, bias, activation } of layers) {
       h = linear(h, weight, bias);
