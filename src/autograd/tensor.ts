@@ -464,10 +464,14 @@ let poisonRecycled = false;
  * NaN, so that a raw `Float64Array` kept from inside `run` (which no generation check can see) turns
  * into NaN at once instead of silently holding a later step's values. The tests run with it on.
  *
- * @example setBufferChecks(true); // in a test setup
+ * Returns the previous setting.
+ *
+ * @example const previous = setBufferChecks(true); // ... setBufferChecks(previous);
  */
-export function setBufferChecks(on: boolean): void {
+export function setBufferChecks(on: boolean): boolean {
+  const previous = poisonRecycled;
   poisonRecycled = on;
+  return previous;
 }
 
 /**

@@ -88,7 +88,7 @@ test('a tensor kept from inside run is unreadable after the next reset: data and
 });
 
 test('checking mode NaN-fills recycled buffers and raw op buffers, so a kept Float64Array or an unwritten entry shows', () => {
-  setBufferChecks(true);
+  const previous = setBufferChecks(true);
   try {
     const arena = new BufferArena();
     const x = Tensor.from(1, 2, new Float64Array([0, 1]));
@@ -98,7 +98,7 @@ test('checking mode NaN-fills recycled buffers and raw op buffers, so a kept Flo
     const fresh = allocRaw(3);
     assert.ok(fresh.every(Number.isNaN), 'an output buffer is NaN until the op writes it');
   } finally {
-    setBufferChecks(true); // the tests run in checking mode (test/helpers/checks.ts)
+    setBufferChecks(previous);
   }
 });
 
