@@ -8,6 +8,7 @@
  * @module
  */
 
+import { referenceOn } from './op.ts';
 import { checkOptionKeys } from './options.ts';
 import { formatShape, Tensor, topologicalOrder } from './tensor.ts';
 
@@ -72,7 +73,7 @@ function line(t: Tensor, position: ReadonlyMap<Tensor, string>, indent: string):
 /** The reference nodes of fused node `t`, rebuilt on copies of its inputs (so the real graph is untouched). */
 function expandNode(t: Tensor, position: ReadonlyMap<Tensor, string>): string[] {
   const copies = t.parents.map((p) => Tensor.from(p.rows, p.cols, p.data.slice(), { requiresGrad: true }));
-  const ref = t.reference!(copies);
+  const ref = referenceOn(t, copies);
   const dOut = t.grad;
   if (dOut !== null && ref.requiresGrad) ref.backward(dOut.slice());
   const own = new Map<Tensor, string>();

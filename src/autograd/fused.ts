@@ -176,15 +176,8 @@ function stream1(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Floa
   const X = x.data, W1 = W1t.data, W2 = W2t.data;
   const b1 = b1t !== null ? b1t.data : null, b2 = b2t !== null ? b2t.data[0]! : 0;
   // act1(a) = a·(slope + (1 - slope)·[a > 0]): identity is slope 1, relu slope 0
-  const slope = slopeOf(act1), rise = 1 - slope;
-  for (let i = 0; i < n; i++) o[i] = b2;
-  for (let j = 0; j < H; j++) {
-    const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
-    for (let i = 0; i < n; i++) {
-      const a = c + X[i]! * w1;
-      o[i]! += w2 * (a * (slope + rise * +(a > 0)));
-    }
-  }
+  const slope = slopeOf(act1);
+  stream1Forward(X, n, W1, b1, W2, b2, H, slope, o);
   applyActivation(o, act2);
   return (dOut, grad) => {
     const gx = grad(x), gW1 = grad(W1t), gW2 = grad(W2t);
@@ -193,25 +186,91 @@ function stream1(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Floa
     const dA2 = ctx.output(n);
     activationBackward(dOut, o, act2, dA2);
     if (gb2 !== null) for (let i = 0; i < n; i++) gb2[0]! += dA2[i]!;
-    for (let j = 0; j < H; j++) {
-      const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
-      let accB1 = 0, accW1 = 0, accW2 = 0;
-      for (let i = 0; i < n; i++) {
-        const xi = X[i]!, a = c + xi * w1;
-        const f = slope + rise * +(a > 0);
-        const d = dA2[i]!;
-        // dW2[j] += dA2·h;  dA1 = dA2·W2[j]·act1'(a);  db1 += dA1;  dW1 += dA1·x;  dx += dA1·W1[j]
-        accW2 += d * (a * f);
-        const da = d * w2 * f;
-        accB1 += da;
-        accW1 += da * xi;
-        if (gx !== null) gx[i]! += da * w1;
-      }
-      if (gb1 !== null) gb1[j]! += accB1;
-      if (gW1 !== null) gW1[j]! += accW1;
-      if (gW2 !== null) gW2[j]! += accW2;
-    }
+    stream1Backward(X, n, W1, b1, W2, H, slope, dA2, gx, gW1, gb1, gW2);
   };
+}
+
+/**
+ * o[i] = b2 + Σ_j W2[j]·act1(b1[j] + x[i]·W1[j]) with act1(a) = a·(slope + (1 - slope)·[a > 0]).
+ * (The loops take their arrays as parameters, not from a closure: V8 then keeps them in registers.)
+ */
+function stream1Forward(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, b2: number, H: number, slope: number, o: Float64Array): void {
+  const rise = 1 - slope;
+  for (let i = 0; i < n; i++) o[i] = b2;
+  let j = 0;
+  // two hidden units per pass over the rows: each x[i] and o[i] loaded once serves both (the sum
+  // still adds unit j before unit j + 1, so the values are those of one unit at a time)
+  for (; j + 1 < H; j += 2) {
+    const c0 = b1 !== null ? b1[j]! : 0, w10 = W1[j]!, w20 = W2[j]!;
+    const c1 = b1 !== null ? b1[j + 1]! : 0, w11 = W1[j + 1]!, w21 = W2[j + 1]!;
+    for (let i = 0; i < n; i++) {
+      const xi = X[i]!;
+      const a0 = c0 + xi * w10, a1 = c1 + xi * w11;
+      o[i] = o[i]! + w20 * (a0 * (slope + rise * +(a0 > 0))) + w21 * (a1 * (slope + rise * +(a1 > 0)));
+    }
+  }
+  for (; j < H; j++) {
+    const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
+    for (let i = 0; i < n; i++) {
+      const a = c + X[i]! * w1;
+      o[i]! += w2 * (a * (slope + rise * +(a > 0)));
+    }
+  }
+}
+
+/** The backward of {@link stream1Forward} given dA2 = dOut ⊙ act2'(out), recomputing each hidden unit. */
+function stream1Backward(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, dA2: Float64Array,
+  gx: Float64Array | null, gW1: Float64Array | null, gb1: Float64Array | null, gW2: Float64Array | null): void {
+  const rise = 1 - slope;
+  let j = 0;
+  // dW2[j] += dA2·h;  dA1 = dA2·W2[j]·act1'(a);  db1 += dA1;  dW1 += dA1·x;  dx += dA1·W1[j]; two units per pass
+  for (; j + 1 < H; j += 2) {
+    const c0 = b1 !== null ? b1[j]! : 0, w10 = W1[j]!, w20 = W2[j]!;
+    const c1 = b1 !== null ? b1[j + 1]! : 0, w11 = W1[j + 1]!, w21 = W2[j + 1]!;
+    let accB0 = 0, accW10 = 0, accW20 = 0, accB1 = 0, accW11 = 0, accW21 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = X[i]!, d = dA2[i]!;
+      const a0 = c0 + xi * w10, a1 = c1 + xi * w11;
+      const f0 = slope + rise * +(a0 > 0), f1 = slope + rise * +(a1 > 0);
+      accW20 += d * (a0 * f0);
+      accW21 += d * (a1 * f1);
+      const da0 = d * w20 * f0, da1 = d * w21 * f1;
+      accB0 += da0;
+      accB1 += da1;
+      accW10 += da0 * xi;
+      accW11 += da1 * xi;
+      if (gx !== null) gx[i] = gx[i]! + da0 * w10 + da1 * w11;
+    }
+    if (gb1 !== null) {
+      gb1[j]! += accB0;
+      gb1[j + 1]! += accB1;
+    }
+    if (gW1 !== null) {
+      gW1[j]! += accW10;
+      gW1[j + 1]! += accW11;
+    }
+    if (gW2 !== null) {
+      gW2[j]! += accW20;
+      gW2[j + 1]! += accW21;
+    }
+  }
+  for (; j < H; j++) {
+    const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
+    let accB1 = 0, accW1 = 0, accW2 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = X[i]!, a = c + xi * w1;
+      const f = slope + rise * +(a > 0);
+      const d = dA2[i]!;
+      accW2 += d * (a * f);
+      const da = d * w2 * f;
+      accB1 += da;
+      accW1 += da * xi;
+      if (gx !== null) gx[i]! += da * w1;
+    }
+    if (gb1 !== null) gb1[j]! += accB1;
+    if (gW1 !== null) gW1[j]! += accW1;
+    if (gW2 !== null) gW2[j]! += accW2;
+  }
 }
 
 // The piecewise-linear activations are written without a data-dependent branch: the factor

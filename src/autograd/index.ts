@@ -18,6 +18,6 @@ export type { GradcheckOptions, GradcheckReport, InputReport } from './gradcheck
 export { explain, toDot } from './explain.ts';
 export type { ExplainOptions } from './explain.ts';
 export { columnMeanStd } from './stats.ts';
-export { defineOp, fusedOps } from './op.ts';
+export { defineOp, fusedOps, referenceOn } from './op.ts';
 export type { GradOf, Op, OpContext, OpResult, OpRule, OpSpec } from './op.ts';
 export { checkOptionKeys, describe, didYouMean, editDistance } from './options.ts';

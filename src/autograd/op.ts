@@ -33,7 +33,7 @@
  * @module
  */
 
-import { alloc, allocRaw, gradBuffer, isGradEnabled, result, Tensor } from './tensor.ts';
+import { alloc, allocRaw, isGradEnabled, result, Tensor } from './tensor.ts';
 
 /**
  * An op's rule as data: what it computes and what its backward accumulates into each input's gradient.
@@ -115,6 +115,23 @@ export function fusedOps(): readonly Op<readonly any[]>[] {
   return fused;
 }
 
+/**
+ * A fused node's readable reference rebuilt on other inputs: the op's `reference` called with the node's
+ * arguments, each of its inputs (`node.parents`) replaced by the tensor at the same position in
+ * `inputs`. `explain(out, { expand: true })` and the generic fused-op test use it.
+ *
+ * @example
+ * const out = mlp(x, layers);
+ * const copies = out.parents.map((t) => Tensor.from(t.rows, t.cols, t.data.slice(), { requiresGrad: true }));
+ * referenceOn(out, copies); // linear -> leakyRelu -> linear ... on the copies
+ */
+export function referenceOn(node: Tensor, inputs: readonly Tensor[]): Tensor {
+  if (node.reference === null || node.args === null) throw new TypeError(`referenceOn: this ${node.op} node was not made by a fused op (an op defined with a reference)`);
+  if (inputs.length !== node.parents.length) throw new RangeError(`referenceOn: the ${node.op} node has ${node.parents.length} inputs, got ${inputs.length}`);
+  const args = substitute(node.args, node.parents, inputs) as never[];
+  return node.reference(...args);
+}
+
 /** `args` with every tensor that is `from[k]` replaced by `to[k]`, through arrays and plain objects. */
 function substitute(value: unknown, from: readonly Tensor[], to: readonly Tensor[]): unknown {
   if (value instanceof Tensor) {
@@ -141,8 +158,6 @@ export interface Op<Args extends readonly unknown[]> {
   /** The whole definition (forward, reference). */
   readonly spec: OpSpec<Args>;
 }
-
-const gradOf: GradOf = (t) => (t.requiresGrad ? gradBuffer(t) : null);
 
 const context: OpContext = {
   output: allocRaw,
@@ -176,11 +191,10 @@ export function defineOp<Args extends readonly unknown[]>(spec: OpSpec<Args>): O
     out.rule = rule;
     if (r.detail !== undefined) out.detail = r.detail;
     if (reference !== undefined) {
-      const from = r.inputs;
-      out.reference = (inputs) => reference(...(substitute(args, from, inputs) as unknown as Args));
+      out.reference = reference as unknown as (...args: never[]) => Tensor;
+      out.args = args;
     }
-    const backward = r.backward;
-    if (out.requiresGrad && backward !== undefined) out.backwardFn = () => backward(out.grad!, gradOf);
+    if (out.requiresGrad && r.backward !== undefined) out.backwardFn = r.backward;
     return out;
   };
   const defined = Object.assign(op, { rule, spec });

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { OpRule } from './op.ts';
+import type { GradOf, OpRule } from './op.ts';
 
 /**
  * The shape of a tensor, `[rows, cols]`.
@@ -161,16 +161,21 @@ export class Tensor {
   readonly op: string;
   /** The inputs of the op that produced this tensor (empty for leaves). */
   parents: readonly Tensor[];
-  /** Pushes `this.grad` into the parents' gradients; null for leaves and after the graph is released. */
-  backwardFn: (() => void) | null = null;
+  /**
+   * The op's backward: accumulates `dOut` (this node's gradient) into the parents' gradients, each got
+   * through `grad`; null for leaves and after the graph is released.
+   */
+  backwardFn: ((dOut: Float64Array, grad: GradOf) => void) | null = null;
   /** A name given at creation (`{ name }`), shown by `explain()`. */
   name: string;
   /** The rule of the op that made this node (set by `defineOp`), or null for leaves. */
   rule: OpRule | null = null;
   /** The op's parameter as text (`slope=0.01`), computed only when `explain()` asks (set by `defineOp`). */
   detail: (() => string) | null = null;
-  /** For a fused op's node: builds its readable reference on given inputs (set by `defineOp`; see `explain`). */
-  reference: ((inputs: readonly Tensor[]) => Tensor) | null = null;
+  /** For a fused op's node: the op's readable reference (set by `defineOp`; see `referenceOn`, `explain`). */
+  reference: ((...args: never[]) => Tensor) | null = null;
+  /** For a fused op's node: the arguments it was called with (so that its reference can be rebuilt). */
+  args: readonly unknown[] | null = null;
   /** The arena whose `run` made this tensor, or null: its buffers are that arena's until its next `reset()`. */
   private arena: BufferArena | null = null;
   /** The arena's generation when this tensor was made. */
@@ -377,9 +382,9 @@ export class Tensor {
     for (let i = 0; i < g.length; i++) g[i]! += seed[i]!;
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k]!;
-      const fn = node.backwardFn;
-      if (fn === null || node.grad === null) continue;
-      fn();
+      const fn = node.backwardFn, g = node.grad;
+      if (fn === null || g === null) continue;
+      fn(g, gradOf);
       if (anomalyEnabled) checkBackward(node);
     }
     if (options.retainGraph !== true) {
@@ -573,13 +578,19 @@ export function allocRaw(n: number): Float64Array {
 }
 
 /**
+ * What `backward()` hands an op's backward: the gradient buffer of an input (zeros on first use), or
+ * null when that input needs none.
+ * @example const gx = gradOf(x); if (gx !== null) gx[0] += 1;
+ */
+export const gradOf: GradOf = (t) => (t.requiresGrad ? gradBuffer(t) : null);
+
+/**
  * Creates the output node of an op. It records `parents` only when recording is on and some parent
  * requires grad; the op then attaches its backward closure when `out.requiresGrad` is true.
  * In anomaly mode the forward values are checked here, so an op calls it once `data` is computed.
  *
  * @example
- * const out = result('neg', x.rows, x.cols, o, [x]);
- * if (out.requiresGrad) out.backwardFn = () => { const g = gradBuffer(x); for (let i = 0; i < g.length; i++) g[i] -= out.grad![i]; };
+ * const out = result('neg', x.rows, x.cols, o, [x]); // defineOp then sets out.backwardFn
  */
 export function result(op: string, rows: number, cols: number, data: Float64Array, parents: readonly Tensor[]): Tensor {
   let needs = false;
