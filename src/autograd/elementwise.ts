@@ -341,7 +341,7 @@ export const leakyRelu = defineOp({
     for (let k = 0; k < o.length; k++) o[k] = v[k]! > 0 ? v[k]! : slope * v[k]!;
     return {
       rows: x.rows, cols: x.cols, data: o, inputs: [x],
-      detail: () => `slope=${slope}`,
+      detail() { return `slope=${slope}`; },
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx === null) return;
@@ -430,7 +430,7 @@ export const scale = defineOp({
     for (let k = 0; k < o.length; k++) o[k] = c * v[k]!;
     return {
       rows: x.rows, cols: x.cols, data: o, inputs: [x],
-      detail: () => `c=${c}`,
+      detail() { return `c=${c}`; },
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx === null) return;
@@ -453,7 +453,7 @@ export const addScalar = defineOp({
     for (let k = 0; k < o.length; k++) o[k] = v[k]! + c;
     return {
       rows: x.rows, cols: x.cols, data: o, inputs: [x],
-      detail: () => `c=${c}`,
+      detail() { return `c=${c}`; },
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx === null) return;
@@ -476,7 +476,7 @@ export const powScalar = defineOp({
     for (let k = 0; k < o.length; k++) o[k] = Math.pow(v[k]!, p);
     return {
       rows: x.rows, cols: x.cols, data: o, inputs: [x],
-      detail: () => `p=${p}`,
+      detail() { return `p=${p}`; },
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx === null) return;

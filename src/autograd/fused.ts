@@ -113,7 +113,7 @@ export const mlp = defineOp({
     }
     const o = ctx.output(n * width);
     const backward = chosen !== null ? chosen.run(ctx, x, layers, o) : mlpGeneral(ctx, x, layers, o);
-    return { rows: n, cols: width, data: o, inputs, detail: () => `${layers.length} layers`, backward };
+    return { rows: n, cols: width, data: o, inputs, detail() { return `${layers.length} layers`; }, backward };
   },
   reference: (x: Tensor, layers: readonly MlpLayer[], _kernel?: string) => {
     let h = x;

@@ -185,8 +185,8 @@ const context: OpContext = {
 export function defineOp<Args extends readonly unknown[]>(spec: OpSpec<Args>): Op<Args> {
   const rule: OpRule = { name: spec.name, formula: spec.formula, derivative: spec.derivative };
   const reference = spec.reference;
-  const op = (...args: Args): Tensor => {
-    const r = spec.forward(context, ...args);
+  const direct = spec as unknown as { forward(ctx: OpContext, ...args: unknown[]): OpResult };
+  const finish = (r: OpResult, args: readonly unknown[] | null): Tensor => {
     const out = result(rule.name, r.rows, r.cols, r.data, r.inputs);
     out.rule = rule;
     if (r.detail !== undefined) out.detail = r.detail;
@@ -197,6 +197,17 @@ export function defineOp<Args extends readonly unknown[]>(spec: OpSpec<Args>): O
     if (out.requiresGrad && r.backward !== undefined) out.backwardFn = r.backward;
     return out;
   };
+  // Up to four arguments are passed on directly (a call with spread arguments costs more than the
+  // arithmetic of a small op); more go through the general path.
+  const op = function (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Tensor {
+    const count = arguments.length;
+    if (count > 4) {
+      const all = Array.from(arguments);
+      return finish(direct.forward(context, ...all), all);
+    }
+    const r = direct.forward(context, a, b, c, d);
+    return finish(r, reference !== undefined ? [a, b, c, d].slice(0, count) : null);
+  } as unknown as (...args: Args) => Tensor;
   const defined = Object.assign(op, { rule, spec });
   if (reference !== undefined) fused.push(defined as unknown as Op<readonly any[]>);
   return defined;

@@ -51,7 +51,7 @@ export const sum = defineOp({
     reduceInto(x.data, r, n, axis, 1, o);
     return {
       rows: outRows, cols: outCols, data: o, inputs: [x],
-      ...(axis !== undefined ? { detail: () => `axis=${axis}` } : {}),
+      ...(axis !== undefined ? { detail() { return `axis=${axis}`; } } : {}),
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx !== null) spreadBack(dOut, r, n, axis, 1, gx);
@@ -77,7 +77,7 @@ export const mean = defineOp({
     reduceInto(x.data, r, n, axis, c, o);
     return {
       rows: outRows, cols: outCols, data: o, inputs: [x],
-      ...(axis !== undefined ? { detail: () => `axis=${axis}` } : {}),
+      ...(axis !== undefined ? { detail() { return `axis=${axis}`; } } : {}),
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx !== null) spreadBack(dOut, r, n, axis, c, gx);

@@ -25,7 +25,7 @@ export const sliceCols = defineOp({
     for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + start + j]!;
     return {
       rows: r, cols: w, data: o, inputs: [x],
-      detail: () => `${start}:${end}`,
+      detail() { return `${start}:${end}`; },
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx !== null) for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) gx[i * c + start + j]! += dOut[i * w + j]!;
@@ -94,7 +94,7 @@ export const gatherCols = defineOp({
     for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) o[i * w + j] = v[i * c + idx[j]!]!;
     return {
       rows: r, cols: w, data: o, inputs: [x],
-      detail: () => `[${Array.from(idx).join(', ')}]`,
+      detail() { return `[${Array.from(idx).join(', ')}]`; },
       backward(dOut, grad) {
         const gx = grad(x);
         if (gx !== null) for (let i = 0; i < r; i++) for (let j = 0; j < w; j++) gx[i * c + idx[j]!]! += dOut[i * w + j]!;
