@@ -36,110 +36,85 @@ export const matmul = defineOp({
   },
 });
 
-/** o = A·B for A m×k, B k×n (o m×n, overwritten). */
+/** o = A·B for A m×k, B k×n (o m×n, overwritten): the tiles below over A's rows and the rows of Bᵀ. */
 function productAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, o: Float64Array): void {
-  const m4 = m - (m % 4), n4 = n - (n % 4);
-  for (let i = 0; i < m4; i += 4) {
-    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
-    for (let j = 0; j < n4; j += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0; p < k; p++) {
-        const bp = p * n + j;
-        const b0 = B[bp]!, b1 = B[bp + 1]!, b2 = B[bp + 2]!, b3 = B[bp + 3]!;
-        const a0 = A[r0 + p]!, a1 = A[r1 + p]!, a2 = A[r2 + p]!, a3 = A[r3 + p]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-      }
-      let at = i * n + j;
-      o[at] = c00; o[at + 1] = c01; o[at + 2] = c02; o[at + 3] = c03;
-      at += n;
-      o[at] = c10; o[at + 1] = c11; o[at + 2] = c12; o[at + 3] = c13;
-      at += n;
-      o[at] = c20; o[at + 1] = c21; o[at + 2] = c22; o[at + 3] = c23;
-      at += n;
-      o[at] = c30; o[at + 1] = c31; o[at + 2] = c32; o[at + 3] = c33;
-    }
-  }
-  // edges: the last m % 4 rows for every column, the last n % 4 columns of the tiled rows
-  for (let i = 0; i < m; i++) {
-    for (let j = i < m4 ? n4 : 0; j < n; j++) {
-      let acc = 0;
-      for (let p = 0; p < k; p++) acc += A[i * k + p]! * B[p * n + j]!;
-      o[i * n + j] = acc;
-    }
-  }
+  dotTiles(A, transposed(B, k, n), m, n, k, o, false);
 }
 
-/** gA += G·Bᵀ for G m×n, B k×n (gA m×k): gA[i, p] += Σ_j G[i, j]·B[p, j]. */
+/** gA += G·Bᵀ for G m×n, B k×n (gA m×k): gA[i, p] += Σ_j G[i, j]·B[p, j], rows against rows. */
 function accumulateABt(G: Float64Array, B: Float64Array, m: number, n: number, k: number, gA: Float64Array): void {
-  const m4 = m - (m % 4), k4 = k - (k % 4);
-  for (let i = 0; i < m4; i += 4) {
-    const g0 = i * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
-    for (let p = 0; p < k4; p += 4) {
-      const q0 = p * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let j = 0; j < n; j++) {
-        const b0 = B[q0 + j]!, b1 = B[q1 + j]!, b2 = B[q2 + j]!, b3 = B[q3 + j]!;
-        const a0 = G[g0 + j]!, a1 = G[g1 + j]!, a2 = G[g2 + j]!, a3 = G[g3 + j]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-      }
-      let at = i * k + p;
-      gA[at]! += c00; gA[at + 1]! += c01; gA[at + 2]! += c02; gA[at + 3]! += c03;
-      at += k;
-      gA[at]! += c10; gA[at + 1]! += c11; gA[at + 2]! += c12; gA[at + 3]! += c13;
-      at += k;
-      gA[at]! += c20; gA[at + 1]! += c21; gA[at + 2]! += c22; gA[at + 3]! += c23;
-      at += k;
-      gA[at]! += c30; gA[at + 1]! += c31; gA[at + 2]! += c32; gA[at + 3]! += c33;
-    }
-  }
-  for (let i = 0; i < m; i++) {
-    for (let p = i < m4 ? k4 : 0; p < k; p++) {
-      let acc = 0;
-      for (let j = 0; j < n; j++) acc += G[i * n + j]! * B[p * n + j]!;
-      gA[i * k + p]! += acc;
-    }
-  }
+  dotTiles(G, B, m, k, n, gA, true);
 }
 
-/** gB += Aᵀ·G for A m×k, G m×n (gB k×n): gB[p, j] += Σ_i A[i, p]·G[i, j]. */
+/** gB += Aᵀ·G for A m×k, G m×n (gB k×n): gB[p, j] += Σ_i Aᵀ[p, i]·Gᵀ[j, i], rows of Aᵀ against rows of Gᵀ. */
 function accumulateAtB(A: Float64Array, G: Float64Array, m: number, k: number, n: number, gB: Float64Array): void {
-  const k4 = k - (k % 4), n4 = n - (n % 4);
-  for (let p = 0; p < k4; p += 4) {
-    for (let j = 0; j < n4; j += 4) {
+  dotTiles(transposed(A, m, k), transposed(G, m, n), k, n, m, gB, true);
+}
+
+/** The r×c matrix M transposed (c×r), a new array: one O(r·c) pass that lets the products read rows only. */
+function transposed(M: Float64Array, r: number, c: number): Float64Array {
+  const t = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = M[i * c + j]!;
+  return t;
+}
+
+/** Values of P (float64) per row block of {@link dotTiles}: 256 KiB, within a level-2 cache. */
+const BLOCK_VALUES = 32768;
+
+/**
+ * out[i, j] (+)= Σ_t P[i, t]·Q[j, t] for P rowsP×len and Q rowsQ×len, out rowsP×rowsQ: written when
+ * `accumulate` is false, added to when true. 4×4 register tiles: sixteen running sums, each of the eight
+ * values loaded per step serving four multiply-adds; four rows of Q stay in cache while the rows of P
+ * stream past. Each sum runs over t in order, as the plain dot product does.
+ */
+function dotTiles(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ: number, len: number, out: Float64Array, accumulate: boolean): void {
+  const p4 = rowsP - (rowsP % 4), q4 = rowsQ - (rowsQ % 4);
+  // blocks of P's rows that stay in the level-2 cache while every group of four rows of Q passes
+  const block = Math.max(4, 4 * Math.floor(BLOCK_VALUES / (4 * Math.max(len, 1))));
+  for (let i0 = 0; i0 < p4; i0 += block) {
+  const iEnd = Math.min(p4, i0 + block);
+  for (let j = 0; j < q4; j += 4) {
+    const q0 = j * len, q1 = q0 + len, q2 = q1 + len, q3 = q2 + len;
+    for (let i = i0; i < iEnd; i += 4) {
+      const r0 = i * len, r1 = r0 + len, r2 = r1 + len, r3 = r2 + len;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let i = 0; i < m; i++) {
-        const ai = i * k + p, gi = i * n + j;
-        const a0 = A[ai]!, a1 = A[ai + 1]!, a2 = A[ai + 2]!, a3 = A[ai + 3]!;
-        const b0 = G[gi]!, b1 = G[gi + 1]!, b2 = G[gi + 2]!, b3 = G[gi + 3]!;
+      for (let t = 0; t < len; t++) {
+        const b0 = Q[q0 + t]!, b1 = Q[q1 + t]!, b2 = Q[q2 + t]!, b3 = Q[q3 + t]!;
+        const a0 = P[r0 + t]!, a1 = P[r1 + t]!, a2 = P[r2 + t]!, a3 = P[r3 + t]!;
         c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
         c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
         c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
         c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
       }
-      let at = p * n + j;
-      gB[at]! += c00; gB[at + 1]! += c01; gB[at + 2]! += c02; gB[at + 3]! += c03;
-      at += n;
-      gB[at]! += c10; gB[at + 1]! += c11; gB[at + 2]! += c12; gB[at + 3]! += c13;
-      at += n;
-      gB[at]! += c20; gB[at + 1]! += c21; gB[at + 2]! += c22; gB[at + 3]! += c23;
-      at += n;
-      gB[at]! += c30; gB[at + 1]! += c31; gB[at + 2]! += c32; gB[at + 3]! += c33;
+      let at = i * rowsQ + j;
+      if (accumulate) {
+        out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+        at += rowsQ;
+        out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+        at += rowsQ;
+        out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+        at += rowsQ;
+        out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+      } else {
+        out[at] = c00; out[at + 1] = c01; out[at + 2] = c02; out[at + 3] = c03;
+        at += rowsQ;
+        out[at] = c10; out[at + 1] = c11; out[at + 2] = c12; out[at + 3] = c13;
+        at += rowsQ;
+        out[at] = c20; out[at + 1] = c21; out[at + 2] = c22; out[at + 3] = c23;
+        at += rowsQ;
+        out[at] = c30; out[at + 1] = c31; out[at + 2] = c32; out[at + 3] = c33;
+      }
     }
   }
-  for (let p = 0; p < k; p++) {
-    for (let j = p < k4 ? n4 : 0; j < n; j++) {
+  }
+  // edges: the last rowsP % 4 rows for every column, the last rowsQ % 4 columns of the tiled rows
+  for (let i = 0; i < rowsP; i++) {
+    for (let j = i < p4 ? q4 : 0; j < rowsQ; j++) {
       let acc = 0;
-      for (let i = 0; i < m; i++) acc += A[i * k + p]! * G[i * n + j]!;
-      gB[p * n + j]! += acc;
+      for (let t = 0; t < len; t++) acc += P[i * len + t]! * Q[j * len + t]!;
+      if (accumulate) out[i * rowsQ + j]! += acc;
+      else out[i * rowsQ + j] = acc;
     }
   }
 }
