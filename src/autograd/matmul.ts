@@ -38,7 +38,7 @@ export const matmul = defineOp({
 
 /** o = A·B for A m×k, B k×n (o m×n, overwritten): the tiles below over A's rows and the rows of Bᵀ. */
 function productAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, o: Float64Array): void {
-  dotTiles(A, transposed(B, k, n), m, n, k, o, false);
+  dotTiles(A, transposed(B, k, n, 0), m, n, k, o, false);
 }
 
 /** gA += G·Bᵀ for G m×n, B k×n (gA m×k): gA[i, p] += Σ_j G[i, j]·B[p, j], rows against rows. */
@@ -48,12 +48,21 @@ function accumulateABt(G: Float64Array, B: Float64Array, m: number, n: number, k
 
 /** gB += Aᵀ·G for A m×k, G m×n (gB k×n): gB[p, j] += Σ_i Aᵀ[p, i]·Gᵀ[j, i], rows of Aᵀ against rows of Gᵀ. */
 function accumulateAtB(A: Float64Array, G: Float64Array, m: number, k: number, n: number, gB: Float64Array): void {
-  dotTiles(transposed(A, m, k), transposed(G, m, n), k, n, m, gB, true);
+  dotTiles(transposed(A, m, k, 0), transposed(G, m, n, 1), k, n, m, gB, true);
 }
 
-/** The r×c matrix M transposed (c×r), a new array: one O(r·c) pass that lets the products read rows only. */
-function transposed(M: Float64Array, r: number, c: number): Float64Array {
-  const t = new Float64Array(r * c);
+/**
+ * Scratch space for transposed operands: two arrays, grown when too small, private to this file. A
+ * transposed copy lives only during the call that made it (no tensor ever refers to it), so reusing
+ * the space cannot change any value a caller holds; it saves an off-heap allocation per product.
+ */
+const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/** The r×c matrix M transposed (c×r) into scratch space `slot` (0 or 1), valid until the next call with that slot. */
+function transposed(M: Float64Array, r: number, c: number, slot: 0 | 1): Float64Array {
+  const size = r * c;
+  if (scratch[slot]!.length < size) scratch[slot] = new Float64Array(Math.max(size, 2 * scratch[slot]!.length));
+  const t = scratch[slot]!;
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = M[i * c + j]!;
   return t;
 }
@@ -176,9 +185,9 @@ export const linear = defineOp({
 
 // ---------------------------------------------------------------------------------------------------
 // The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the
-// post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise four
-// outputs are computed at once so that each input value loaded serves four multiply-adds ("tiled").
-// Both forward orders add b first, then the products in input order, so they give the same values.
+// post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise the
+// products are matmul's 4×4 register tiles (`dotTiles`), the bias added after them, as the reference
+// add(matmul(x, transpose(W)), b) does.
 
 /** Whether the few-inputs loop order is used for an nIn -> nOut layer. */
 function isWide(nIn: number, nOut: number): boolean {
@@ -203,32 +212,9 @@ export function linearForward(X: Float64Array, n: number, nIn: number, w: Float6
     }
     return;
   }
-  for (let i = 0; i < n; i++) {
-    const xRow = i * nIn, oRow = i * nOut;
-    let q = 0;
-    for (; q + 3 < nOut; q += 4) {
-      const w0 = q * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
-      let a0 = bias !== null ? bias[q]! : 0, a1 = bias !== null ? bias[q + 1]! : 0;
-      let a2 = bias !== null ? bias[q + 2]! : 0, a3 = bias !== null ? bias[q + 3]! : 0;
-      for (let p = 0; p < nIn; p++) {
-        const x = X[xRow + p]!;
-        a0 += x * w[w0 + p]!;
-        a1 += x * w[w1 + p]!;
-        a2 += x * w[w2 + p]!;
-        a3 += x * w[w3 + p]!;
-      }
-      o[oRow + q] = a0;
-      o[oRow + q + 1] = a1;
-      o[oRow + q + 2] = a2;
-      o[oRow + q + 3] = a3;
-    }
-    for (; q < nOut; q++) {
-      const wRow = q * nIn;
-      let acc = bias !== null ? bias[q]! : 0;
-      for (let p = 0; p < nIn; p++) acc += X[xRow + p]! * w[wRow + p]!;
-      o[oRow + q] = acc;
-    }
-  }
+  // o = X·Wᵀ (rows of X against rows of W), then + b
+  dotTiles(X, w, n, nOut, nIn, o, false);
+  if (bias !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) o[i * nOut + q]! += bias[q]!;
 }
 
 /**
@@ -256,39 +242,7 @@ export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn:
     }
     return;
   }
-  if (gx !== null) {
-    // dx[i, :] += Σ_q dOut[i, q]·W[q, :], four rows of W at a time
-    for (let i = 0; i < n; i++) {
-      const xRow = i * nIn, gRow = i * nOut;
-      let q = 0;
-      for (; q + 3 < nOut; q += 4) {
-        const g0 = g[gRow + q]!, g1 = g[gRow + q + 1]!, g2 = g[gRow + q + 2]!, g3 = g[gRow + q + 3]!;
-        const w0 = q * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
-        for (let p = 0; p < nIn; p++) gx[xRow + p]! += g0 * w[w0 + p]! + g1 * w[w1 + p]! + g2 * w[w2 + p]! + g3 * w[w3 + p]!;
-      }
-      for (; q < nOut; q++) {
-        const gq = g[gRow + q]!, wRow = q * nIn;
-        for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
-      }
-    }
-  }
-  if (gW !== null) {
-    // dW[q, :] += Σ_i dOut[i, q]·x[i, :], four rows of x at a time
-    let i = 0;
-    for (; i + 3 < n; i += 4) {
-      const x0 = i * nIn, x1 = x0 + nIn, x2 = x1 + nIn, x3 = x2 + nIn;
-      for (let q = 0; q < nOut; q++) {
-        const g0 = g[i * nOut + q]!, g1 = g[(i + 1) * nOut + q]!, g2 = g[(i + 2) * nOut + q]!, g3 = g[(i + 3) * nOut + q]!;
-        const wRow = q * nIn;
-        for (let p = 0; p < nIn; p++) gW[wRow + p]! += g0 * X[x0 + p]! + g1 * X[x1 + p]! + g2 * X[x2 + p]! + g3 * X[x3 + p]!;
-      }
-    }
-    for (; i < n; i++) {
-      const xRow = i * nIn;
-      for (let q = 0; q < nOut; q++) {
-        const gq = g[i * nOut + q]!, wRow = q * nIn;
-        for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
-      }
-    }
-  }
+  // dx += dOut·W: rows of dOut against rows of Wᵀ;  dW += dOutᵀ·X: rows of dOutᵀ against rows of Xᵀ
+  if (gx !== null) dotTiles(g, transposed(w, nOut, nIn, 0), n, nIn, nOut, gx, true);
+  if (gW !== null) dotTiles(transposed(g, n, nOut, 0), transposed(X, n, nIn, 1), nOut, nIn, n, gW, true);
 }
