@@ -183,6 +183,84 @@ export const linear = defineOp({
   reference: (x: Tensor, W: Tensor, b?: Tensor | null) => (b != null ? add(matmul(x, transpose(W)), b) : matmul(x, transpose(W))),
 });
 
+/**
+ * out (+)= A·B for A m×k, B k×n, out m×n, reading B's rows directly (no transposed copy): each step
+ * loads four values down a column of A and four along a row of B. Used by `linear`'s dx = dOut·W, whose
+ * operands are small enough that the strided reads of A stay in cache.
+ */
+function tilesAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
+  const m4 = m - (m % 4), n4 = n - (n % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const bp = p * n + j;
+        const b0 = B[bp]!, b1 = B[bp + 1]!, b2 = B[bp + 2]!, b3 = B[bp + 3]!;
+        const a0 = A[r0 + p]!, a1 = A[r1 + p]!, a2 = A[r2 + p]!, a3 = A[r3 + p]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * n + j;
+      out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+      at += n;
+      out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+      at += n;
+      out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+      at += n;
+      out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+    }
+  }
+  for (let i = 0; i < m; i++) {
+    for (let j = i < m4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += A[i * k + p]! * B[p * n + j]!;
+      out[i * n + j]! += acc;
+    }
+  }
+}
+
+/**
+ * out += Aᵀ·B for A m×k, B m×n, out k×n, reading both by rows (four values along a row of each per
+ * step). Used by `linear`'s dW = dOutᵀ·X.
+ */
+function tilesAtB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
+  const k4 = k - (k % 4), n4 = n - (n % 4);
+  for (let p = 0; p < k4; p += 4) {
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let i = 0; i < m; i++) {
+        const ai = i * k + p, bi = i * n + j;
+        const a0 = A[ai]!, a1 = A[ai + 1]!, a2 = A[ai + 2]!, a3 = A[ai + 3]!;
+        const b0 = B[bi]!, b1 = B[bi + 1]!, b2 = B[bi + 2]!, b3 = B[bi + 3]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = p * n + j;
+      out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+      at += n;
+      out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+      at += n;
+      out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+      at += n;
+      out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+    }
+  }
+  for (let p = 0; p < k; p++) {
+    for (let j = p < k4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let i = 0; i < m; i++) acc += A[i * k + p]! * B[i * n + j]!;
+      out[p * n + j]! += acc;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the
 // post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise the
@@ -242,7 +320,7 @@ export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn:
     }
     return;
   }
-  // dx += dOut·W: rows of dOut against rows of Wᵀ;  dW += dOutᵀ·X: rows of dOutᵀ against rows of Xᵀ
-  if (gx !== null) dotTiles(g, transposed(w, nOut, nIn, 0), n, nIn, nOut, gx, true);
-  if (gW !== null) dotTiles(transposed(g, n, nOut, 0), transposed(X, n, nIn, 1), nOut, nIn, n, gW, true);
+  // dx += dOut·W (n×nOut · nOut×nIn);  dW += dOutᵀ·X (nOut×n · n×nIn)
+  if (gx !== null) tilesAB(g, w, n, nOut, nIn, gx);
+  if (gW !== null) tilesAtB(g, X, n, nOut, nIn, gW);
 }
