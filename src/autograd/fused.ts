@@ -136,8 +136,9 @@ function mlpGeneral(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: F
     const { weight: W, bias: b, activation } = layers[l]!;
     const outWidth = W.rows;
     const h = l === layers.length - 1 ? o : ctx.output(n * outWidth);
-    linearForward(input, n, inWidth, W.data, outWidth, b !== null ? b.data : null, h);
-    applyActivation(h, activation);
+    // the products, then bias and activation in one pass
+    linearForward(input, n, inWidth, W.data, outWidth, null, h);
+    biasActivation(h, b !== null ? b.data : null, outWidth, activation);
     hidden.push(h);
     input = h;
     inWidth = outWidth;
@@ -151,11 +152,11 @@ function mlpGeneral(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: F
       const outWidth = W.rows;
       const inW = l === 0 ? x.cols : layers[l - 1]!.weight.rows;
       const hIn = l === 0 ? X : hidden[l - 1]!;
-      // dA = dH ⊙ act'(A), read off the output H
-      const dA = ctx.output(n * outWidth);
-      activationBackward(dH, h, activation, dA);
+      // dA = dH ⊙ act'(A), read off the output H, and db += Σ_rows dA in the same pass
+      const dA = activation === 'identity' ? dH : ctx.output(n * outWidth);
+      activationBackwardBias(dH, h, activation, dA, b !== null ? grad(b) : null, outWidth);
       const dIn = l === 0 ? grad(x) : ctx.zeros(n * inW);
-      linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, dIn, grad(W), b !== null ? grad(b) : null);
+      linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, dIn, grad(W), null);
       if (dIn === null) break;
       dH = dIn;
     }
@@ -288,6 +289,36 @@ function applyActivation(h: Float64Array, act: MlpActivation): void {
       h[k] = a * (slope + rise * +(a > 0));
     }
   }
+}
+
+/** h[i, q] = act(h[i, q] + bias[q]) in place, one pass (bias may be null). */
+function biasActivation(h: Float64Array, bias: Float64Array | null, width: number, act: MlpActivation): void {
+  if (bias === null) {
+    applyActivation(h, act);
+    return;
+  }
+  const rows = h.length / width;
+  if (act === 'identity') {
+    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q]! += bias[q]!;
+  } else if (act === 'tanh') {
+    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q] = Math.tanh(h[i * width + q]! + bias[q]!);
+  } else {
+    const slope = slopeOf(act), rise = 1 - slope;
+    for (let i = 0; i < rows; i++) {
+      for (let q = 0; q < width; q++) {
+        const a = h[i * width + q]! + bias[q]!;
+        h[i * width + q] = a * (slope + rise * +(a > 0));
+      }
+    }
+  }
+}
+
+/** dA = dH ⊙ act'(A) (dA may be dH itself for the identity) and gb += Σ_rows dA, one pass (gb may be null). */
+function activationBackwardBias(dH: Float64Array, h: Float64Array, act: MlpActivation, dA: Float64Array, gb: Float64Array | null, width: number): void {
+  if (act !== 'identity') activationBackward(dH, h, act, dA);
+  if (gb === null) return;
+  const rows = dA.length / width;
+  for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) gb[q]! += dA[i * width + q]!;
 }
 
 /** dA = dH ⊙ act'(A), with act' read off the output H (same sign as A for a positive slope). */
