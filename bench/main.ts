@@ -3,7 +3,7 @@
  *
  *   npm run bench                       # full run, a few minutes
  *   npm run bench -- --quick            # under a minute: fewer steps, a smaller scaling grid
- *   npm run bench -- --only train,ops   # sections: train, scaling, ops, memory
+ *   npm run bench -- --only train,ops   # sections: train, scaling, ops, kernels, memory
  *   node --import tsx bench/main.ts --peer-mode --epochs 20 [--impl engine|ceiling]
  *                                       # the peers' protocol: one RESULT_JSON line for run_all.sh
  *   node --cpu-prof --import tsx bench/main.ts --profile-steps 3000
@@ -26,7 +26,7 @@ import { RealNVP } from '../src/flow/real-nvp.ts';
 import { Adam } from '../src/optim/adam.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { memoryReport, type MemoryReport } from './memory.ts';
-import { matmulThroughput, opOverhead, type MatmulTiming, type OpTiming } from './ops.ts';
+import { kernelTimings, matmulThroughput, opOverhead, type KernelTiming, type MatmulTiming, type OpTiming } from './ops.ts';
 import { fmt, table } from './stats.ts';
 import { compareTrainStep, defaultRecipeStep, runPeerProblem, type Comparison, type RecipeTiming, type StepConfig } from './train-step.ts';
 
@@ -93,7 +93,7 @@ if (flag('profile-steps') !== undefined) {
 // ---------------------------------------------------------------------------------------------------
 
 const quick = has('quick');
-const sections = new Set((flag('only') ?? 'train,scaling,ops,memory').split(','));
+const sections = new Set((flag('only') ?? 'train,scaling,ops,kernels,memory').split(','));
 const started = Date.now();
 const loadStart = loadavg();
 const say = (s = '') => console.log(s);
@@ -135,6 +135,7 @@ const results: {
   scaling?: Comparison[];
   ops?: OpTiming[];
   matmul?: MatmulTiming[];
+  kernels?: KernelTiming[];
   memory?: MemoryReport;
   loadAverageAtEnd?: number[];
   seconds?: number;
@@ -271,7 +272,20 @@ if (sections.has('ops')) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// 4. Memory.
+// 4. The kernel table of the fused mlp (src/autograd/fused.ts, MLP_KERNELS): each entry against the path it replaces.
+
+if (sections.has('kernels')) {
+  say();
+  say('== mlp kernels: each MLP_KERNELS entry against the general fused path, and the fused node against its reference ops ==');
+  const ks = kernelTimings(quick ? 0.3 : 1);
+  results.kernels = ks;
+  say(table(['kernel', 'shape', 'kernel µs', 'replaced path µs', 'speedup'], ks.map((k) => [k.kernel, k.shape, fmt(k.kernelUs, 1), fmt(k.generalUs, 1), `${fmt(k.speedup, 2)}×`])));
+  say('forward + backward, fastest of several batches, the two interleaved. A kernel whose speedup is not above 1 is deleted.');
+  sectionDone();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 5. Memory.
 
 if (sections.has('memory')) {
   say();

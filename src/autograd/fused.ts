@@ -315,10 +315,31 @@ function biasActivation(h: Float64Array, bias: Float64Array | null, width: numbe
 
 /** dA = dH ⊙ act'(A) (dA may be dH itself for the identity) and gb += Σ_rows dA, one pass (gb may be null). */
 function activationBackwardBias(dH: Float64Array, h: Float64Array, act: MlpActivation, dA: Float64Array, gb: Float64Array | null, width: number): void {
-  if (act !== 'identity') activationBackward(dH, h, act, dA);
-  if (gb === null) return;
+  if (gb === null) {
+    if (act !== 'identity') activationBackward(dH, h, act, dA);
+    return;
+  }
   const rows = dA.length / width;
-  for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) gb[q]! += dA[i * width + q]!;
+  if (act === 'identity') {
+    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) gb[q]! += dH[i * width + q]!;
+  } else if (act === 'tanh') {
+    for (let i = 0; i < rows; i++) {
+      for (let q = 0; q < width; q++) {
+        const k = i * width + q, hk = h[k]!, d = dH[k]! * (1 - hk * hk);
+        dA[k] = d;
+        gb[q]! += d;
+      }
+    }
+  } else {
+    const slope = slopeOf(act), rise = 1 - slope;
+    for (let i = 0; i < rows; i++) {
+      for (let q = 0; q < width; q++) {
+        const k = i * width + q, d = dH[k]! * (slope + rise * +(h[k]! > 0));
+        dA[k] = d;
+        gb[q]! += d;
+      }
+    }
+  }
 }
 
 /** dA = dH ⊙ act'(A), with act' read off the output H (same sign as A for a positive slope). */
