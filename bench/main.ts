@@ -151,11 +151,11 @@ function comparisonRow(c: Comparison): string[] {
     `${c.config.dim}`, `${c.config.hidden}`, `${c.config.batch}`,
     fmt(c.engine.median), `${fmt(c.engine.p10)}-${fmt(c.engine.p90)}`,
     fmt(c.ceiling.median), `${fmt(c.ceiling.p10)}-${fmt(c.ceiling.p90)}`,
-    `${fmt(c.ratio, 2)}×`, `${fmt(c.roundRatio.min, 2)}-${fmt(c.roundRatio.max, 2)}`,
+    `${fmt(c.ratio, 2)}×`, `${fmt(c.roundRatio.min, 2)}-${fmt(c.roundRatio.max, 2)}`, `${fmt(c.cpuRatio, 2)}×`,
     fmt(c.engineGflops, 2), fmt(c.ceilingGflops, 2), `${c.stepsEach}`, c.diverged !== null ? 'DIVERGED' : c.lossAgreement.toExponential(0),
   ];
 }
-const comparisonHead = ['dim', 'hidden', 'batch', 'engine ms', 'p10-p90', 'ceiling ms', 'p10-p90', 'ratio', 'per-round', 'eng GF/s', 'ceil GF/s', 'steps', 'loss diff'];
+const comparisonHead = ['dim', 'hidden', 'batch', 'engine ms', 'p10-p90', 'ceiling ms', 'p10-p90', 'ratio', 'per-round', 'cpu ratio', 'eng GF/s', 'ceil GF/s', 'steps', 'loss diff'];
 
 let sectionStart = performance.now();
 const sectionDone = () => {
@@ -175,7 +175,7 @@ if (sections.has('train')) {
   say(table(comparisonHead, [comparisonRow(c)]));
   const h = c.byHand!;
   say(`by hand (opt.zeroGrad(); l = nll(flow, batch); l.backward(); opt.step()), same weights and batches, in the same`);
-  say(`interleaved run: ${fmt(h.summary.median)} ms (p10-p90 ${fmt(h.summary.p10)}-${fmt(h.summary.p90)}), ${fmt(h.ratio, 2)}× the ceiling (per-round ${fmt(h.roundRatio.min, 2)}-${fmt(h.roundRatio.max, 2)}), loss diff ${h.lossAgreement.toExponential(0)}`);
+  say(`interleaved run: ${fmt(h.summary.median)} ms (p10-p90 ${fmt(h.summary.p10)}-${fmt(h.summary.p90)}), ${fmt(h.ratio, 2)}× the ceiling (per-round ${fmt(h.roundRatio.min, 2)}-${fmt(h.roundRatio.max, 2)}, cpu ratio ${fmt(h.cpuRatio, 2)}×), loss diff ${h.lossAgreement.toExponential(0)}`);
   const d = quick
     ? defaultRecipeStep({ warmupSteps: 60, rounds: 10, stepsPerBlock: 20 })
     : defaultRecipeStep({ warmupSteps: 300, rounds: 30, stepsPerBlock: 50 });
@@ -183,7 +183,7 @@ if (sections.has('train')) {
   say(`default recipe's model (dim 2, 8 couplings, tanh conditioners 1→32→2, batch 64, Adam lr 1e-3; no ceiling exists for it):`);
   say(`  TrainStep ${fmt(d.trainStep.median)} ms (p10-p90 ${fmt(d.trainStep.p10)}-${fmt(d.trainStep.p90)}), by hand ${fmt(d.byHand.median)} ms (p10-p90 ${fmt(d.byHand.p10)}-${fmt(d.byHand.p90)})`);
   say(`FLOPs per step ${c.flopsPerStep.toLocaleString('en-US')} (peers' convention). ratio = median engine / median ceiling; per-round = min-max of the`);
-  say(`ratio of each round's block medians; loss diff = largest relative difference between the two runs' losses at the same`);
+  say(`ratio of each round's block medians; cpu ratio = the same from process CPU time (not counting time spent waiting for a shared core); loss diff = largest relative difference between the two runs' losses at the same`);
   say(`step (they train in lockstep; rounding differences start near 1e-16 and grow slowly over hundreds of steps).`);
   sectionDone();
 }
@@ -216,7 +216,7 @@ if (sections.has('scaling')) {
       budgetMs,
     });
     rows.push(c);
-    say(`  dim ${cfg.dim}, hidden ${cfg.hidden}, batch ${cfg.batch}: engine ${fmt(c.engine.median)} ms, ceiling ${fmt(c.ceiling.median)} ms, ${fmt(c.ratio, 2)}× (${c.stepsEach} steps each)`);
+    say(`  dim ${cfg.dim}, hidden ${cfg.hidden}, batch ${cfg.batch}: engine ${fmt(c.engine.median)} ms, ceiling ${fmt(c.ceiling.median)} ms, ${fmt(c.ratio, 2)}× (cpu ${fmt(c.cpuRatio, 2)}×, ${c.stepsEach} steps each)`);
   }
   results.scaling = rows;
   say();

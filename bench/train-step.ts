@@ -167,6 +167,8 @@ export interface Comparison {
   ratio: number;
   /** The ratio of each round's block medians: its spread says how stable the ratio is. */
   roundRatio: Summary;
+  /** CPU time engine / ceiling over all timed blocks (robust to waiting for a shared core). */
+  cpuRatio: number;
   engineGflops: number;
   ceilingGflops: number;
   rounds: number;
@@ -176,7 +178,7 @@ export interface Comparison {
   /** Set when the engine's step reported a non-finite value. */
   diverged: string | null;
   /** With `{ byHand: true }`: the PyTorch-style loop written by hand (zeroGrad, nll, backward, step), same weights and batches. */
-  byHand?: { summary: Summary; ratio: number; roundRatio: Summary; lossAgreement: number };
+  byHand?: { summary: Summary; ratio: number; roundRatio: Summary; cpuRatio: number; lossAgreement: number };
 }
 
 /**
@@ -202,7 +204,7 @@ export function compareTrainStep(c: StepConfig, o: InterleaveOptions & { byHand?
     let hAgree = 0;
     // the by-hand loss is the mean NLL as a tensor, the engine's the same number: they train in lockstep
     for (let k = 0; k < r.values[2].length; k++) hAgree = Math.max(hAgree, Math.abs(r.values[2][k] - r.values[1][k]) / Math.abs(r.values[1][k]));
-    byHand = { summary: s, ratio: s.median / h.median, roundRatio: summarize(r.blockMedians[2].map((x, k) => x / r.blockMedians[1][k])), lossAgreement: hAgree };
+    byHand = { summary: s, ratio: s.median / h.median, roundRatio: summarize(r.blockMedians[2].map((x, k) => x / r.blockMedians[1][k])), cpuRatio: r.cpuMs[2] / r.cpuMs[1], lossAgreement: hAgree };
   }
   return {
     ...(byHand !== undefined ? { byHand } : {}),
@@ -212,6 +214,7 @@ export function compareTrainStep(c: StepConfig, o: InterleaveOptions & { byHand?
     ceiling: h,
     ratio: e.median / h.median,
     roundRatio: summarize(r.blockMedians[0].map((x, k) => x / r.blockMedians[1][k])),
+    cpuRatio: r.cpuMs[0] / r.cpuMs[1],
     engineGflops: flops / (e.median * 1e6),
     ceilingGflops: flops / (h.median * 1e6),
     rounds: r.rounds,

@@ -56,9 +56,12 @@ export interface MlpKernel {
 /**
  * The kernel choice of {@link mlp}, in one table: the first entry that applies runs, else the general
  * layer-by-layer loop (`mlpGeneral`). Each entry cites its benchmark against the general path.
- * Deleted after measuring: a streamed loop for tanh 1→H→1 conditioners (the default recipe's shape at
- * dim 2), which recomputed tanh in the backward: 215 µs against 106 µs on the general path for
- * 1→64→1 at 64 rows (forward + backward, `npm run bench -- --only kernels`).
+ * Deleted after measuring: a streamed loop for tanh 1→H→1 networks, which recomputed tanh in the
+ * backward: 215 µs forward + backward for 1→64→1 at 64 rows on the code before this table (issue 10
+ * measured 236-263 µs against 78-80 µs on the general path). The general path itself is kept because it
+ * beats the chain of `linear` and activation nodes it replaces (`npm run bench -- --only kernels`: the
+ * default recipe's tanh 1→32→2 at 64 rows 1.16-1.23×; a dim-8 post conditioner 4→64→4 0.96-1.24×, within
+ * the noise of a loaded machine).
  *
  * @example MLP_KERNELS[0].when; // 'two layers 1→H→1, piecewise-linear first activation'
  */
@@ -66,7 +69,7 @@ export const MLP_KERNELS: readonly MlpKernel[] = [
   {
     name: 'stream-1-H-1',
     when: 'two layers 1→H→1, piecewise-linear first activation',
-    measured: 'npm run bench -- --only kernels: 1→64→1 leakyRelu at 64 rows, forward + backward (filled in below)',
+    measured: 'npm run bench -- --only kernels (2026-12-01, shared machine under load): 64 rows, forward + backward, 1→64→1 leakyRelu 17.0-17.6 µs against 117-135 µs on the general path (6.6-8.0×), relu 5.6×, 1→32→1 4.5-5.0×',
     applies: (x, layers) => layers.length === 2 && x.cols === 1 && layers[1]!.weight.rows === 1 && layers[0]!.activation !== 'tanh',
     run: stream1,
   },

@@ -7,11 +7,15 @@
  *
  * The forward returns the output's values and shape, its inputs, and a `backward` closure that only
  * accumulates (`+=`) into the inputs' gradients; `grad(x)` hands it x's gradient buffer, or null when x
- * needs none.
+ * needs none. Write `backward` and `detail` as methods (`backward(dOut, grad) { ... }`): an arrow
+ * function in the returned object costs a little more per call under tsx (esbuild names it).
+ *
+ * Buffers: `ctx.output(n)` for an output whose every entry the forward writes, `ctx.zeros(n)` for one it
+ * accumulates into. Inside a `BufferArena`'s `run` both come from the arena; elsewhere they are fresh
+ * arrays. In checking mode (`setBufferChecks(true)`, on in the tests) `ctx.output` is NaN-filled, so an
+ * entry the forward forgot to write shows at once.
  *
  * @example
- * // out = x³
- * // dx = dOut·3x²
  * const cube = defineOp({
  *   name: 'cube',
  *   formula: 'out = x³',
