@@ -202,15 +202,18 @@ function stream1Forward(X: Float64Array, n: number, W1: Float64Array, b1: Float6
   const rise = 1 - slope;
   for (let i = 0; i < n; i++) o[i] = b2;
   let j = 0;
-  // two hidden units per pass over the rows: each x[i] and o[i] loaded once serves both (the sum
+  // four hidden units per pass over the rows: each x[i] and o[i] loaded once serves all four (the sum
   // still adds unit j before unit j + 1, so the values are those of one unit at a time)
-  for (; j + 1 < H; j += 2) {
+  for (; j + 3 < H; j += 4) {
     const c0 = b1 !== null ? b1[j]! : 0, w10 = W1[j]!, w20 = W2[j]!;
     const c1 = b1 !== null ? b1[j + 1]! : 0, w11 = W1[j + 1]!, w21 = W2[j + 1]!;
+    const c2 = b1 !== null ? b1[j + 2]! : 0, w12 = W1[j + 2]!, w22 = W2[j + 2]!;
+    const c3 = b1 !== null ? b1[j + 3]! : 0, w13 = W1[j + 3]!, w23 = W2[j + 3]!;
     for (let i = 0; i < n; i++) {
       const xi = X[i]!;
-      const a0 = c0 + xi * w10, a1 = c1 + xi * w11;
-      o[i] = o[i]! + w20 * (a0 * (slope + rise * +(a0 > 0))) + w21 * (a1 * (slope + rise * +(a1 > 0)));
+      const a0 = c0 + xi * w10, a1 = c1 + xi * w11, a2 = c2 + xi * w12, a3 = c3 + xi * w13;
+      o[i] = o[i]! + w20 * (a0 * (slope + rise * +(a0 > 0))) + w21 * (a1 * (slope + rise * +(a1 > 0)))
+        + w22 * (a2 * (slope + rise * +(a2 > 0))) + w23 * (a3 * (slope + rise * +(a3 > 0)));
     }
   }
   for (; j < H; j++) {
@@ -227,35 +230,50 @@ function stream1Backward(X: Float64Array, n: number, W1: Float64Array, b1: Float
   gx: Float64Array | null, gW1: Float64Array | null, gb1: Float64Array | null, gW2: Float64Array | null): void {
   const rise = 1 - slope;
   let j = 0;
-  // dW2[j] += dA2·h;  dA1 = dA2·W2[j]·act1'(a);  db1 += dA1;  dW1 += dA1·x;  dx += dA1·W1[j]; two units per pass
-  for (; j + 1 < H; j += 2) {
+  // dW2[j] += dA2·h;  dA1 = dA2·W2[j]·act1'(a);  db1 += dA1;  dW1 += dA1·x;  dx += dA1·W1[j]; four units per pass
+  for (; j + 3 < H; j += 4) {
     const c0 = b1 !== null ? b1[j]! : 0, w10 = W1[j]!, w20 = W2[j]!;
     const c1 = b1 !== null ? b1[j + 1]! : 0, w11 = W1[j + 1]!, w21 = W2[j + 1]!;
+    const c2 = b1 !== null ? b1[j + 2]! : 0, w12 = W1[j + 2]!, w22 = W2[j + 2]!;
+    const c3 = b1 !== null ? b1[j + 3]! : 0, w13 = W1[j + 3]!, w23 = W2[j + 3]!;
     let accB0 = 0, accW10 = 0, accW20 = 0, accB1 = 0, accW11 = 0, accW21 = 0;
+    let accB2 = 0, accW12 = 0, accW22 = 0, accB3 = 0, accW13 = 0, accW23 = 0;
     for (let i = 0; i < n; i++) {
       const xi = X[i]!, d = dA2[i]!;
-      const a0 = c0 + xi * w10, a1 = c1 + xi * w11;
-      const f0 = slope + rise * +(a0 > 0), f1 = slope + rise * +(a1 > 0);
+      const a0 = c0 + xi * w10, a1 = c1 + xi * w11, a2 = c2 + xi * w12, a3 = c3 + xi * w13;
+      const f0 = slope + rise * +(a0 > 0), f1 = slope + rise * +(a1 > 0), f2 = slope + rise * +(a2 > 0), f3 = slope + rise * +(a3 > 0);
       accW20 += d * (a0 * f0);
       accW21 += d * (a1 * f1);
-      const da0 = d * w20 * f0, da1 = d * w21 * f1;
+      accW22 += d * (a2 * f2);
+      accW23 += d * (a3 * f3);
+      const da0 = d * w20 * f0, da1 = d * w21 * f1, da2 = d * w22 * f2, da3 = d * w23 * f3;
       accB0 += da0;
       accB1 += da1;
+      accB2 += da2;
+      accB3 += da3;
       accW10 += da0 * xi;
       accW11 += da1 * xi;
-      if (gx !== null) gx[i] = gx[i]! + da0 * w10 + da1 * w11;
+      accW12 += da2 * xi;
+      accW13 += da3 * xi;
+      if (gx !== null) gx[i] = gx[i]! + da0 * w10 + da1 * w11 + da2 * w12 + da3 * w13;
     }
     if (gb1 !== null) {
       gb1[j]! += accB0;
       gb1[j + 1]! += accB1;
+      gb1[j + 2]! += accB2;
+      gb1[j + 3]! += accB3;
     }
     if (gW1 !== null) {
       gW1[j]! += accW10;
       gW1[j + 1]! += accW11;
+      gW1[j + 2]! += accW12;
+      gW1[j + 3]! += accW13;
     }
     if (gW2 !== null) {
       gW2[j]! += accW20;
       gW2[j + 1]! += accW21;
+      gW2[j + 2]! += accW22;
+      gW2[j + 3]! += accW23;
     }
   }
   for (; j < H; j++) {
