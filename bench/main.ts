@@ -280,7 +280,8 @@ if (sections.has('kernels')) {
   const ks = kernelTimings(quick ? 0.3 : 1);
   results.kernels = ks;
   say(table(['kernel', 'shape', 'kernel µs', 'replaced path µs', 'speedup'], ks.map((k) => [k.kernel, k.shape, fmt(k.kernelUs, 1), fmt(k.generalUs, 1), `${fmt(k.speedup, 2)}×`])));
-  say('forward + backward, fastest of several batches, the two interleaved. A kernel whose speedup is not above 1 is deleted.');
+  say('forward + backward inside a BufferArena (as TrainStep runs them), fastest of several batches, the two interleaved.');
+  say('A kernel whose speedup is not above 1 is deleted.');
   sectionDone();
 }
 

@@ -17,7 +17,7 @@ import { MLP_KERNELS, mlp, type MlpActivation, type MlpLayer } from '../src/auto
 import { linear, matmul } from '../src/autograd/matmul.ts';
 import { sum } from '../src/autograd/reduce.ts';
 import { sliceCols } from '../src/autograd/shape.ts';
-import { noGrad, Tensor } from '../src/autograd/tensor.ts';
+import { BufferArena, noGrad, Tensor } from '../src/autograd/tensor.ts';
 import { Rng } from '../src/rng/rng.ts';
 
 /** One op's timings in µs. */
@@ -169,7 +169,8 @@ export interface KernelTiming {
 /**
  * Each entry of `MLP_KERNELS` on the shapes it serves, against the general fused path (`kernel:
  * 'general'`), and the fused `mlp` node itself against the layer-by-layer chain of ops (`Sequential`
- * with `fuse = false`); interleaved, fastest of several batches. The numbers the kernel table cites.
+ * with `fuse = false`); interleaved, fastest of several batches, each inside its own BufferArena as in
+ * TrainStep. The numbers the kernel table cites.
  * @example kernelTimings(1).map((k) => k.speedup);
  */
 export function kernelTimings(scale = 1): KernelTiming[] {
@@ -181,10 +182,15 @@ export function kernelTimings(scale = 1): KernelTiming[] {
     { weight: filled(H, nIn, rng, -1, 1), bias: filled(1, H, rng, -1, 1), activation: act },
     { weight: filled(nOut, H, rng, -0.2, 0.2), bias: filled(1, nOut, rng, -0.2, 0.2), activation: { leakyRelu: 0.01 } },
   ];
+  // each contender in its own arena, reset per call: as TrainStep (fit) runs them
   const time = (fn: () => Tensor) => {
+    const arena = new BufferArena();
     const run = () => {
-      const y = fn();
-      y.backward(new Float64Array(y.size).fill(1));
+      arena.reset();
+      arena.run(() => {
+        const y = fn();
+        y.backward(new Float64Array(y.size).fill(1));
+      });
     };
     return timeUs(run, reps, batches);
   };
