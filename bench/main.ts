@@ -3,7 +3,7 @@
  *
  *   npm run bench                       # full run, a few minutes
  *   npm run bench -- --quick            # under a minute: fewer steps, a smaller scaling grid
- *   npm run bench -- --only train,ops   # sections: train, scaling, ops, memory
+ *   npm run bench -- --only train,ops   # sections: train, scaling, ops, kernels, memory
  *   node --import tsx bench/main.ts --peer-mode --epochs 20 [--impl engine|ceiling]
  *                                       # the peers' protocol: one RESULT_JSON line for run_all.sh
  *   node --cpu-prof --import tsx bench/main.ts --profile-steps 3000
@@ -26,9 +26,9 @@ import { RealNVP } from '../src/flow/real-nvp.ts';
 import { Adam } from '../src/optim/adam.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { memoryReport, type MemoryReport } from './memory.ts';
-import { matmulThroughput, opOverhead, type MatmulTiming, type OpTiming } from './ops.ts';
+import { kernelTimings, matmulThroughput, opOverhead, type KernelTiming, type MatmulTiming, type OpTiming } from './ops.ts';
 import { fmt, table } from './stats.ts';
-import { compareTrainStep, runPeerProblem, type Comparison, type StepConfig } from './train-step.ts';
+import { compareTrainStep, defaultRecipeStep, runPeerProblem, type Comparison, type RecipeTiming, type StepConfig } from './train-step.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -93,7 +93,7 @@ if (flag('profile-steps') !== undefined) {
 // ---------------------------------------------------------------------------------------------------
 
 const quick = has('quick');
-const sections = new Set((flag('only') ?? 'train,scaling,ops,memory').split(','));
+const sections = new Set((flag('only') ?? 'train,scaling,ops,kernels,memory').split(','));
 const started = Date.now();
 const loadStart = loadavg();
 const say = (s = '') => console.log(s);
@@ -131,9 +131,11 @@ say('Timings on a shared machine are noisy: read the medians, the spread columns
 const results: {
   machine: typeof machine;
   trainStep?: Comparison;
+  defaultRecipe?: RecipeTiming;
   scaling?: Comparison[];
   ops?: OpTiming[];
   matmul?: MatmulTiming[];
+  kernels?: KernelTiming[];
   memory?: MemoryReport;
   loadAverageAtEnd?: number[];
   seconds?: number;
@@ -149,11 +151,11 @@ function comparisonRow(c: Comparison): string[] {
     `${c.config.dim}`, `${c.config.hidden}`, `${c.config.batch}`,
     fmt(c.engine.median), `${fmt(c.engine.p10)}-${fmt(c.engine.p90)}`,
     fmt(c.ceiling.median), `${fmt(c.ceiling.p10)}-${fmt(c.ceiling.p90)}`,
-    `${fmt(c.ratio, 2)}×`, `${fmt(c.roundRatio.min, 2)}-${fmt(c.roundRatio.max, 2)}`,
+    `${fmt(c.ratio, 2)}×`, `${fmt(c.roundRatio.min, 2)}-${fmt(c.roundRatio.max, 2)}`, `${fmt(c.cpuRatio, 2)}×`,
     fmt(c.engineGflops, 2), fmt(c.ceilingGflops, 2), `${c.stepsEach}`, c.diverged !== null ? 'DIVERGED' : c.lossAgreement.toExponential(0),
   ];
 }
-const comparisonHead = ['dim', 'hidden', 'batch', 'engine ms', 'p10-p90', 'ceiling ms', 'p10-p90', 'ratio', 'per-round', 'eng GF/s', 'ceil GF/s', 'steps', 'loss diff'];
+const comparisonHead = ['dim', 'hidden', 'batch', 'engine ms', 'p10-p90', 'ceiling ms', 'p10-p90', 'ratio', 'per-round', 'cpu ratio', 'eng GF/s', 'ceil GF/s', 'steps', 'loss diff'];
 
 let sectionStart = performance.now();
 const sectionDone = () => {
@@ -167,12 +169,21 @@ if (sections.has('train')) {
   say('engine = TrainStep on RealNVP.post + Adam (as fit() runs it); ceiling = bench/handfused.ts; same weights,');
   say('same batches (the peers\' data, init and order), interleaved A B A B in blocks, after a warm-up.');
   const c = quick
-    ? compareTrainStep(post, { warmupSteps: 60, rounds: 10, stepsPerBlock: 20 })
-    : compareTrainStep(post, { warmupSteps: 300, rounds: 30, stepsPerBlock: 50 });
+    ? compareTrainStep(post, { warmupSteps: 60, rounds: 10, stepsPerBlock: 20, byHand: true })
+    : compareTrainStep(post, { warmupSteps: 300, rounds: 30, stepsPerBlock: 50, byHand: true });
   results.trainStep = c;
   say(table(comparisonHead, [comparisonRow(c)]));
+  const h = c.byHand!;
+  say(`by hand (opt.zeroGrad(); l = nll(flow, batch); l.backward(); opt.step()), same weights and batches, in the same`);
+  say(`interleaved run: ${fmt(h.summary.median)} ms (p10-p90 ${fmt(h.summary.p10)}-${fmt(h.summary.p90)}), ${fmt(h.ratio, 2)}× the ceiling (per-round ${fmt(h.roundRatio.min, 2)}-${fmt(h.roundRatio.max, 2)}, cpu ratio ${fmt(h.cpuRatio, 2)}×), loss diff ${h.lossAgreement.toExponential(0)}`);
+  const d = quick
+    ? defaultRecipeStep({ warmupSteps: 60, rounds: 10, stepsPerBlock: 20 })
+    : defaultRecipeStep({ warmupSteps: 300, rounds: 30, stepsPerBlock: 50 });
+  results.defaultRecipe = d;
+  say(`default recipe's model (dim 2, 8 couplings, tanh conditioners 1→32→2, batch 64, Adam lr 1e-3; no ceiling exists for it):`);
+  say(`  TrainStep ${fmt(d.trainStep.median)} ms (p10-p90 ${fmt(d.trainStep.p10)}-${fmt(d.trainStep.p90)}), by hand ${fmt(d.byHand.median)} ms (p10-p90 ${fmt(d.byHand.p10)}-${fmt(d.byHand.p90)})`);
   say(`FLOPs per step ${c.flopsPerStep.toLocaleString('en-US')} (peers' convention). ratio = median engine / median ceiling; per-round = min-max of the`);
-  say(`ratio of each round's block medians; loss diff = largest relative difference between the two runs' losses at the same`);
+  say(`ratio of each round's block medians; cpu ratio = the same from process CPU time (not counting time spent waiting for a shared core); loss diff = largest relative difference between the two runs' losses at the same`);
   say(`step (they train in lockstep; rounding differences start near 1e-16 and grow slowly over hundreds of steps).`);
   sectionDone();
 }
@@ -205,7 +216,7 @@ if (sections.has('scaling')) {
       budgetMs,
     });
     rows.push(c);
-    say(`  dim ${cfg.dim}, hidden ${cfg.hidden}, batch ${cfg.batch}: engine ${fmt(c.engine.median)} ms, ceiling ${fmt(c.ceiling.median)} ms, ${fmt(c.ratio, 2)}× (${c.stepsEach} steps each)`);
+    say(`  dim ${cfg.dim}, hidden ${cfg.hidden}, batch ${cfg.batch}: engine ${fmt(c.engine.median)} ms, ceiling ${fmt(c.ceiling.median)} ms, ${fmt(c.ratio, 2)}× (cpu ${fmt(c.cpuRatio, 2)}×, ${c.stepsEach} steps each)`);
   }
   results.scaling = rows;
   say();
@@ -261,7 +272,21 @@ if (sections.has('ops')) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// 4. Memory.
+// 4. The kernel table of the fused mlp (src/autograd/fused.ts, MLP_KERNELS): each entry against the path it replaces.
+
+if (sections.has('kernels')) {
+  say();
+  say('== mlp kernels: each MLP_KERNELS entry against the general fused path, and the fused node against its reference ops ==');
+  const ks = kernelTimings(quick ? 0.3 : 1);
+  results.kernels = ks;
+  say(table(['kernel', 'shape', 'kernel µs', 'replaced path µs', 'speedup'], ks.map((k) => [k.kernel, k.shape, fmt(k.kernelUs, 1), fmt(k.generalUs, 1), `${fmt(k.speedup, 2)}×`])));
+  say('forward + backward inside a BufferArena (as TrainStep runs them), fastest of several batches, the two interleaved.');
+  say('A kernel whose speedup is not above 1 is deleted.');
+  sectionDone();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 5. Memory.
 
 if (sections.has('memory')) {
   say();

@@ -13,10 +13,11 @@
  */
 
 import { add, exp, leakyRelu, mul, neg } from '../src/autograd/elementwise.ts';
+import { MLP_KERNELS, mlp, type MlpActivation, type MlpLayer } from '../src/autograd/fused.ts';
 import { linear, matmul } from '../src/autograd/matmul.ts';
 import { sum } from '../src/autograd/reduce.ts';
 import { sliceCols } from '../src/autograd/shape.ts';
-import { noGrad, Tensor } from '../src/autograd/tensor.ts';
+import { BufferArena, noGrad, Tensor } from '../src/autograd/tensor.ts';
 import { Rng } from '../src/rng/rng.ts';
 
 /** One op's timings in µs. */
@@ -153,4 +154,70 @@ export function matmulThroughput(sizes: number[], scale = 1): MatmulTiming[] {
     }, reps, batches, warm) / 1000;
     return { n, fwdMs, fwdBwdMs, fwdGflops: flops / (fwdMs * 1e6), fwdBwdGflops: (3 * flops) / (fwdBwdMs * 1e6) };
   });
+}
+
+/** One kernel of the `mlp` table (or the fusion itself) against the path it replaces, µs forward + backward. */
+export interface KernelTiming {
+  kernel: string;
+  shape: string;
+  kernelUs: number;
+  generalUs: number;
+  /** generalUs / kernelUs: above 1 the kernel earns its place. */
+  speedup: number;
+}
+
+/**
+ * Each entry of `MLP_KERNELS` on the shapes it serves, against the general fused path (`kernel:
+ * 'general'`), and the fused `mlp` node itself against the layer-by-layer chain of ops (`Sequential`
+ * with `fuse = false`); interleaved, fastest of several batches, each inside its own BufferArena as in
+ * TrainStep. The numbers the kernel table cites.
+ * @example kernelTimings(1).map((k) => k.speedup);
+ */
+export function kernelTimings(scale = 1): KernelTiming[] {
+  const rng = new Rng(13);
+  const reps = Math.max(20, Math.round(400 * scale)), batches = Math.max(5, Math.round(12 * scale));
+  const rows = 64;
+  const out: KernelTiming[] = [];
+  const net = (nIn: number, H: number, nOut: number, act: MlpActivation): MlpLayer[] => [
+    { weight: filled(H, nIn, rng, -1, 1), bias: filled(1, H, rng, -1, 1), activation: act },
+    { weight: filled(nOut, H, rng, -0.2, 0.2), bias: filled(1, nOut, rng, -0.2, 0.2), activation: { leakyRelu: 0.01 } },
+  ];
+  // each contender in its own arena, reset per call: as TrainStep (fit) runs them
+  const time = (fn: () => Tensor) => {
+    const arena = new BufferArena();
+    const run = () => {
+      arena.reset();
+      arena.run(() => {
+        const y = fn();
+        y.backward(new Float64Array(y.size).fill(1));
+      });
+    };
+    return timeUs(run, reps, batches);
+  };
+  for (const k of MLP_KERNELS) {
+    for (const [H, act] of [[64, { leakyRelu: 0.01 }], [64, 'relu'], [32, { leakyRelu: 0.01 }]] as const) {
+      const x = filled(rows, 1, rng, -2, 2), layers = net(1, H, 1, act);
+      if (!k.applies(x, layers)) continue;
+      // interleave: kernel, general, kernel, general; keep each one's best
+      let kernelUs = Infinity, generalUs = Infinity;
+      for (let r = 0; r < 3; r++) {
+        kernelUs = Math.min(kernelUs, time(() => mlp(x, layers, k.name)));
+        generalUs = Math.min(generalUs, time(() => mlp(x, layers, 'general')));
+      }
+      out.push({ kernel: k.name, shape: `${rows} rows, 1→${H}→1 ${typeof act === 'object' ? 'leakyRelu' : act}`, kernelUs, generalUs, speedup: generalUs / kernelUs });
+    }
+  }
+  // the fused node itself (general path) against the layer-by-layer reference, at the default recipe's
+  // conditioner (tanh 1→32→2) and a dim-8 post conditioner (4→64→4)
+  for (const [nIn, H, nOut, act] of [[1, 32, 2, 'tanh'], [4, 64, 4, { leakyRelu: 0.01 }]] as const) {
+    const x = filled(rows, nIn, rng, -2, 2), layers = net(nIn, H, nOut, act);
+    const reference = mlp.spec.reference!;
+    let kernelUs = Infinity, generalUs = Infinity;
+    for (let r = 0; r < 3; r++) {
+      kernelUs = Math.min(kernelUs, time(() => mlp(x, layers, 'general')));
+      generalUs = Math.min(generalUs, time(() => reference(x, layers)));
+    }
+    out.push({ kernel: 'mlp general (vs linear + activation ops)', shape: `${rows} rows, ${nIn}→${H}→${nOut} ${typeof act === 'object' ? 'leakyRelu' : act}`, kernelUs, generalUs, speedup: generalUs / kernelUs });
+  }
+  return out;
 }

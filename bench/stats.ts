@@ -56,6 +56,9 @@ export interface InterleaveOptions {
 /** Per-step times (ms) of each contender, the values `run()` returned, and the per-round medians. */
 export interface InterleaveResult {
   times: number[][];
+  /** CPU time (user + system, ms) of each contender over all its timed blocks: on a shared machine this
+   * counts only the time the process ran, not the time it waited for the core. */
+  cpuMs: number[];
   values: number[][];
   blockMedians: number[][];
   rounds: number;
@@ -75,6 +78,7 @@ export function interleave(contenders: Contender[], o: InterleaveOptions): Inter
   const times = contenders.map(() => [] as number[]);
   const values = contenders.map(() => [] as number[]);
   const blockMedians = contenders.map(() => [] as number[]);
+  const cpuMs = contenders.map(() => 0);
   const start = performance.now();
   const minRounds = o.minRounds ?? 2;
   let rounds = 0;
@@ -83,6 +87,7 @@ export function interleave(contenders: Contender[], o: InterleaveOptions): Inter
     for (let c = 0; c < contenders.length; c++) {
       const block: number[] = [];
       const run = contenders[c];
+      const cpu0 = process.cpuUsage();
       for (let k = 0; k < o.stepsPerBlock; k++) {
         const t0 = performance.now();
         const v = run.run();
@@ -91,10 +96,12 @@ export function interleave(contenders: Contender[], o: InterleaveOptions): Inter
         times[c].push(dt);
         values[c].push(v);
       }
+      const cpu = process.cpuUsage(cpu0);
+      cpuMs[c] += (cpu.user + cpu.system) / 1000;
       blockMedians[c].push(median(block));
     }
   }
-  return { times, values, blockMedians, rounds };
+  return { times, cpuMs, values, blockMedians, rounds };
 }
 
 /** Formats a number with a fixed count of significant-looking decimals, '-' for non-finite. */

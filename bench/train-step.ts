@@ -12,6 +12,7 @@ import { Tensor } from '../src/autograd/tensor.ts';
 import { Rng } from '../src/rng/rng.ts';
 import { RealNVP } from '../src/flow/real-nvp.ts';
 import { Adam } from '../src/optim/adam.ts';
+import { nll } from '../src/flow/real-nvp.ts';
 import { meanNll } from '../src/train/fit.ts';
 import { NonFiniteStepError, TrainStep } from '../src/train/step.ts';
 import { flopsPerStep, HandFusedPost } from './handfused.ts';
@@ -119,6 +120,29 @@ function engineContender(c: StepConfig, p: Problem, lr: number, onDiverge: (msg:
   };
 }
 
+/**
+ * The same step as a user writes it by hand, PyTorch-style, with no helper object:
+ * `opt.zeroGrad(); const l = nll(flow, batch); l.backward(); opt.step();`.
+ */
+function byHandContender(c: StepConfig, p: Problem, lr: number) {
+  const flow = RealNVP.post({ dim: c.dim, hidden: c.hidden, layers: c.layers, rng: new Rng(0) });
+  loadWeights(flow, p.weights);
+  const opt = new Adam(flow.parameters(), { lr });
+  const stream = new BatchStream(p, c.dim, c.batch);
+  const batch = Tensor.from(c.batch, c.dim, stream.buffer);
+  return {
+    name: 'by hand',
+    run(): number {
+      stream.next();
+      opt.zeroGrad();
+      const l = nll(flow, batch);
+      l.backward();
+      opt.step();
+      return l.item();
+    },
+  };
+}
+
 /** The hand-fused ceiling on `c`, same weights and batches. */
 function ceilingContender(c: StepConfig, p: Problem, lr: number) {
   const hf = new HandFusedPost({ dim: c.dim, hidden: c.hidden, layers: c.layers, capacity: c.batch, lr });
@@ -143,6 +167,8 @@ export interface Comparison {
   ratio: number;
   /** The ratio of each round's block medians: its spread says how stable the ratio is. */
   roundRatio: Summary;
+  /** CPU time engine / ceiling over all timed blocks (robust to waiting for a shared core). */
+  cpuRatio: number;
   engineGflops: number;
   ceilingGflops: number;
   rounds: number;
@@ -151,18 +177,20 @@ export interface Comparison {
   lossAgreement: number;
   /** Set when the engine's step reported a non-finite value. */
   diverged: string | null;
+  /** With `{ byHand: true }`: the PyTorch-style loop written by hand (zeroGrad, nll, backward, step), same weights and batches. */
+  byHand?: { summary: Summary; ratio: number; roundRatio: Summary; cpuRatio: number; lossAgreement: number };
 }
 
 /**
  * Engine vs ceiling on one configuration, interleaved (A B A B ...), warm-up first.
  * @example compareTrainStep({ dim: 2, hidden: 64, layers: 16, batch: 64 }, { warmupSteps: 200, rounds: 20, stepsPerBlock: 100 });
  */
-export function compareTrainStep(c: StepConfig, o: InterleaveOptions, lr = PEER.lr, seed = 0): Comparison {
+export function compareTrainStep(c: StepConfig, o: InterleaveOptions & { byHand?: boolean }, lr = PEER.lr, seed = 0): Comparison {
   const p = problemFor(c, seed);
   let diverged: string | null = null;
   const engine = engineContender(c, p, lr, (m) => (diverged ??= m));
   const ceiling = ceilingContender(c, p, lr);
-  const r = interleave([engine, ceiling], o);
+  const r = interleave(o.byHand === true ? [engine, ceiling, byHandContender(c, p, lr)] : [engine, ceiling], o);
   const e = summarize(r.times[0]), h = summarize(r.times[1]);
   const flops = flopsPerStep(c);
   let agree = 0;
@@ -170,13 +198,23 @@ export function compareTrainStep(c: StepConfig, o: InterleaveOptions, lr = PEER.
     const a = r.values[0][k], b = r.values[1][k];
     agree = Math.max(agree, Math.abs(a - b) / Math.abs(b));
   }
+  let byHand: Comparison['byHand'];
+  if (o.byHand === true) {
+    const s = summarize(r.times[2]);
+    let hAgree = 0;
+    // the by-hand loss is the mean NLL as a tensor, the engine's the same number: they train in lockstep
+    for (let k = 0; k < r.values[2].length; k++) hAgree = Math.max(hAgree, Math.abs(r.values[2][k] - r.values[1][k]) / Math.abs(r.values[1][k]));
+    byHand = { summary: s, ratio: s.median / h.median, roundRatio: summarize(r.blockMedians[2].map((x, k) => x / r.blockMedians[1][k])), cpuRatio: r.cpuMs[2] / r.cpuMs[1], lossAgreement: hAgree };
+  }
   return {
+    ...(byHand !== undefined ? { byHand } : {}),
     config: c,
     flopsPerStep: flops,
     engine: e,
     ceiling: h,
     ratio: e.median / h.median,
     roundRatio: summarize(r.blockMedians[0].map((x, k) => x / r.blockMedians[1][k])),
+    cpuRatio: r.cpuMs[0] / r.cpuMs[1],
     engineGflops: flops / (e.median * 1e6),
     ceilingGflops: flops / (h.median * 1e6),
     rounds: r.rounds,
@@ -275,4 +313,45 @@ export function runPeerProblem(o: { epochs: number; seed?: number; impl?: 'engin
     last_epoch_loss: epochLoss.length > 0 ? epochLoss[epochLoss.length - 1] : NaN,
     test_nll: testNll,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The default recipe's model (no ceiling exists for it: the hand-fused code is the post's architecture).
+
+/** The default recipe's step, by TrainStep and by hand, interleaved. */
+export interface RecipeTiming {
+  config: { dim: number; layers: number; hidden: number; depth: number; batch: number };
+  trainStep: Summary;
+  byHand: Summary;
+}
+
+/**
+ * The default recipe's model (`new RealNVP({ dim: 2, layers: 8, hidden: 32, depth: 1 })`: tanh
+ * conditioners 1→32→2, Adam lr 1e-3) trained on the two-Gaussian mixture, through TrainStep and by hand.
+ * @example defaultRecipeStep({ warmupSteps: 50, rounds: 10, stepsPerBlock: 20 }).trainStep.median; // ms
+ */
+export function defaultRecipeStep(o: InterleaveOptions, batchSize = 64, seed = 0): RecipeTiming {
+  const config = { dim: 2, layers: 8, hidden: 32, depth: 1, batch: batchSize };
+  const p = problemFor({ dim: 2, hidden: 32, layers: 8, batch: batchSize }, seed);
+  const make = () => new RealNVP({ dim: 2, layers: 8, hidden: 32, depth: 1, rng: new Rng(seed) });
+  const a = make(), b = make();
+  const step = new TrainStep(a, new Adam(a.parameters(), { lr: 1e-3 }));
+  const opt = new Adam(b.parameters(), { lr: 1e-3 });
+  const sa = new BatchStream(p, 2, batchSize), sb = new BatchStream(p, 2, batchSize);
+  const ta = Tensor.from(batchSize, 2, sa.buffer), tb = Tensor.from(batchSize, 2, sb.buffer);
+  const r = interleave([
+    { name: 'TrainStep', run: () => (sa.next(), step.run(ta)) },
+    {
+      name: 'by hand',
+      run: () => {
+        sb.next();
+        opt.zeroGrad();
+        const l = nll(b, tb);
+        l.backward();
+        opt.step();
+        return l.item();
+      },
+    },
+  ], o);
+  return { config, trainStep: summarize(r.times[0]), byHand: summarize(r.times[1]) };
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const args = ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', '-i', 'helpers', '-i', 'fixtures', '-i', '^run\\.ts$', ...process.argv.slice(2)];
+const args = ['--import', 'tsx', '--import', './test/helpers/checks.ts', 'node_modules/uvu/bin.js', 'test', '-i', 'helpers', '-i', 'fixtures', '-i', '^run\\.ts$', ...process.argv.slice(2)];
 const child = spawn(process.execPath, args, { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] });
 let text = '';
 child.stdout.on('data', (chunk: Buffer) => {

@@ -1,12 +1,19 @@
 /**
- * Reading a graph: `explain()` lists the nodes in topological order with their derivative rules and,
- * after `backward()`, their gradients' norms; `toDot()` writes Graphviz DOT text.
+ * Reading a graph: `explain()` lists the nodes in topological order with their rules (the formula and
+ * derivative each op was defined with, see `defineOp`) and, after `backward()`, their gradients' norms;
+ * with `{ expand: true }` a fused node is followed by its readable reference, rebuilt on copies of its
+ * inputs and run backward with the node's own gradient, so its primitive nodes show their norms too.
+ * `toDot()` writes Graphviz DOT text.
  *
  * @module
  */
 
-import { ruleText } from './rules.ts';
-import { formatShape, topologicalOrder, type Tensor } from './tensor.ts';
+import { referenceOn } from './op.ts';
+import { checkOptionKeys } from './options.ts';
+import { formatShape, Tensor, topologicalOrder } from './tensor.ts';
+
+/** The rule text of a leaf (a leaf is not made by an op). */
+const LEAF_RULE = 'a leaf: values given, not computed; gradient accumulates here';
 
 function norm(a: Float64Array): number {
   let s = 0;
@@ -14,10 +21,25 @@ function norm(a: Float64Array): number {
   return Math.sqrt(s);
 }
 
+function ruleOf(t: Tensor): string {
+  if (t.rule !== null) return `${t.rule.formula}; ${t.rule.derivative}`;
+  return t.op === 'leaf' ? LEAF_RULE : `${t.op} (no rule recorded)`;
+}
 
 /**
- * The graph behind `out` as text, one node per line in topological order (inputs first): id, op,
- * shape, inputs, the op's derivative rule, and the gradient's L2 norm once `backward()` has run.
+ * Options of {@link explain}.
+ * @example explain(loss, { expand: true });
+ */
+export interface ExplainOptions {
+  /** After each fused node (`mlp`, `linear`), list the nodes of its readable reference, indented. Default false. */
+  expand?: boolean;
+}
+
+/**
+ * The graph behind `out` as text, one node per line in topological order (inputs first): number, op,
+ * its parameter, shape, inputs, the op's rule, and the gradient's L2 norm once `backward()` has run.
+ * With `{ expand: true }`, each fused node is followed by the nodes of its reference (`#5.1`, `#5.2`,
+ * ...; its inputs are the fused node's inputs), with their gradient norms when the node has a gradient.
  *
  * @example
  * const x = tensor([[1, 2]], { requiresGrad: true, name: 'x' });
@@ -28,19 +50,43 @@ function norm(a: Float64Array): number {
  * // #1 mul 1×2 ← #0, #0  out = a·b (broadcast); da = dOut·b, db = dOut·a ...  |∇| = 1.414214
  * // #2 sum 1×1 ← #1  out = Σ x ...  |∇| = 1.000000
  */
-export function explain(out: Tensor): string {
+export function explain(out: Tensor, options: ExplainOptions = {}): string {
+  checkOptionKeys('explain', options, ['expand']);
   const lines: string[] = [];
   const order = topologicalOrder(out);
   // Nodes are numbered by their position in this listing (#0 is the first input), not by global id.
-  const position = new Map<Tensor, number>(order.map((t, k) => [t, k]));
-  const nodeName = (t: Tensor) => `#${position.get(t)}`;
+  const position = new Map<Tensor, string>(order.map((t, k) => [t, `#${k}`]));
   for (const t of order) {
-    const inputs = t.parents.length > 0 ? ` ← ${t.parents.map(nodeName).join(', ')}` : '';
-    const label = t.label !== '' ? ` ${t.label}` : '';
-    const grad = t.grad !== null ? `  |∇| = ${norm(t.grad).toPrecision(7)}` : t.requiresGrad ? '  |∇| = (not computed)' : '';
-    lines.push(`${nodeName(t)} ${t.op}${label} ${formatShape(t.rows, t.cols)}${inputs}  ${t.rule !== null ? `${t.rule.formula}; ${t.rule.derivative}` : ruleText(t.op)}${grad}`);
+    lines.push(line(t, position, ''));
+    if (options.expand === true && t.reference !== null) lines.push(...expandNode(t, position));
   }
   return lines.join('\n');
+}
+
+function line(t: Tensor, position: ReadonlyMap<Tensor, string>, indent: string): string {
+  const inputs = t.parents.length > 0 ? ` ← ${t.parents.map((p) => position.get(p) ?? '?').join(', ')}` : '';
+  const label = t.label !== '' ? ` ${t.label}` : '';
+  const grad = t.grad !== null ? `  |∇| = ${norm(t.grad).toPrecision(7)}` : t.requiresGrad ? '  |∇| = (not computed)' : '';
+  return `${indent}${position.get(t)} ${t.op}${label} ${formatShape(t.rows, t.cols)}${inputs}  ${ruleOf(t)}${grad}`;
+}
+
+/** The reference nodes of fused node `t`, rebuilt on copies of its inputs (so the real graph is untouched). */
+function expandNode(t: Tensor, position: ReadonlyMap<Tensor, string>): string[] {
+  const copies = t.parents.map((p) => Tensor.from(p.rows, p.cols, p.data.slice(), { requiresGrad: true }));
+  const ref = referenceOn(t, copies);
+  const dOut = t.grad;
+  if (dOut !== null && ref.requiresGrad) ref.backward(dOut.slice());
+  const own = new Map<Tensor, string>();
+  copies.forEach((c, k) => own.set(c, position.get(t.parents[k]!) ?? '?'));
+  const head = position.get(t)!;
+  const lines = [`    reference of ${head} ${t.op}:`];
+  let k = 1;
+  for (const node of topologicalOrder(ref)) {
+    if (own.has(node)) continue;
+    own.set(node, `${head}.${k++}`);
+    lines.push(line(node, own, '    '));
+  }
+  return lines;
 }
 
 function escape(s: string): string {
@@ -57,7 +103,7 @@ function escape(s: string): string {
 export function toDot(out: Tensor): string {
   const lines = ['digraph flowgrad {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
   for (const t of topologicalOrder(out)) {
-    const label = `${t.op}${t.label !== '' ? ' ' + escape(t.label) : ''}\\n${formatShape(t.rows, t.cols)}\\n${escape(t.rule !== null ? `${t.rule.formula}; ${t.rule.derivative}` : ruleText(t.op))}${t.grad !== null ? `\\n|∇| = ${norm(t.grad).toPrecision(4)}` : ''}`;
+    const label = `${t.op}${t.label !== '' ? ' ' + escape(t.label) : ''}\\n${formatShape(t.rows, t.cols)}\\n${escape(ruleOf(t))}${t.grad !== null ? `\\n|∇| = ${norm(t.grad).toPrecision(4)}` : ''}`;
     lines.push(`  n${t.id} [label="${label}"${t.op === 'leaf' ? ', style=rounded' : ''}];`);
     for (const p of t.parents) lines.push(`  n${p.id} -> n${t.id};`);
   }

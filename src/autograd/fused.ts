@@ -1,13 +1,20 @@
 /**
- * Fused ops: several steps in one graph node, for the hot path. Each has a readable composition of
- * basic ops that it must equal (the tests check both against each other and against finite
- * differences); the fused form saves the per-node bookkeeping and the passes over memory between steps.
+ * Fused ops: several steps in one graph node, for the hot path. Each is a custom gradient over a
+ * readable reference (the idea of JAX's `custom_vjp`): `mlp`'s reference is the chain of `linear` and
+ * activation ops it replaces, which `explain(out, { expand: true })` shows and which one generic test
+ * (test/autograd/fused.test.ts) holds every fused op equal to, values and all input gradients.
+ *
+ * Which loop runs is decided in one table, {@link MLP_KERNELS}; each entry states the benchmark number
+ * that earns it its place (`npm run bench -- --only kernels`). A kernel that does not beat the general
+ * path is deleted.
  *
  * @module
  */
 
-import { linearBackward, linearForward } from './matmul.ts';
-import { alloc, allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { leakyRelu, relu, tanh } from './elementwise.ts';
+import { linear, linearBackward, linearForward } from './matmul.ts';
+import { defineOp, type OpContext } from './op.ts';
+import { formatShape, ShapeError, type Tensor } from './tensor.ts';
 
 /**
  * An activation the fused MLP knows: its value and its derivative written in terms of its output.
@@ -29,13 +36,53 @@ function slopeOf(act: MlpActivation): number {
   return typeof act === 'object' ? act.leakyRelu : act === 'relu' ? 0 : 1;
 }
 
-// out = act_L(…act_1(x·W_1ᵀ + b_1)…·W_Lᵀ + b_L)
-// dA_l = dH_l ⊙ act_l'(A_l), dW_l = dA_lᵀ·H_(l-1), db_l = Σ_rows dA_l, dH_(l-1) = dA_l·W_l
+/** The saved state and the backward of one kernel's forward. */
+type Backward = (dOut: Float64Array, grad: (t: Tensor) => Float64Array | null) => void;
+
 /**
- * A whole multilayer perceptron as one graph node: the same values as chaining `linear` and the
- * activations, computed in fewer passes. Hidden outputs are kept for the backward pass, where each
- * activation's derivative is read off its output (relu/leakyRelu: the sign; tanh: 1 - out²), so the
- * leaky slope must be positive.
+ * One entry of the kernel table: when it applies and the number that justifies it.
+ * @example MLP_KERNELS.map((k) => k.name); // ['stream-1-H-1']
+ */
+export interface MlpKernel {
+  readonly name: string;
+  /** When the kernel is chosen (the general path runs otherwise). */
+  readonly when: string;
+  /** The benchmark that earns the kernel its place, and the figures it gave. */
+  readonly measured: string;
+  readonly applies: (x: Tensor, layers: readonly MlpLayer[]) => boolean;
+  readonly run: (ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array) => Backward;
+}
+
+/**
+ * The kernel choice of {@link mlp}, in one table: the first entry that applies runs, else the general
+ * layer-by-layer loop (`mlpGeneral`). Each entry cites its benchmark against the general path.
+ * Deleted after measuring: a streamed loop for tanh 1→H→1 networks, which recomputed tanh in the
+ * backward: 215 µs forward + backward for 1→64→1 at 64 rows on the code before this table (issue 10
+ * measured 236-263 µs against 78-80 µs on the general path). The general path itself is kept because it
+ * beats the chain of `linear` and activation nodes it replaces inside an arena, as TrainStep runs it
+ * (`npm run bench -- --only kernels`: the default recipe's tanh 1→32→2 at 64 rows 2.3×, a dim-8 post
+ * conditioner 4→64→4 1.8×; whole training steps with `Sequential.fuse` on against off, CPU time: default
+ * recipe 1.04×, post at dim 8 1.5-1.6×, dim 32 1.24×). Outside an arena (fresh arrays) it is level with the
+ * chain (0.92-1.24×).
+ *
+ * @example MLP_KERNELS[0].when; // 'two layers 1→H→1, piecewise-linear first activation'
+ */
+export const MLP_KERNELS: readonly MlpKernel[] = [
+  {
+    name: 'stream-1-H-1',
+    when: 'two layers 1→H→1, piecewise-linear first activation',
+    measured: 'npm run bench -- --only kernels (2026-12-01, shared machine, load 5-10): 64 rows, forward + backward, 1→64→1 leakyRelu 3.9× the general path inside an arena (42.8 against 167.5 µs) and 6.1-8.0× outside one; relu 5.0×, 1→32→1 3.6×',
+    applies: (x, layers) => layers.length === 2 && x.cols === 1 && layers[1]!.weight.rows === 1 && layers[0]!.activation !== 'tanh',
+    run: stream1,
+  },
+];
+
+/**
+ * A whole multilayer perceptron as one graph node: the values of chaining `linear` and the activations
+ * (its reference, see `explain(out, { expand: true })`), computed in fewer passes. Hidden outputs are
+ * kept for the backward pass, where each activation's derivative is read off its output
+ * (relu/leakyRelu: the sign; tanh: 1 - out²), so the leaky slope must be positive. `kernel` forces a
+ * loop of {@link MLP_KERNELS} or `'general'` (for benchmarks and tests); by default the table decides.
  *
  * @example
  * const out = mlp(x, [
@@ -43,163 +90,135 @@ function slopeOf(act: MlpActivation): number {
  *   { weight: W2, bias: b2, activation: 'identity' },
  * ]); // = linear(leakyRelu(linear(x, W1, b1), 0.01), W2, b2)
  */
-export function mlp(x: Tensor, layers: readonly MlpLayer[]): Tensor {
-  if (layers.length === 0) throw new ShapeError('mlp: needs at least one layer');
-  const n = x.rows;
-  let width = x.cols;
-  const parents: Tensor[] = [x];
-  for (let l = 0; l < layers.length; l++) {
-    const { weight: W, bias: b, activation } = layers[l]!;
-    if (W.cols !== width) throw new ShapeError(`mlp: layer ${l} weight ${formatShape(W.rows, W.cols)} does not fit its ${formatShape(n, width)} input (weight is out×in)`);
-    if (b !== null && (b.rows !== 1 || b.cols !== W.rows)) throw new ShapeError(`mlp: layer ${l} bias must be 1×${W.rows}, got ${formatShape(b.rows, b.cols)}`);
-    if (typeof activation === 'object' && !(activation.leakyRelu > 0)) throw new RangeError(`mlp: layer ${l} leakyRelu slope must be > 0 for the fused kernel, got ${activation.leakyRelu}`);
-    parents.push(W);
-    if (b !== null) parents.push(b);
-    width = W.rows;
-  }
-  if (layers.length === 2 && streamable(x.cols, layers)) return mlpOneHidden(x, layers, parents);
-  // Forward: H_l = act_l(H_(l-1)·W_lᵀ + b_l), activation applied in place; every H_l is kept.
+export const mlp = defineOp({
+  name: 'mlp',
+  formula: 'out = act_L(…act_1(x·W_1ᵀ + b_1)…·W_Lᵀ + b_L)',
+  derivative: "dA_l = dH_l ⊙ act_l'(A_l), dW_l = dA_lᵀ·H_(l-1), db_l = Σ_rows dA_l, dH_(l-1) = dA_l·W_l",
+  forward(ctx, x: Tensor, layers: readonly MlpLayer[], kernel?: string) {
+    if (layers.length === 0) throw new ShapeError('mlp: needs at least one layer');
+    const n = x.rows;
+    let width = x.cols;
+    const inputs: Tensor[] = [x];
+    for (let l = 0; l < layers.length; l++) {
+      const { weight: W, bias: b, activation } = layers[l]!;
+      if (W.cols !== width) throw new ShapeError(`mlp: layer ${l} weight ${formatShape(W.rows, W.cols)} does not fit its ${formatShape(n, width)} input (weight is out×in)`);
+      if (b !== null && (b.rows !== 1 || b.cols !== W.rows)) throw new ShapeError(`mlp: layer ${l} bias must be 1×${W.rows}, got ${formatShape(b.rows, b.cols)}`);
+      if (typeof activation === 'object' && !(activation.leakyRelu > 0)) throw new RangeError(`mlp: layer ${l} leakyRelu slope must be > 0 for the fused kernel, got ${activation.leakyRelu}`);
+      inputs.push(W);
+      if (b !== null) inputs.push(b);
+      width = W.rows;
+    }
+    let chosen: MlpKernel | null = null;
+    if (kernel === undefined) {
+      for (const k of MLP_KERNELS) if (k.applies(x, layers)) { chosen = k; break; }
+    } else if (kernel !== 'general') {
+      chosen = MLP_KERNELS.find((k) => k.name === kernel) ?? null;
+      if (chosen === null) throw new RangeError(`mlp: unknown kernel "${kernel}" (choose general${MLP_KERNELS.map((k) => ', ' + k.name).join('')})`);
+      if (!chosen.applies(x, layers)) throw new RangeError(`mlp: kernel ${kernel} needs ${chosen.when}`);
+    }
+    const o = ctx.output(n * width);
+    const backward = chosen !== null ? chosen.run(ctx, x, layers, o) : mlpGeneral(ctx, x, layers, o);
+    return { rows: n, cols: width, data: o, inputs, detail() { return `${layers.length} layers`; }, backward };
+  },
+  reference: (x: Tensor, layers: readonly MlpLayer[], _kernel?: string) => {
+    let h = x;
+    for (const { weight, bias, activation } of layers) {
+      h = linear(h, weight, bias);
+      if (activation === 'relu') h = relu(h);
+      else if (activation === 'tanh') h = tanh(h);
+      else if (typeof activation === 'object') h = leakyRelu(h, activation.leakyRelu);
+    }
+    return h;
+  },
+});
+
+/** The general loop: H_l = act_l(H_(l-1)·W_lᵀ + b_l) layer by layer, every H_l kept; the last is written to o. */
+function mlpGeneral(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array): Backward {
+  const n = x.rows, X = x.data;
   const hidden: Float64Array[] = [];
-  let input = x.data, inWidth = x.cols;
+  let input = X, inWidth = x.cols;
   for (let l = 0; l < layers.length; l++) {
     const { weight: W, bias: b, activation } = layers[l]!;
     const outWidth = W.rows;
-    const h = allocRaw(n * outWidth);
-    linearForward(input, n, inWidth, W.data, outWidth, b !== null ? b.data : null, h);
-    applyActivation(h, activation);
+    const h = l === layers.length - 1 ? o : ctx.output(n * outWidth);
+    // the products, then bias and activation in one pass
+    linearForward(input, n, inWidth, W.data, outWidth, null, h);
+    biasActivation(h, b !== null ? b.data : null, outWidth, activation);
     hidden.push(h);
     input = h;
     inWidth = outWidth;
   }
-  const out = result('mlp', n, width, hidden[hidden.length - 1]!, parents);
-  out.detailKey = 'layers';
-  out.detailValue = layers.length;
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      let dH: Float64Array = out.grad!;
-      for (let l = layers.length - 1; l >= 0; l--) {
-        const { weight: W, bias: b, activation } = layers[l]!;
-        const h = hidden[l]!;
-        const outWidth = W.rows;
-        const inW = l === 0 ? x.cols : layers[l - 1]!.weight.rows;
-        const hIn = l === 0 ? x.data : hidden[l - 1]!;
-        // dA = dH ⊙ act'(A), read off the output H
-        const dA = allocRaw(n * outWidth);
-        activationBackward(dH, h, activation, dA);
-        const dIn = l === 0 ? (x.requiresGrad ? gradBuffer(x) : null) : alloc(n * inW);
-        linearBackward(dA, hIn, n, inW, W.data, outWidth, dIn, W.requiresGrad ? gradBuffer(W) : null, b !== null && b.requiresGrad ? gradBuffer(b) : null);
-        if (dIn === null) break;
-        dH = dIn;
-      }
-    };
-  }
-  return out;
+  const weights = layers.map((layer) => layer.weight.data);
+  return (dOut, grad) => {
+    let dH = dOut;
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const { weight: W, bias: b, activation } = layers[l]!;
+      const h = hidden[l]!;
+      const outWidth = W.rows;
+      const inW = l === 0 ? x.cols : layers[l - 1]!.weight.rows;
+      const hIn = l === 0 ? X : hidden[l - 1]!;
+      // dA = dH ⊙ act'(A), read off the output H, and db += Σ_rows dA in the same pass
+      const dA = activation === 'identity' ? dH : ctx.output(n * outWidth);
+      activationBackwardBias(dH, h, activation, dA, b !== null ? grad(b) : null, outWidth);
+      const dIn = l === 0 ? grad(x) : ctx.zeros(n * inW);
+      linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, dIn, grad(W), null);
+      if (dIn === null) break;
+      dH = dIn;
+    }
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
-// One hidden layer with few inputs and outputs (the post's conditioners: 1 -> 64 -> 1). Instead of
-// materialising the n×H hidden matrix, the kernel streams over hidden units j and rows i, keeping the
-// unit's activation in a register, and recomputes it in the backward pass (cheaper than storing and
-// re-reading it at these sizes). The sums run in the same order as the layer-by-layer path, so the
-// values are the same bit for bit.
+// One hidden layer, one input and one output, piecewise-linear first activation (the post's
+// conditioners: 1 -> 64 -> 1 with LeakyReLU). Instead of materialising the n×H hidden matrix, the kernel
+// streams over hidden units j and rows i, keeping the unit's activation in a register, and recomputes
+// it in the backward pass (a multiply-add and a compare: cheaper than storing and re-reading it).
 
-const STREAM_MAX_IO = 1;
-
-function streamable(nIn: number, layers: readonly MlpLayer[]): boolean {
-  const act = layers[0]!.activation;
-  if (typeof act === 'object' && act.leakyRelu + (1 - act.leakyRelu) !== 1) return false;
-  return nIn <= STREAM_MAX_IO && layers[1]!.weight.rows <= STREAM_MAX_IO;
-}
-
-function mlpOneHidden(x: Tensor, layers: readonly MlpLayer[], parents: readonly Tensor[]): Tensor {
-  const n = x.rows, nIn = x.cols;
+function stream1(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array): Backward {
+  const n = x.rows;
   const { weight: W1t, bias: b1t, activation: act1 } = layers[0]!;
   const { weight: W2t, bias: b2t, activation: act2 } = layers[1]!;
-  const H = W1t.rows, nOut = W2t.rows;
+  const H = W1t.rows;
   const X = x.data, W1 = W1t.data, W2 = W2t.data;
-  const b1 = b1t !== null ? b1t.data : null, b2 = b2t !== null ? b2t.data : null;
-  // First activation as slope·a for a <= 0 and a for a > 0 (identity: slope 1, relu: slope 0), or tanh.
-  const isTanh = act1 === 'tanh';
-  const slope1 = act1 === 'tanh' ? 1 : slopeOf(act1), rise1 = 1 - slope1;
-
-  const o = allocRaw(n * nOut);
-  for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) o[i * nOut + q] = b2 !== null ? b2[q]! : 0;
-  if (nIn === 1 && nOut === 1 && !isTanh) {
-    streamForward1(X, n, W1, b1, W2, H, slope1, o);
-  } else {
-    for (let j = 0; j < H; j++) {
-      const c = b1 !== null ? b1[j]! : 0, w1Row = j * nIn;
-      for (let i = 0; i < n; i++) {
-        let a = c;
-        for (let p = 0; p < nIn; p++) a += X[i * nIn + p]! * W1[w1Row + p]!;
-        const h = isTanh ? Math.tanh(a) : a * (slope1 + rise1 * +(a > 0));
-        for (let q = 0; q < nOut; q++) o[i * nOut + q]! += W2[q * H + j]! * h;
-      }
-    }
-  }
+  const b1 = b1t !== null ? b1t.data : null, b2 = b2t !== null ? b2t.data[0]! : 0;
+  // act1(a) = a·(slope + (1 - slope)·[a > 0]): identity is slope 1, relu slope 0
+  const slope = slopeOf(act1);
+  stream1Forward(X, n, W1, b1, W2, b2, H, slope, o);
   applyActivation(o, act2);
-  const out = result('mlp', n, nOut, o, parents);
-  out.detailKey = 'layers';
-  out.detailValue = 2;
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!;
-      const gx = x.requiresGrad ? gradBuffer(x) : null;
-      const gW1 = W1t.requiresGrad ? gradBuffer(W1t) : null, gW2 = W2t.requiresGrad ? gradBuffer(W2t) : null;
-      const gb1 = b1t !== null && b1t.requiresGrad ? gradBuffer(b1t) : null;
-      const gb2 = b2t !== null && b2t.requiresGrad ? gradBuffer(b2t) : null;
-      // dA2 = dOut ⊙ act2'(out), read off the output
-      const dA2 = allocRaw(n * nOut);
-      activationBackward(g, o, act2, dA2);
-      if (gb2 !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb2[q]! += dA2[i * nOut + q]!;
-      if (nIn === 1 && nOut === 1 && !isTanh) {
-        streamBackward1(X, n, W1, b1, W2, H, slope1, dA2, gx, gW1, gb1, gW2);
-        return;
-      }
-      const accW2 = alloc(nOut);
-      for (let j = 0; j < H; j++) {
-        const c = b1 !== null ? b1[j]! : 0, w1Row = j * nIn;
-        let accB1 = 0;
-        accW2.fill(0);
-        for (let i = 0; i < n; i++) {
-          let a = c;
-          for (let p = 0; p < nIn; p++) a += X[i * nIn + p]! * W1[w1Row + p]!;
-          let h: number, f: number;
-          if (isTanh) {
-            h = Math.tanh(a);
-            f = 1 - h * h;
-          } else {
-            f = slope1 + rise1 * +(a > 0);
-            h = a * f;
-          }
-          // dH_j = Σ_q dA2[i, q]·W2[q, j];  dW2[q, j] += dA2[i, q]·h
-          let dh = 0;
-          for (let q = 0; q < nOut; q++) {
-            const d = dA2[i * nOut + q]!;
-            dh += d * W2[q * H + j]!;
-            accW2[q]! += d * h;
-          }
-          // dA1 = dH ⊙ act1'(A1); db1 += dA1; dW1[j, :] += dA1·x[i, :]; dx[i, :] += dA1·W1[j, :]
-          const da = dh * f;
-          accB1 += da;
-          if (gW1 !== null) for (let p = 0; p < nIn; p++) gW1[w1Row + p]! += da * X[i * nIn + p]!;
-          if (gx !== null) for (let p = 0; p < nIn; p++) gx[i * nIn + p]! += da * W1[w1Row + p]!;
-        }
-        if (gb1 !== null) gb1[j]! += accB1;
-        if (gW2 !== null) for (let q = 0; q < nOut; q++) gW2[q * H + j]! += accW2[q]!;
-      }
-    };
-  }
-  return out;
+  return (dOut, grad) => {
+    const gx = grad(x), gW1 = grad(W1t), gW2 = grad(W2t);
+    const gb1 = b1t !== null ? grad(b1t) : null, gb2 = b2t !== null ? grad(b2t) : null;
+    // dA2 = dOut ⊙ act2'(out), read off the output
+    const dA2 = ctx.output(n);
+    activationBackward(dOut, o, act2, dA2);
+    if (gb2 !== null) for (let i = 0; i < n; i++) gb2[0]! += dA2[i]!;
+    stream1Backward(X, n, W1, b1, W2, H, slope, dA2, gx, gW1, gb1, gW2);
+  };
 }
 
 /**
- * The post's case spelled out: one input, one output, piecewise-linear first activation (slope 1 for
- * identity, 0 for relu). o (n×1) must hold b2 on entry; gets Σ_j W2[j]·act(b1[j] + x·W1[j]) added.
+ * o[i] = b2 + Σ_j W2[j]·act1(b1[j] + x[i]·W1[j]) with act1(a) = a·(slope + (1 - slope)·[a > 0]).
+ * (The loops take their arrays as parameters, not from a closure: V8 then keeps them in registers.)
  */
-function streamForward1(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, o: Float64Array): void {
+function stream1Forward(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, b2: number, H: number, slope: number, o: Float64Array): void {
   const rise = 1 - slope;
-  for (let j = 0; j < H; j++) {
+  for (let i = 0; i < n; i++) o[i] = b2;
+  let j = 0;
+  // four hidden units per pass over the rows: each x[i] and o[i] loaded once serves all four (the sum
+  // still adds unit j before unit j + 1, so the values are those of one unit at a time)
+  for (; j + 3 < H; j += 4) {
+    const c0 = b1 !== null ? b1[j]! : 0, w10 = W1[j]!, w20 = W2[j]!;
+    const c1 = b1 !== null ? b1[j + 1]! : 0, w11 = W1[j + 1]!, w21 = W2[j + 1]!;
+    const c2 = b1 !== null ? b1[j + 2]! : 0, w12 = W1[j + 2]!, w22 = W2[j + 2]!;
+    const c3 = b1 !== null ? b1[j + 3]! : 0, w13 = W1[j + 3]!, w23 = W2[j + 3]!;
+    for (let i = 0; i < n; i++) {
+      const xi = X[i]!;
+      const a0 = c0 + xi * w10, a1 = c1 + xi * w11, a2 = c2 + xi * w12, a3 = c3 + xi * w13;
+      o[i] = o[i]! + w20 * (a0 * (slope + rise * +(a0 > 0))) + w21 * (a1 * (slope + rise * +(a1 > 0)))
+        + w22 * (a2 * (slope + rise * +(a2 > 0))) + w23 * (a3 * (slope + rise * +(a3 > 0)));
+    }
+  }
+  for (; j < H; j++) {
     const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
     for (let i = 0; i < n; i++) {
       const a = c + X[i]! * w1;
@@ -208,11 +227,58 @@ function streamForward1(X: Float64Array, n: number, W1: Float64Array, b1: Float6
   }
 }
 
-/** Backward of {@link streamForward1}, given dA2 = dOut ⊙ act2'; the formulas of the general loop in `mlpOneHidden`. */
-function streamBackward1(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, dA2: Float64Array,
+/** The backward of {@link stream1Forward} given dA2 = dOut ⊙ act2'(out), recomputing each hidden unit. */
+function stream1Backward(X: Float64Array, n: number, W1: Float64Array, b1: Float64Array | null, W2: Float64Array, H: number, slope: number, dA2: Float64Array,
   gx: Float64Array | null, gW1: Float64Array | null, gb1: Float64Array | null, gW2: Float64Array | null): void {
   const rise = 1 - slope;
-  for (let j = 0; j < H; j++) {
+  let j = 0;
+  // dW2[j] += dA2·h;  dA1 = dA2·W2[j]·act1'(a);  db1 += dA1;  dW1 += dA1·x;  dx += dA1·W1[j]; four units per pass
+  for (; j + 3 < H; j += 4) {
+    const c0 = b1 !== null ? b1[j]! : 0, w10 = W1[j]!, w20 = W2[j]!;
+    const c1 = b1 !== null ? b1[j + 1]! : 0, w11 = W1[j + 1]!, w21 = W2[j + 1]!;
+    const c2 = b1 !== null ? b1[j + 2]! : 0, w12 = W1[j + 2]!, w22 = W2[j + 2]!;
+    const c3 = b1 !== null ? b1[j + 3]! : 0, w13 = W1[j + 3]!, w23 = W2[j + 3]!;
+    let accB0 = 0, accW10 = 0, accW20 = 0, accB1 = 0, accW11 = 0, accW21 = 0;
+    let accB2 = 0, accW12 = 0, accW22 = 0, accB3 = 0, accW13 = 0, accW23 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = X[i]!, d = dA2[i]!;
+      const a0 = c0 + xi * w10, a1 = c1 + xi * w11, a2 = c2 + xi * w12, a3 = c3 + xi * w13;
+      const f0 = slope + rise * +(a0 > 0), f1 = slope + rise * +(a1 > 0), f2 = slope + rise * +(a2 > 0), f3 = slope + rise * +(a3 > 0);
+      accW20 += d * (a0 * f0);
+      accW21 += d * (a1 * f1);
+      accW22 += d * (a2 * f2);
+      accW23 += d * (a3 * f3);
+      const da0 = d * w20 * f0, da1 = d * w21 * f1, da2 = d * w22 * f2, da3 = d * w23 * f3;
+      accB0 += da0;
+      accB1 += da1;
+      accB2 += da2;
+      accB3 += da3;
+      accW10 += da0 * xi;
+      accW11 += da1 * xi;
+      accW12 += da2 * xi;
+      accW13 += da3 * xi;
+      if (gx !== null) gx[i] = gx[i]! + da0 * w10 + da1 * w11 + da2 * w12 + da3 * w13;
+    }
+    if (gb1 !== null) {
+      gb1[j]! += accB0;
+      gb1[j + 1]! += accB1;
+      gb1[j + 2]! += accB2;
+      gb1[j + 3]! += accB3;
+    }
+    if (gW1 !== null) {
+      gW1[j]! += accW10;
+      gW1[j + 1]! += accW11;
+      gW1[j + 2]! += accW12;
+      gW1[j + 3]! += accW13;
+    }
+    if (gW2 !== null) {
+      gW2[j]! += accW20;
+      gW2[j + 1]! += accW21;
+      gW2[j + 2]! += accW22;
+      gW2[j + 3]! += accW23;
+    }
+  }
+  for (; j < H; j++) {
     const c = b1 !== null ? b1[j]! : 0, w1 = W1[j]!, w2 = W2[j]!;
     let accB1 = 0, accW1 = 0, accW2 = 0;
     for (let i = 0; i < n; i++) {
@@ -244,6 +310,57 @@ function applyActivation(h: Float64Array, act: MlpActivation): void {
     for (let k = 0; k < h.length; k++) {
       const a = h[k]!;
       h[k] = a * (slope + rise * +(a > 0));
+    }
+  }
+}
+
+/** h[i, q] = act(h[i, q] + bias[q]) in place, one pass (bias may be null). */
+function biasActivation(h: Float64Array, bias: Float64Array | null, width: number, act: MlpActivation): void {
+  if (bias === null) {
+    applyActivation(h, act);
+    return;
+  }
+  const rows = h.length / width;
+  if (act === 'identity') {
+    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q]! += bias[q]!;
+  } else if (act === 'tanh') {
+    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q] = Math.tanh(h[i * width + q]! + bias[q]!);
+  } else {
+    const slope = slopeOf(act), rise = 1 - slope;
+    for (let i = 0; i < rows; i++) {
+      for (let q = 0; q < width; q++) {
+        const a = h[i * width + q]! + bias[q]!;
+        h[i * width + q] = a * (slope + rise * +(a > 0));
+      }
+    }
+  }
+}
+
+/** dA = dH ⊙ act'(A) (dA may be dH itself for the identity) and gb += Σ_rows dA, one pass (gb may be null). */
+function activationBackwardBias(dH: Float64Array, h: Float64Array, act: MlpActivation, dA: Float64Array, gb: Float64Array | null, width: number): void {
+  if (gb === null) {
+    if (act !== 'identity') activationBackward(dH, h, act, dA);
+    return;
+  }
+  const rows = dA.length / width;
+  if (act === 'identity') {
+    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) gb[q]! += dH[i * width + q]!;
+  } else if (act === 'tanh') {
+    for (let i = 0; i < rows; i++) {
+      for (let q = 0; q < width; q++) {
+        const k = i * width + q, hk = h[k]!, d = dH[k]! * (1 - hk * hk);
+        dA[k] = d;
+        gb[q]! += d;
+      }
+    }
+  } else {
+    const slope = slopeOf(act), rise = 1 - slope;
+    for (let i = 0; i < rows; i++) {
+      for (let q = 0; q < width; q++) {
+        const k = i * width + q, d = dH[k]! * (slope + rise * +(h[k]! > 0));
+        dA[k] = d;
+        gb[q]! += d;
+      }
     }
   }
 }

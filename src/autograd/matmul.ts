@@ -1,149 +1,271 @@
 /**
- * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node).
- * Loops run in i-k-j order so that the innermost loop walks contiguous memory.
+ * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node, a
+ * custom gradient over its reference `add(matmul(x, transpose(W)), b)`). The products are 4×4 register
+ * tiles: sixteen running sums per pass, each value loaded serving four multiply-adds.
  *
  * @module
  */
 
-import { alloc, allocRaw, formatShape, gradBuffer, result, ShapeError, type Tensor } from './tensor.ts';
+import { add } from './elementwise.ts';
+import { defineOp } from './op.ts';
+import { formatShape, ShapeError, type Tensor } from './tensor.ts';
 
-// out = A·B
-// dA = dOut·Bᵀ, dB = Aᵀ·dOut
 /**
  * Matrix product of an m×k and a k×n tensor.
  * @example matmul(tensor([[1, 2]]), tensor([[3], [4]])).toArray(); // [[11]]
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.cols !== b.rows) {
-    throw new ShapeError(`matmul: cannot multiply ${formatShape(a.rows, a.cols)} by ${formatShape(b.rows, b.cols)} (inner sizes ${a.cols} and ${b.rows} differ)`);
-  }
-  const m = a.rows, k = a.cols, n = b.cols;
-  const o = alloc(m * n), A = a.data, B = b.data;
-  // out[i, :] += Σ_p A[i, p]·B[p, :], four rows of B per pass over the output row
-  for (let i = 0; i < m; i++) {
-    const oRow = i * n, aRow = i * k;
-    let p = 0;
-    for (; p + 3 < k; p += 4) {
-      const a0 = A[aRow + p]!, a1 = A[aRow + p + 1]!, a2 = A[aRow + p + 2]!, a3 = A[aRow + p + 3]!;
-      const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-      for (let j = 0; j < n; j++) o[oRow + j]! += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+export const matmul = defineOp({
+  name: 'matmul',
+  formula: 'out = A·B',
+  derivative: 'dA = dOut·Bᵀ, dB = Aᵀ·dOut',
+  forward(ctx, a: Tensor, b: Tensor) {
+    if (a.cols !== b.rows) {
+      throw new ShapeError(`matmul: cannot multiply ${formatShape(a.rows, a.cols)} by ${formatShape(b.rows, b.cols)} (inner sizes ${a.cols} and ${b.rows} differ)`);
     }
-    for (; p < k; p++) {
-      const aip = A[aRow + p]!, bRow = p * n;
-      for (let j = 0; j < n; j++) o[oRow + j]! += aip * B[bRow + j]!;
-    }
-  }
-  const out = result('matmul', m, n, o, [a, b]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!;
-      if (a.requiresGrad) {
-        // dA[i, p] += Σ_j dOut[i, j]·B[p, j]
-        const gA = gradBuffer(a);
-        for (let i = 0; i < m; i++) {
-          const gRow = i * n;
-          let p = 0;
-          // four dot products per pass over dOut's row
-          for (; p + 3 < k; p += 4) {
-            const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (let j = 0; j < n; j++) {
-              const gj = g[gRow + j]!;
-              s0 += gj * B[b0 + j]!;
-              s1 += gj * B[b1 + j]!;
-              s2 += gj * B[b2 + j]!;
-              s3 += gj * B[b3 + j]!;
-            }
-            gA[i * k + p]! += s0;
-            gA[i * k + p + 1]! += s1;
-            gA[i * k + p + 2]! += s2;
-            gA[i * k + p + 3]! += s3;
-          }
-          for (; p < k; p++) {
-            let acc = 0;
-            for (let j = 0; j < n; j++) acc += g[gRow + j]! * B[p * n + j]!;
-            gA[i * k + p]! += acc;
-          }
-        }
-      }
-      if (b.requiresGrad) {
-        // dB[p, j] += Σ_i A[i, p]·dOut[i, j], four rows of dOut per pass over dB's row
-        const gB = gradBuffer(b);
-        let i = 0;
-        for (; i + 3 < m; i += 4) {
-          const g0 = i * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
-          for (let p = 0; p < k; p++) {
-            const a0 = A[i * k + p]!, a1 = A[(i + 1) * k + p]!, a2 = A[(i + 2) * k + p]!, a3 = A[(i + 3) * k + p]!;
-            const bRow = p * n;
-            for (let j = 0; j < n; j++) gB[bRow + j]! += a0 * g[g0 + j]! + a1 * g[g1 + j]! + a2 * g[g2 + j]! + a3 * g[g3 + j]!;
-          }
-        }
-        for (; i < m; i++) {
-          for (let p = 0; p < k; p++) {
-            const aip = A[i * k + p]!;
-            for (let j = 0; j < n; j++) gB[p * n + j]! += aip * g[i * n + j]!;
-          }
-        }
-      }
+    const m = a.rows, k = a.cols, n = b.cols, A = a.data, B = b.data;
+    const o = ctx.output(m * n);
+    productAB(A, B, m, k, n, o);
+    return {
+      rows: m, cols: n, data: o, inputs: [a, b],
+      backward(dOut, grad) {
+        const gA = grad(a), gB = grad(b);
+        if (gA !== null) accumulateABt(dOut, B, m, n, k, gA);
+        if (gB !== null) accumulateAtB(A, dOut, m, k, n, gB);
+      },
     };
-  }
-  return out;
+  },
+});
+
+/** o = A·B for A m×k, B k×n (o m×n, overwritten): the tiles below over A's rows and the rows of Bᵀ. */
+function productAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, o: Float64Array): void {
+  dotTiles(A, transposed(B, k, n, 0), m, n, k, o, false);
 }
 
-// out = xᵀ
-// dx = dOutᵀ
+/** gA += G·Bᵀ for G m×n, B k×n (gA m×k): gA[i, p] += Σ_j G[i, j]·B[p, j], rows against rows. */
+function accumulateABt(G: Float64Array, B: Float64Array, m: number, n: number, k: number, gA: Float64Array): void {
+  dotTiles(G, B, m, k, n, gA, true);
+}
+
+/** gB += Aᵀ·G for A m×k, G m×n (gB k×n): gB[p, j] += Σ_i Aᵀ[p, i]·Gᵀ[j, i], rows of Aᵀ against rows of Gᵀ. */
+function accumulateAtB(A: Float64Array, G: Float64Array, m: number, k: number, n: number, gB: Float64Array): void {
+  dotTiles(transposed(A, m, k, 0), transposed(G, m, n, 1), k, n, m, gB, true);
+}
+
+/**
+ * Scratch space for transposed operands: two arrays, grown when too small, private to this file. A
+ * transposed copy lives only during the call that made it (no tensor ever refers to it), so reusing
+ * the space cannot change any value a caller holds; it saves an off-heap allocation per product.
+ */
+const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/** The r×c matrix M transposed (c×r) into scratch space `slot` (0 or 1), valid until the next call with that slot. */
+function transposed(M: Float64Array, r: number, c: number, slot: 0 | 1): Float64Array {
+  const size = r * c;
+  if (scratch[slot]!.length < size) scratch[slot] = new Float64Array(Math.max(size, 2 * scratch[slot]!.length));
+  const t = scratch[slot]!;
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = M[i * c + j]!;
+  return t;
+}
+
+/** Values of P (float64) per row block of {@link dotTiles}: 256 KiB, within a level-2 cache. */
+const BLOCK_VALUES = 32768;
+
+/**
+ * out[i, j] (+)= Σ_t P[i, t]·Q[j, t] for P rowsP×len and Q rowsQ×len, out rowsP×rowsQ: written when
+ * `accumulate` is false, added to when true. 4×4 register tiles: sixteen running sums, each of the eight
+ * values loaded per step serving four multiply-adds; four rows of Q stay in cache while the rows of P
+ * stream past. Each sum runs over t in order, as the plain dot product does.
+ */
+function dotTiles(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ: number, len: number, out: Float64Array, accumulate: boolean): void {
+  const p4 = rowsP - (rowsP % 4), q4 = rowsQ - (rowsQ % 4);
+  // blocks of P's rows that stay in the level-2 cache while every group of four rows of Q passes
+  const block = Math.max(4, 4 * Math.floor(BLOCK_VALUES / (4 * Math.max(len, 1))));
+  for (let i0 = 0; i0 < p4; i0 += block) {
+  const iEnd = Math.min(p4, i0 + block);
+  for (let j = 0; j < q4; j += 4) {
+    const q0 = j * len, q1 = q0 + len, q2 = q1 + len, q3 = q2 + len;
+    for (let i = i0; i < iEnd; i += 4) {
+      const r0 = i * len, r1 = r0 + len, r2 = r1 + len, r3 = r2 + len;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let t = 0; t < len; t++) {
+        const b0 = Q[q0 + t]!, b1 = Q[q1 + t]!, b2 = Q[q2 + t]!, b3 = Q[q3 + t]!;
+        const a0 = P[r0 + t]!, a1 = P[r1 + t]!, a2 = P[r2 + t]!, a3 = P[r3 + t]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * rowsQ + j;
+      if (accumulate) {
+        out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+        at += rowsQ;
+        out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+        at += rowsQ;
+        out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+        at += rowsQ;
+        out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+      } else {
+        out[at] = c00; out[at + 1] = c01; out[at + 2] = c02; out[at + 3] = c03;
+        at += rowsQ;
+        out[at] = c10; out[at + 1] = c11; out[at + 2] = c12; out[at + 3] = c13;
+        at += rowsQ;
+        out[at] = c20; out[at + 1] = c21; out[at + 2] = c22; out[at + 3] = c23;
+        at += rowsQ;
+        out[at] = c30; out[at + 1] = c31; out[at + 2] = c32; out[at + 3] = c33;
+      }
+    }
+  }
+  }
+  // edges: the last rowsP % 4 rows for every column, the last rowsQ % 4 columns of the tiled rows
+  for (let i = 0; i < rowsP; i++) {
+    for (let j = i < p4 ? q4 : 0; j < rowsQ; j++) {
+      let acc = 0;
+      for (let t = 0; t < len; t++) acc += P[i * len + t]! * Q[j * len + t]!;
+      if (accumulate) out[i * rowsQ + j]! += acc;
+      else out[i * rowsQ + j] = acc;
+    }
+  }
+}
+
 /**
  * Transpose.
  * @example transpose(tensor([[1, 2]])).toArray(); // [[1], [2]]
  */
-export function transpose(x: Tensor): Tensor {
-  const r = x.rows, c = x.cols;
-  const o = allocRaw(r * c), v = x.data;
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
-  const out = result('transpose', c, r, o, [x]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!, gx = gradBuffer(x);
-      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) gx[i * c + j]! += g[j * r + i]!;
+export const transpose = defineOp({
+  name: 'transpose',
+  formula: 'out = xᵀ',
+  derivative: 'dx = dOutᵀ',
+  forward(ctx, x: Tensor) {
+    const r = x.rows, c = x.cols, v = x.data;
+    const o = ctx.output(r * c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = v[i * c + j]!;
+    return {
+      rows: c, cols: r, data: o, inputs: [x],
+      backward(dOut, grad) {
+        const gx = grad(x);
+        if (gx !== null) for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) gx[i * c + j]! += dOut[j * r + i]!;
+      },
     };
-  }
-  return out;
-}
+  },
+});
 
-// out = x·Wᵀ + b
-// dx = dOut·W, dW = dOutᵀ·x, db = Σ_rows dOut
 /**
  * The affine map of a linear layer in one graph node, with PyTorch's weight layout: x is n×in, W is
- * out×in, b is 1×out (or omitted). Output n×out.
+ * out×in, b is 1×out (or omitted). Output n×out. A custom gradient over its reference
+ * `add(matmul(x, transpose(W)), b)`, which `explain(out, { expand: true })` shows.
  *
  * @example
  * linear(tensor([[1, 2]]), tensor([[1, 1], [0, 1]]), tensor([[0, 10]])).toArray(); // [[3, 12]]
  */
-export function linear(x: Tensor, W: Tensor, b?: Tensor | null): Tensor {
-  const n = x.rows, nIn = x.cols, nOut = W.rows;
-  if (W.cols !== nIn) {
-    throw new ShapeError(`linear: input ${formatShape(n, nIn)} does not fit weight ${formatShape(W.rows, W.cols)} (weight is out×in, so its columns must equal the input's ${nIn} columns)`);
-  }
-  if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
-    throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
-  }
-  const o = allocRaw(n * nOut);
-  linearForward(x.data, n, nIn, W.data, nOut, b != null ? b.data : null, o);
-  const out = result('linear', n, nOut, o, b != null ? [x, W, b] : [x, W]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      linearBackward(out.grad!, x.data, n, nIn, W.data, nOut,
-        x.requiresGrad ? gradBuffer(x) : null, W.requiresGrad ? gradBuffer(W) : null, b != null && b.requiresGrad ? gradBuffer(b) : null);
+export const linear = defineOp({
+  name: 'linear',
+  formula: 'out = x·Wᵀ + b',
+  derivative: 'dx = dOut·W, dW = dOutᵀ·x, db = Σ_rows dOut',
+  forward(ctx, x: Tensor, W: Tensor, b?: Tensor | null) {
+    const n = x.rows, nIn = x.cols, nOut = W.rows;
+    if (W.cols !== nIn) {
+      throw new ShapeError(`linear: input ${formatShape(n, nIn)} does not fit weight ${formatShape(W.rows, W.cols)} (weight is out×in, so its columns must equal the input's ${nIn} columns)`);
+    }
+    if (b != null && (b.rows !== 1 || b.cols !== nOut)) {
+      throw new ShapeError(`linear: bias must be 1×${nOut} for weight ${formatShape(W.rows, W.cols)}, got ${formatShape(b.rows, b.cols)}`);
+    }
+    const X = x.data, w = W.data;
+    const o = ctx.output(n * nOut);
+    linearForward(X, n, nIn, w, nOut, b != null ? b.data : null, o);
+    return {
+      rows: n, cols: nOut, data: o, inputs: b != null ? [x, W, b] : [x, W],
+      backward(dOut, grad) {
+        linearBackward(dOut, X, n, nIn, w, nOut, grad(x), grad(W), b != null ? grad(b) : null);
+      },
     };
+  },
+  reference: (x: Tensor, W: Tensor, b?: Tensor | null) => (b != null ? add(matmul(x, transpose(W)), b) : matmul(x, transpose(W))),
+});
+
+/**
+ * out (+)= A·B for A m×k, B k×n, out m×n, reading B's rows directly (no transposed copy): each step
+ * loads four values down a column of A and four along a row of B. Used by `linear`'s dx = dOut·W, whose
+ * operands are small enough that the strided reads of A stay in cache.
+ */
+function tilesAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
+  const m4 = m - (m % 4), n4 = n - (n % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const bp = p * n + j;
+        const b0 = B[bp]!, b1 = B[bp + 1]!, b2 = B[bp + 2]!, b3 = B[bp + 3]!;
+        const a0 = A[r0 + p]!, a1 = A[r1 + p]!, a2 = A[r2 + p]!, a3 = A[r3 + p]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * n + j;
+      out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+      at += n;
+      out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+      at += n;
+      out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+      at += n;
+      out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+    }
   }
-  return out;
+  for (let i = 0; i < m; i++) {
+    for (let j = i < m4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += A[i * k + p]! * B[p * n + j]!;
+      out[i * n + j]! += acc;
+    }
+  }
+}
+
+/**
+ * out += Aᵀ·B for A m×k, B m×n, out k×n, reading both by rows (four values along a row of each per
+ * step). Used by `linear`'s dW = dOutᵀ·X.
+ */
+function tilesAtB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
+  const k4 = k - (k % 4), n4 = n - (n % 4);
+  for (let p = 0; p < k4; p += 4) {
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let i = 0; i < m; i++) {
+        const ai = i * k + p, bi = i * n + j;
+        const a0 = A[ai]!, a1 = A[ai + 1]!, a2 = A[ai + 2]!, a3 = A[ai + 3]!;
+        const b0 = B[bi]!, b1 = B[bi + 1]!, b2 = B[bi + 2]!, b3 = B[bi + 3]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = p * n + j;
+      out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+      at += n;
+      out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+      at += n;
+      out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+      at += n;
+      out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+    }
+  }
+  for (let p = 0; p < k; p++) {
+    for (let j = p < k4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let i = 0; i < m; i++) acc += A[i * k + p]! * B[i * n + j]!;
+      out[p * n + j]! += acc;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
 // The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the
-// post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise four
-// outputs are computed at once so that each input value loaded serves four multiply-adds ("tiled").
-// Both forward orders add b first, then the products in input order, so they give the same values.
+// post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise the
+// products are matmul's 4×4 register tiles (`dotTiles`), the bias added after them, as the reference
+// add(matmul(x, transpose(W)), b) does.
 
 /** Whether the few-inputs loop order is used for an nIn -> nOut layer. */
 function isWide(nIn: number, nOut: number): boolean {
@@ -168,32 +290,9 @@ export function linearForward(X: Float64Array, n: number, nIn: number, w: Float6
     }
     return;
   }
-  for (let i = 0; i < n; i++) {
-    const xRow = i * nIn, oRow = i * nOut;
-    let q = 0;
-    for (; q + 3 < nOut; q += 4) {
-      const w0 = q * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
-      let a0 = bias !== null ? bias[q]! : 0, a1 = bias !== null ? bias[q + 1]! : 0;
-      let a2 = bias !== null ? bias[q + 2]! : 0, a3 = bias !== null ? bias[q + 3]! : 0;
-      for (let p = 0; p < nIn; p++) {
-        const x = X[xRow + p]!;
-        a0 += x * w[w0 + p]!;
-        a1 += x * w[w1 + p]!;
-        a2 += x * w[w2 + p]!;
-        a3 += x * w[w3 + p]!;
-      }
-      o[oRow + q] = a0;
-      o[oRow + q + 1] = a1;
-      o[oRow + q + 2] = a2;
-      o[oRow + q + 3] = a3;
-    }
-    for (; q < nOut; q++) {
-      const wRow = q * nIn;
-      let acc = bias !== null ? bias[q]! : 0;
-      for (let p = 0; p < nIn; p++) acc += X[xRow + p]! * w[wRow + p]!;
-      o[oRow + q] = acc;
-    }
-  }
+  // o = X·Wᵀ (rows of X against rows of W), then + b
+  dotTiles(X, w, n, nOut, nIn, o, false);
+  if (bias !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) o[i * nOut + q]! += bias[q]!;
 }
 
 /**
@@ -221,39 +320,7 @@ export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn:
     }
     return;
   }
-  if (gx !== null) {
-    // dx[i, :] += Σ_q dOut[i, q]·W[q, :], four rows of W at a time
-    for (let i = 0; i < n; i++) {
-      const xRow = i * nIn, gRow = i * nOut;
-      let q = 0;
-      for (; q + 3 < nOut; q += 4) {
-        const g0 = g[gRow + q]!, g1 = g[gRow + q + 1]!, g2 = g[gRow + q + 2]!, g3 = g[gRow + q + 3]!;
-        const w0 = q * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
-        for (let p = 0; p < nIn; p++) gx[xRow + p]! += g0 * w[w0 + p]! + g1 * w[w1 + p]! + g2 * w[w2 + p]! + g3 * w[w3 + p]!;
-      }
-      for (; q < nOut; q++) {
-        const gq = g[gRow + q]!, wRow = q * nIn;
-        for (let p = 0; p < nIn; p++) gx[xRow + p]! += gq * w[wRow + p]!;
-      }
-    }
-  }
-  if (gW !== null) {
-    // dW[q, :] += Σ_i dOut[i, q]·x[i, :], four rows of x at a time
-    let i = 0;
-    for (; i + 3 < n; i += 4) {
-      const x0 = i * nIn, x1 = x0 + nIn, x2 = x1 + nIn, x3 = x2 + nIn;
-      for (let q = 0; q < nOut; q++) {
-        const g0 = g[i * nOut + q]!, g1 = g[(i + 1) * nOut + q]!, g2 = g[(i + 2) * nOut + q]!, g3 = g[(i + 3) * nOut + q]!;
-        const wRow = q * nIn;
-        for (let p = 0; p < nIn; p++) gW[wRow + p]! += g0 * X[x0 + p]! + g1 * X[x1 + p]! + g2 * X[x2 + p]! + g3 * X[x3 + p]!;
-      }
-    }
-    for (; i < n; i++) {
-      const xRow = i * nIn;
-      for (let q = 0; q < nOut; q++) {
-        const gq = g[i * nOut + q]!, wRow = q * nIn;
-        for (let p = 0; p < nIn; p++) gW[wRow + p]! += gq * X[xRow + p]!;
-      }
-    }
-  }
+  // dx += dOut·W (n×nOut · nOut×nIn);  dW += dOutᵀ·X (nOut×n · n×nIn)
+  if (gx !== null) tilesAB(g, w, n, nOut, nIn, gx);
+  if (gW !== null) tilesAtB(g, X, n, nOut, nIn, gW);
 }

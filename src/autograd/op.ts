@@ -7,11 +7,15 @@
  *
  * The forward returns the output's values and shape, its inputs, and a `backward` closure that only
  * accumulates (`+=`) into the inputs' gradients; `grad(x)` hands it x's gradient buffer, or null when x
- * needs none.
+ * needs none. Write `backward` and `detail` as methods (`backward(dOut, grad) { ... }`): an arrow
+ * function in the returned object costs a little more per call under tsx (esbuild names it).
+ *
+ * Buffers: `ctx.output(n)` for an output whose every entry the forward writes, `ctx.zeros(n)` for one it
+ * accumulates into. Inside a `BufferArena`'s `run` both come from the arena; elsewhere they are fresh
+ * arrays. In checking mode (`setBufferChecks(true)`, on in the tests) `ctx.output` is NaN-filled, so an
+ * entry the forward forgot to write shows at once.
  *
  * @example
- * // out = x³
- * // dx = dOut·3x²
  * const cube = defineOp({
  *   name: 'cube',
  *   formula: 'out = x³',
@@ -33,7 +37,7 @@
  * @module
  */
 
-import { alloc, allocRaw, gradBuffer, isGradEnabled, result, type Tensor } from './tensor.ts';
+import { alloc, allocRaw, isGradEnabled, result, Tensor } from './tensor.ts';
 
 /**
  * An op's rule as data: what it computes and what its backward accumulates into each input's gradient.
@@ -103,6 +107,50 @@ export interface OpSpec<Args extends readonly unknown[]> extends OpRule {
   readonly reference?: (...args: Args) => Tensor;
 }
 
+/** Every op defined with a `reference` (the fused ops), in definition order. */
+const fused: Op<readonly any[]>[] = [];
+
+/**
+ * The ops defined with a readable `reference` (fused kernels), built-in and yours: what the generic
+ * fused-op test holds equal to their references.
+ * @example fusedOps().map((op) => op.rule.name); // ['linear', 'mlp']
+ */
+export function fusedOps(): readonly Op<readonly any[]>[] {
+  return fused;
+}
+
+/**
+ * A fused node's readable reference rebuilt on other inputs: the op's `reference` called with the node's
+ * arguments, each of its inputs (`node.parents`) replaced by the tensor at the same position in
+ * `inputs`. `explain(out, { expand: true })` and the generic fused-op test use it.
+ *
+ * @example
+ * const out = mlp(x, layers);
+ * const copies = out.parents.map((t) => Tensor.from(t.rows, t.cols, t.data.slice(), { requiresGrad: true }));
+ * referenceOn(out, copies); // linear -> leakyRelu -> linear ... on the copies
+ */
+export function referenceOn(node: Tensor, inputs: readonly Tensor[]): Tensor {
+  if (node.reference === null || node.args === null) throw new TypeError(`referenceOn: this ${node.op} node was not made by a fused op (an op defined with a reference)`);
+  if (inputs.length !== node.parents.length) throw new RangeError(`referenceOn: the ${node.op} node has ${node.parents.length} inputs, got ${inputs.length}`);
+  const args = substitute(node.args, node.parents, inputs) as never[];
+  return node.reference(...args);
+}
+
+/** `args` with every tensor that is `from[k]` replaced by `to[k]`, through arrays and plain objects. */
+function substitute(value: unknown, from: readonly Tensor[], to: readonly Tensor[]): unknown {
+  if (value instanceof Tensor) {
+    const k = from.indexOf(value);
+    return k >= 0 ? to[k] : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, from, to));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = substitute(v, from, to);
+    return out;
+  }
+  return value;
+}
+
 /**
  * A defined op: call it like a function; its rule and definition travel with it.
  * @example cube(x); cube.rule.formula; // 'out = x³'
@@ -114,8 +162,6 @@ export interface Op<Args extends readonly unknown[]> {
   /** The whole definition (forward, reference). */
   readonly spec: OpSpec<Args>;
 }
-
-const gradOf: GradOf = (t) => (t.requiresGrad ? gradBuffer(t) : null);
 
 const context: OpContext = {
   output: allocRaw,
@@ -142,14 +188,31 @@ const context: OpContext = {
  */
 export function defineOp<Args extends readonly unknown[]>(spec: OpSpec<Args>): Op<Args> {
   const rule: OpRule = { name: spec.name, formula: spec.formula, derivative: spec.derivative };
-  const op = (...args: Args): Tensor => {
-    const r = spec.forward(context, ...args);
+  const reference = spec.reference;
+  const direct = spec as unknown as { forward(ctx: OpContext, ...args: unknown[]): OpResult };
+  const finish = (r: OpResult, args: readonly unknown[] | null): Tensor => {
     const out = result(rule.name, r.rows, r.cols, r.data, r.inputs);
     out.rule = rule;
     if (r.detail !== undefined) out.detail = r.detail;
-    const backward = r.backward;
-    if (out.requiresGrad && backward !== undefined) out.backwardFn = () => backward(out.grad!, gradOf);
+    if (reference !== undefined) {
+      out.reference = reference as unknown as (...args: never[]) => Tensor;
+      out.args = args;
+    }
+    if (out.requiresGrad && r.backward !== undefined) out.backwardFn = r.backward;
     return out;
   };
-  return Object.assign(op, { rule, spec });
+  // Up to four arguments are passed on directly (a call with spread arguments costs more than the
+  // arithmetic of a small op); more go through the general path.
+  const op = function (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Tensor {
+    const count = arguments.length;
+    if (count > 4) {
+      const all = Array.from(arguments);
+      return finish(direct.forward(context, ...all), all);
+    }
+    const r = direct.forward(context, a, b, c, d);
+    return finish(r, reference !== undefined ? [a, b, c, d].slice(0, count) : null);
+  } as unknown as (...args: Args) => Tensor;
+  const defined = Object.assign(op, { rule, spec });
+  if (reference !== undefined) fused.push(defined as unknown as Op<readonly any[]>);
+  return defined;
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { OpRule } from './op.ts';
+import type { GradOf, OpRule } from './op.ts';
 
 /**
  * The shape of a tensor, `[rows, cols]`.
@@ -47,6 +47,25 @@ export class ShapeError extends Error {
  */
 export class AnomalyError extends Error {
   override readonly name = 'AnomalyError';
+}
+
+/**
+ * Thrown when a tensor made inside `arena.run(...)` is read after that arena's next `reset()`: its
+ * buffer was handed to a later step, so its values are gone. Copy what you keep inside `run`
+ * (`Float64Array.from(t.data)`, or compute it under `noGrad` outside the arena).
+ *
+ * @example
+ * const arena = new BufferArena();
+ * const y = arena.run(() => exp(x));
+ * arena.reset();
+ * y.data; // throws RecycledTensorError: this exp output (1×2) was made inside a BufferArena's run ...
+ */
+export class RecycledTensorError extends Error {
+  override readonly name = 'RecycledTensorError';
+}
+
+function recycled(t: Tensor, what: 'values' | 'gradient'): RecycledTensorError {
+  return new RecycledTensorError(`this ${t.op} output (${formatShape(t.rows, t.cols)}) was made inside a BufferArena's run, and the arena has been reset since: its ${what} buffer now belongs to a later step. Copy what you keep inside run (Float64Array.from(t.data)), or compute it outside the arena`);
 }
 
 /**
@@ -133,30 +152,34 @@ export class Tensor {
   readonly rows: number;
   /** Number of columns. */
   readonly cols: number;
-  /** The values, row-major: entry (i, j) is `data[i * cols + j]`. */
-  data: Float64Array;
-  /** The gradient of the last `backward()` with respect to this tensor (same layout), or null. */
-  grad: Float64Array | null = null;
+  /** The values, row-major: entry (i, j) is `data[i * cols + j]` (see {@link Tensor.data}). */
+  private values: Float64Array;
+  private gradient: Float64Array | null = null;
   /** Whether ops on this tensor are recorded for `backward()`. */
   requiresGrad: boolean;
   /** The op that produced this tensor (`'leaf'` for tensors made from values). */
   readonly op: string;
   /** The inputs of the op that produced this tensor (empty for leaves). */
   parents: readonly Tensor[];
-  /** Pushes `this.grad` into the parents' gradients; null for leaves and after the graph is released. */
-  backwardFn: (() => void) | null = null;
+  /**
+   * The op's backward: accumulates `dOut` (this node's gradient) into the parents' gradients, each got
+   * through `grad`; null for leaves and after the graph is released.
+   */
+  backwardFn: ((dOut: Float64Array, grad: GradOf) => void) | null = null;
   /** A name given at creation (`{ name }`), shown by `explain()`. */
   name: string;
-  /**
-   * An op's parameter, shown by `explain()` as `key=value` (kept raw and formatted only when read, so
-   * the hot path builds no strings): e.g. `['slope', 0.01]`, `['range', [1, 3]]`, `['indices', idx]`.
-   */
-  detailKey = '';
-  detailValue: number | ArrayLike<number> = 0;
-  /** The rule of the op that made this node (set by `defineOp`), or null for leaves and older ops. */
+  /** The rule of the op that made this node (set by `defineOp`), or null for leaves. */
   rule: OpRule | null = null;
-  /** The op's parameter as text, computed only when `explain()` asks (set by `defineOp`). */
+  /** The op's parameter as text (`slope=0.01`), computed only when `explain()` asks (set by `defineOp`). */
   detail: (() => string) | null = null;
+  /** For a fused op's node: the op's readable reference (set by `defineOp`; see `referenceOn`, `explain`). */
+  reference: ((...args: never[]) => Tensor) | null = null;
+  /** For a fused op's node: the arguments it was called with (so that its reference can be rebuilt). */
+  args: readonly unknown[] | null = null;
+  /** The arena whose `run` made this tensor, or null: its buffers are that arena's until its next `reset()`. */
+  private arena: BufferArena | null = null;
+  /** The arena's generation when this tensor was made. */
+  private generation = 0;
   /** A unique, increasing id (used by `explain()` and `toDot()`). */
   readonly id: number;
   /** Marks visits during the topological sort; internal. */
@@ -169,12 +192,49 @@ export class Tensor {
     }
     this.rows = rows;
     this.cols = cols;
-    this.data = data;
+    this.values = data;
     this.requiresGrad = requiresGrad;
     this.op = op;
     this.parents = parents;
     this.name = '';
     this.id = nextId++;
+  }
+
+  /**
+   * The values, row-major: entry (i, j) is `data[i * cols + j]`. Throws {@link RecycledTensorError}
+   * when the tensor was made inside `arena.run` and that arena has been reset since (its buffer now
+   * belongs to a later step).
+   * @example tensor([[1, 2]]).data; // Float64Array [1, 2]
+   */
+  get data(): Float64Array {
+    if (this.arena !== null && this.arena.generation !== this.generation) throw recycled(this, 'values');
+    return this.values;
+  }
+  set data(values: Float64Array) {
+    if (values.length !== this.rows * this.cols) throw new ShapeError(`tensor: ${formatShape(this.rows, this.cols)} needs ${this.rows * this.cols} values, got ${values.length}`);
+    this.values = values;
+  }
+
+  /**
+   * The gradient of the last `backward()` with respect to this tensor (same layout), or null. Throws
+   * {@link RecycledTensorError} like {@link Tensor.data} for a tensor of a reset arena.
+   * @example x.grad; // Float64Array [2, 4] after sum(mul(x, x)).backward() with x = [[1, 2]]
+   */
+  get grad(): Float64Array | null {
+    if (this.arena !== null && this.gradient !== null && this.arena.generation !== this.generation) throw recycled(this, 'gradient');
+    return this.gradient;
+  }
+  set grad(g: Float64Array | null) {
+    this.gradient = g;
+  }
+
+  /**
+   * Marks this tensor as made inside `arena.run` (called by `defineOp` for every op output).
+   * @example out.leaseFrom(currentArena);
+   */
+  leaseFrom(arena: BufferArena): void {
+    this.arena = arena;
+    this.generation = arena.generation;
   }
 
   /**
@@ -257,13 +317,7 @@ export class Tensor {
    */
   get label(): string {
     if (this.name !== '') return this.name;
-    if (this.detail !== null) return this.detail();
-    const key = this.detailKey, v = this.detailValue;
-    if (key === '') return '';
-    if (key === 'range') return `${(v as ArrayLike<number>)[0]}:${(v as ArrayLike<number>)[1]}`;
-    if (key === 'indices') return `[${Array.from(v as ArrayLike<number>).join(', ')}]`;
-    if (key === 'layers') return `${v as number} layers`;
-    return `${key}=${v as number}`;
+    return this.detail !== null ? this.detail() : '';
   }
 
   /**
@@ -271,7 +325,7 @@ export class Tensor {
    * @example w.zeroGrad();
    */
   zeroGrad(): void {
-    this.grad = null;
+    this.gradient = null;
   }
 
   /**
@@ -328,9 +382,9 @@ export class Tensor {
     for (let i = 0; i < g.length; i++) g[i]! += seed[i]!;
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k]!;
-      const fn = node.backwardFn;
-      if (fn === null || node.grad === null) continue;
-      fn();
+      const fn = node.backwardFn, g = node.grad;
+      if (fn === null || g === null) continue;
+      fn(g, gradOf);
       if (anomalyEnabled) checkBackward(node);
     }
     if (options.retainGraph !== true) {
@@ -406,12 +460,12 @@ function describeValue(v: unknown): string {
 }
 
 /**
- * The gradient buffer of `t`, allocated (zeros) on first use. Backward closures accumulate into it.
- * A leaf's gradient is its own array (it outlives the step); an intermediate's comes from the current
- * {@link BufferArena}, if any.
+ * The gradient buffer of `t`, allocated (zeros) on first use. Backward closures accumulate into it
+ * (through the `grad` function `defineOp` hands them). A leaf's gradient is its own array (it outlives
+ * the step); an intermediate's comes from the current {@link BufferArena}, if any. Internal.
  *
  * @example
- * const g = gradBuffer(x); // inside a backward closure
+ * const g = gradBuffer(x);
  * for (let i = 0; i < g.length; i++) g[i] += dOut[i]; // accumulate, never assign
  */
 export function gradBuffer(t: Tensor): Float64Array {
@@ -424,17 +478,38 @@ export function gradBuffer(t: Tensor): Float64Array {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Buffer reuse. A training step builds the same graph every time; allocating its float arrays anew each
-// step costs more than the arithmetic on them (V8 keeps typed-array memory outside its heap and must
-// track and collect it). An arena hands out zeroed buffers and takes them all back at `reset()`.
+// Buffer reuse, explicit and owned. A training step builds the same graph every time; allocating its
+// float arrays anew each step costs more than the arithmetic on them at small sizes (V8 keeps
+// typed-array memory outside its heap and must track and collect it). An arena is an object you create
+// and own (`TrainStep` owns one): inside `arena.run(fn)` op outputs and intermediate gradients come from
+// it, and `arena.reset()` takes them all back. Misuse is loud: every tensor made inside `run` remembers
+// the arena's generation, and reading its `data` or `grad` after a reset throws RecycledTensorError.
+// Outside any arena (a user's own loop) every buffer is a fresh array: nothing is ever shared.
 
 let currentArena: BufferArena | null = null;
+let poisonRecycled = false;
 
 /**
- * A pool of float64 buffers reused from one training step to the next. Inside `arena.run(fn)`, every
- * op's output and every intermediate gradient is taken from the arena; `arena.reset()` makes all of
- * them free again, so **tensors made inside `run` must not be used after the next `reset()`** (leaf
- * tensors and their gradients are never taken from the arena). `TrainStep` uses one per step.
+ * Checking mode for buffer reuse: when on, `BufferArena.reset()` fills every buffer it takes back with
+ * NaN, so that a raw `Float64Array` kept from inside `run` (which no generation check can see) turns
+ * into NaN at once instead of silently holding a later step's values. The tests run with it on.
+ *
+ * Returns the previous setting.
+ *
+ * @example const previous = setBufferChecks(true); // ... setBufferChecks(previous);
+ */
+export function setBufferChecks(on: boolean): boolean {
+  const previous = poisonRecycled;
+  poisonRecycled = on;
+  return previous;
+}
+
+/**
+ * A pool of float64 buffers reused from one training step to the next, owned by whoever creates it.
+ * Inside `arena.run(fn)`, every op's output and every intermediate gradient is taken from the arena;
+ * `arena.reset()` makes all of them free again. Tensors made inside `run` belong to the arena: after the
+ * next `reset()` reading their `data` or `grad` throws {@link RecycledTensorError} (leaf tensors and
+ * their gradients are never taken from the arena).
  *
  * @example
  * const arena = new BufferArena();
@@ -446,6 +521,8 @@ let currentArena: BufferArena | null = null;
  */
 export class BufferArena {
   private readonly pools = new Map<number, { buffers: Float64Array[]; next: number }>();
+  /** Increases at every `reset()`; tensors made before it are then unreadable. */
+  generation = 0;
 
   /**
    * A buffer of length n (zeroed unless `zero` is false): a free one from the pool, or a new one that joins the pool.
@@ -469,11 +546,16 @@ export class BufferArena {
   }
 
   /**
-   * Marks every buffer free again (their contents are overwritten by later `take` calls).
+   * Takes every buffer back: the tensors made inside earlier `run` calls become unreadable (their
+   * buffers are NaN-filled in checking mode, see {@link setBufferChecks}).
    * @example arena.reset(); // at the start of each training step
    */
   reset(): void {
-    for (const pool of this.pools.values()) pool.next = 0;
+    this.generation++;
+    for (const pool of this.pools.values()) {
+      if (poisonRecycled) for (let k = 0; k < pool.next; k++) pool.buffers[k]!.fill(NaN);
+      pool.next = 0;
+    }
   }
 
   /**
@@ -514,8 +596,18 @@ export function alloc(n: number): Float64Array {
  * @example const o = allocRaw(x.size); for (let i = 0; i < o.length; i++) o[i] = -x.data[i];
  */
 export function allocRaw(n: number): Float64Array {
-  return currentArena === null ? new Float64Array(n) : currentArena.take(n, false);
+  const b = currentArena === null ? new Float64Array(n) : currentArena.take(n, false);
+  // checking mode: an op that promised to write every entry and did not leaves NaN behind
+  if (poisonRecycled) b.fill(NaN);
+  return b;
 }
+
+/**
+ * What `backward()` hands an op's backward: the gradient buffer of an input (zeros on first use), or
+ * null when that input needs none.
+ * @example const gx = gradOf(x); if (gx !== null) gx[0] += 1;
+ */
+export const gradOf: GradOf = (t) => (t.requiresGrad ? gradBuffer(t) : null);
 
 /**
  * Creates the output node of an op. It records `parents` only when recording is on and some parent
@@ -523,8 +615,7 @@ export function allocRaw(n: number): Float64Array {
  * In anomaly mode the forward values are checked here, so an op calls it once `data` is computed.
  *
  * @example
- * const out = result('neg', x.rows, x.cols, o, [x]);
- * if (out.requiresGrad) out.backwardFn = () => { const g = gradBuffer(x); for (let i = 0; i < g.length; i++) g[i] -= out.grad![i]; };
+ * const out = result('neg', x.rows, x.cols, o, [x]); // defineOp then sets out.backwardFn
  */
 export function result(op: string, rows: number, cols: number, data: Float64Array, parents: readonly Tensor[]): Tensor {
   let needs = false;
@@ -537,6 +628,7 @@ export function result(op: string, rows: number, cols: number, data: Float64Arra
     }
   }
   const out = new Tensor(rows, cols, data, needs, op, needs ? parents : NO_PARENTS);
+  if (currentArena !== null) out.leaseFrom(currentArena);
   if (anomalyEnabled) checkForward(out, parents);
   return out;
 }
@@ -580,7 +672,15 @@ function shapesOf(ts: readonly Tensor[]): string {
   return ts.map((t) => formatShape(t.rows, t.cols)).join(', ');
 }
 
-function firstNonFinite(a: Float64Array): number {
+/**
+ * The index of the first NaN or ±∞ in `a`, or -1 when every entry is finite.
+ * @example firstNonFinite(new Float64Array([1, NaN, Infinity])); // 1
+ */
+export function firstNonFinite(a: ArrayLike<number>): number {
+  // a branch-free pass first: x·0 is 0 for every finite x and NaN for NaN and ±∞
+  let probe = 0;
+  for (let i = 0; i < a.length; i++) probe += a[i]! * 0;
+  if (probe === 0) return -1;
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
   return -1;
 }

@@ -180,10 +180,10 @@ export class Sequential extends Layer {
   readonly layers: Layer[];
   /**
    * Run a stack of `Linear` layers and activations as one fused `mlp` node (same values, fewer passes
-   * over memory). Default true; set false to run layer by layer (the readable reference path).
+   * over memory; `explain(out, { expand: true })` shows the layer-by-layer reference). Default true; set
+   * false to run layer by layer (the readable reference path).
    */
   fuse = true;
-  private plan: MlpLayer[] | null | undefined;
 
   constructor(...layers: Layer[]) {
     super();
@@ -192,12 +192,14 @@ export class Sequential extends Layer {
 
   /**
    * Applies the layers in order (as one fused `mlp` node when `fuse` is on and the layers allow it).
+   * The fused form is read from the layers at every call (nothing is cached), so a reassigned weight
+   * (`net.layers[0].weight = ...`) or a replaced layer is used by the next forward.
    * @example net.forward(Tensor.zeros(5, 2)).shape; // [5, 1] for the net above
    */
   forward(x: Tensor): Tensor {
     if (this.fuse) {
-      if (this.plan === undefined) this.plan = fusedPlan(this.layers);
-      if (this.plan !== null) return mlp(x, this.plan);
+      const plan = fusedPlan(this.layers);
+      if (plan !== null) return mlp(x, plan);
     }
     let h = x;
     for (const layer of this.layers) h = layer.forward(h);
@@ -286,8 +288,8 @@ export class MLP extends Sequential {
 
 /**
  * The fused form of a layer list, when it is Linear layers each followed by at most one activation the
- * fused kernel knows (relu, tanh, leakyRelu with a positive slope); null otherwise. The weights are the
- * layers' own tensors, so the plan stays valid as they are trained.
+ * fused kernel knows (relu, tanh, leakyRelu with a positive slope); null otherwise. Built from the
+ * layers' current fields at every forward (a few instanceof tests), never kept.
  */
 function fusedPlan(layers: readonly Layer[]): MlpLayer[] | null {
   const plan: MlpLayer[] = [];

@@ -8,7 +8,7 @@
 
 import { checkOptionKeys } from '../autograd/options.ts';
 import { columnMeanStd } from '../autograd/stats.ts';
-import { noGrad, Tensor } from '../autograd/tensor.ts';
+import { firstNonFinite, noGrad, Tensor } from '../autograd/tensor.ts';
 import type { Rng } from '../rng/rng.ts';
 import type { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
@@ -191,10 +191,6 @@ function checkOptimizer(optimizer: Optimizer, params: readonly Tensor[]): void {
   }
 }
 
-function firstNonFinite(a: Float64Array): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
-  return -1;
-}
 
 /**
  * The mean NLL of `x` in batches, without recording a graph.

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BufferArena, type Tensor } from '../autograd/tensor.ts';
+import { BufferArena, firstNonFinite, type Tensor } from '../autograd/tensor.ts';
 import type { Module } from '../nn/module.ts';
 import { clipGradNorm } from '../optim/clip.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
@@ -17,11 +17,6 @@ import type { Optimizer } from '../optim/optimizer.ts';
  */
 export class NonFiniteStepError extends Error {
   override readonly name = 'NonFiniteStepError';
-}
-
-function firstNonFinite(a: Float64Array): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
-  return -1;
 }
 
 /**
@@ -39,8 +34,12 @@ export class TrainStep {
   private readonly lastGood: Float64Array[];
   private seed: Float64Array = new Float64Array(0);
   private started = false;
-  /** Buffers of the step's graph, reused from one step to the next. */
-  private readonly arena = new BufferArena();
+  /**
+   * Buffers of the step's graph, reused from one step to the next and owned by this step: a tensor made
+   * inside `run` (by the model's forward, even under noGrad) is unreadable after the next `run` begins
+   * (reading it throws RecycledTensorError). Copy what you keep.
+   */
+  readonly arena = new BufferArena();
 
   constructor(
     readonly model: Module & { logProb(x: Tensor): Tensor },

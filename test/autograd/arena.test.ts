@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BufferArena, leakyRelu, linear, matmul, mul, sum, tanh, Tensor } from '../../src/autograd/index.ts';
+import { BufferArena, exp, leakyRelu, linear, matmul, mul, noGrad, RecycledTensorError, setBufferChecks, sum, tanh, Tensor } from '../../src/autograd/index.ts';
+import { allocRaw } from '../../src/autograd/tensor.ts';
+import { assertThrows } from '../helpers/assert.ts';
 
 function weights(seed: number): Tensor[] {
   let s = seed;
@@ -63,6 +65,41 @@ test('outside an arena every op output is a fresh array', () => {
   const a = Tensor.ones(2, 2);
   const y1 = tanh(a), y2 = tanh(a);
   assert.is.not(y1.data, y2.data);
+});
+
+test('a tensor kept from inside run is unreadable after the next reset: data and grad throw RecycledTensorError', () => {
+  const arena = new BufferArena();
+  const x = Tensor.from(1, 2, new Float64Array([0, 1]), { requiresGrad: true });
+  const kept = arena.run(() => {
+    const y = exp(x);
+    sum(y).backward();
+    return y;
+  });
+  const under = arena.run(() => noGrad(() => exp(x)));
+  assert.equal(Array.from(kept.data), [1, Math.E], 'readable until the reset');
+  assert.ok(kept.grad !== null);
+  arena.reset();
+  assertThrows(() => kept.data, ['exp output (1×2) was made inside a BufferArena', 'Copy what you keep'], RecycledTensorError);
+  assertThrows(() => kept.grad, ['its gradient buffer now belongs to a later step'], RecycledTensorError);
+  assertThrows(() => under.data, ['exp output'], RecycledTensorError);
+  // leaves are never the arena's
+  assert.equal(Array.from(x.data), [0, 1]);
+  assert.ok(x.grad !== null);
+});
+
+test('checking mode NaN-fills recycled buffers and raw op buffers, so a kept Float64Array or an unwritten entry shows', () => {
+  const previous = setBufferChecks(true);
+  try {
+    const arena = new BufferArena();
+    const x = Tensor.from(1, 2, new Float64Array([0, 1]));
+    const raw = arena.run(() => exp(x).data);
+    arena.reset();
+    assert.ok(Number.isNaN(raw[0]!) && Number.isNaN(raw[1]!), 'a kept raw buffer reads NaN after the reset');
+    const fresh = allocRaw(3);
+    assert.ok(fresh.every(Number.isNaN), 'an output buffer is NaN until the op writes it');
+  } finally {
+    setBufferChecks(previous);
+  }
 });
 
 test.run();

@@ -1,10 +1,10 @@
 /**
- * The fused MLP op against the readable composition of `linear` and the activations it replaces, and
- * against central finite differences.
+ * Fused ops against their readable references (one generic property over every registered fused op),
+ * the fused MLP against central finite differences, explain's expansion, and the kernel table.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BufferArena, gradcheck, leakyRelu, linear, mlp, relu, sum, mul, tanh, tensor, Tensor, type MlpActivation, type MlpLayer } from '../../src/autograd/index.ts';
+import { BufferArena, explain, fusedOps, referenceOn, gradcheck, leakyRelu, linear, MLP_KERNELS, mlp, relu, sum, mul, tanh, tensor, Tensor, type MlpActivation, type MlpLayer } from '../../src/autograd/index.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { LeakyReLU, Linear, ReLU, Sequential, Tanh } from '../../src/nn/index.ts';
 import { assertClose } from '../helpers/assert.ts';
@@ -114,6 +114,112 @@ test('Sequential runs fused and unfused to the same values and gradients, inside
   fused.parameters().forEach((p, i) => assertClose(p.grad!, plain.parameters()[i]!.grad!, `grad ${i}`, { rtol: 1e-12, atol: 1e-14 }));
   assert.is(fused.forward(x).op, 'mlp');
   assert.is(plain.forward(x).op, 'relu');
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The generic test: every op defined with a `reference` (fusedOps()) against that reference.
+
+/** A value away from 0 (no relu kink near a random pre-activation), from a seeded generator. */
+function away(rng: Rng): number {
+  return (rng.uniform() < 0.5 ? -1 : 1) * (0.2 + rng.uniform());
+}
+
+function leafOf(rng: Rng, r: number, c: number): Tensor {
+  const t = Tensor.zeros(r, c, { requiresGrad: true });
+  for (let i = 0; i < t.size; i++) t.data[i] = away(rng);
+  return t;
+}
+
+/**
+ * Random arguments for each fused op, by name: random shapes from the seed. A fused op without an entry
+ * fails the test below, so a new fused kernel cannot skip the comparison.
+ */
+const FUSED_ARGS: Record<string, (rng: Rng) => unknown[]> = {
+  linear: (rng) => {
+    const n = 1 + Math.floor(rng.uniform() * 7), nIn = 1 + Math.floor(rng.uniform() * 6), nOut = 1 + Math.floor(rng.uniform() * 70);
+    return [leafOf(rng, n, nIn), leafOf(rng, nOut, nIn), rng.uniform() < 0.7 ? leafOf(rng, 1, nOut) : null];
+  },
+  mlp: (rng) => {
+    // half the cases in the shape of the 1→H→1 kernel (so every table entry is exercised), half general
+    const depth = rng.uniform() < 0.5 ? 2 : 1 + Math.floor(rng.uniform() * 3);
+    const widths = [rng.uniform() < 0.5 ? 1 : 1 + Math.floor(rng.uniform() * 5)];
+    for (let l = 1; l < depth; l++) widths.push(1 + Math.floor(rng.uniform() * 70));
+    widths.push(rng.uniform() < 0.5 ? 1 : 1 + Math.floor(rng.uniform() * 5));
+    const n = 1 + Math.floor(rng.uniform() * 9);
+    const layers: MlpLayer[] = [];
+    for (let l = 0; l + 1 < widths.length; l++) {
+      layers.push({ weight: leafOf(rng, widths[l + 1]!, widths[l]!), bias: rng.uniform() < 0.8 ? leafOf(rng, 1, widths[l + 1]!) : null, activation: ACTIVATIONS[Math.floor(rng.uniform() * ACTIVATIONS.length)]! });
+    }
+    const x = leafOf(rng, n, widths[0]!);
+    // every kernel that applies, or the general loop
+    const kernels = ['general', ...MLP_KERNELS.filter((k) => k.applies(x, layers)).map((k) => k.name)];
+    return [x, layers, kernels[Math.floor(rng.uniform() * kernels.length)]];
+  },
+};
+
+/** The tensors in args, in order (through arrays and plain objects). */
+function tensorsIn(value: unknown): Tensor[] {
+  if (value instanceof Tensor) return [value];
+  if (Array.isArray(value)) return value.flatMap(tensorsIn);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(tensorsIn);
+  return [];
+}
+
+test('every registered fused op has random arguments for the generic test', () => {
+  assert.equal(fusedOps().map((op) => op.rule.name).sort(), Object.keys(FUSED_ARGS).sort());
+});
+
+test('every fused op equals its reference: values and the gradients of all inputs, random shapes, to 1e-12', () => {
+  const tol = { rtol: 1e-12, atol: 1e-12 };
+  for (const op of fusedOps()) {
+    check(fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+      const rng = new Rng(seed);
+      const args = FUSED_ARGS[op.rule.name]!(rng);
+      const out = op(...args);
+      const dOut = Float64Array.from({ length: out.size }, () => away(rng));
+      out.backward(dOut.slice());
+      const inputs = out.parents;
+      assert.equal(inputs, tensorsIn(args), `${op.rule.name}: the node's inputs are the tensors of its arguments`);
+      const copies = inputs.map((t) => Tensor.from(t.rows, t.cols, t.data.slice(), { requiresGrad: true }));
+      const ref = referenceOn(out, copies);
+      assertClose(out.data, ref.data, `${op.rule.name} ${String(args[2] ?? '')}: values`, tol);
+      ref.backward(dOut.slice());
+      inputs.forEach((t, k) => assertClose(t.grad!, copies[k]!.grad!, `${op.rule.name} ${String(args[2] ?? '')}: gradient of input ${k} (${t.rows}×${t.cols})`, tol));
+    }), 150);
+  }
+});
+
+test('explain with expand shows the linear and leakyRelu nodes inside a fused mlp, with their gradient norms', () => {
+  const rng = new Rng(3);
+  const net = new Sequential(new Linear(1, 4, { rng }), new LeakyReLU(0.01), new Linear(4, 1, { rng }), new LeakyReLU(0.01));
+  const y = sum(net.forward(tensor([[0.5], [-1], [2]])));
+  y.backward();
+  const plain = explain(y), expanded = explain(y, { expand: true });
+  assert.not.match(plain, 'reference of');
+  const lines = expanded.split('\n');
+  const at = lines.findIndex((l) => l.includes('reference of') && l.includes('mlp'));
+  assert.ok(at > 0, expanded);
+  const inside = lines.slice(at + 1).filter((l) => l.startsWith('    #'));
+  assert.equal(inside.map((l) => l.split(' ').filter(Boolean)[1]), ['linear', 'leakyRelu', 'linear', 'leakyRelu'], expanded);
+  for (const l of inside) assert.match(l, /\|∇\| = \d/, l);
+  // the reference nodes' inputs are the fused node's own inputs (#0 is x, #1.. the weights)
+  assert.match(inside[0]!, /← #\d+, #\d+, #\d+/);
+  // the reference is rebuilt on copies: the real weights' gradients are not touched by explain
+  const before = net.parameters().map((p) => Array.from(p.grad!));
+  explain(y, { expand: true });
+  assert.equal(net.parameters().map((p) => Array.from(p.grad!)), before);
+  assert.throws(() => explain(y, { expnad: true } as never), /unknown option "expnad" \(did you mean "expand"\?\)/);
+});
+
+test('the kernel table: every entry names its benchmark; a forced kernel that does not apply is refused', () => {
+  for (const k of MLP_KERNELS) {
+    assert.ok(k.when.length > 0 && /npm run bench/.test(k.measured), `${k.name} justifies itself with a benchmark`);
+  }
+  const rng = new Rng(1);
+  const x = leafOf(rng, 3, 2);
+  const layers: MlpLayer[] = [{ weight: leafOf(rng, 4, 2), bias: null, activation: 'relu' }, { weight: leafOf(rng, 1, 4), bias: null, activation: 'identity' }];
+  assert.throws(() => mlp(x, layers, 'stream-1-H-1'), /kernel stream-1-H-1 needs two layers 1→H→1/);
+  assert.throws(() => mlp(x, layers, 'fast'), /unknown kernel "fast"/);
 });
 
 test.run();

@@ -6,39 +6,46 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { exp, gradcheck, GradcheckError, linear, mul, sum, tanh, tensor, type GradcheckReport, type Tensor } from '../../src/autograd/index.ts';
-import { gradBuffer, result } from '../../src/autograd/tensor.ts';
+import { defineOp, exp, gradcheck, GradcheckError, linear, mul, sum, tanh, tensor, type GradcheckReport, type Tensor } from '../../src/autograd/index.ts';
 import { assertThrows } from '../helpers/assert.ts';
 
-/** A custom unary node: out = forward(x) entrywise, backward adds derivative(x, dOut) entrywise. */
+/** A custom unary op: out = forward(x) entrywise, backward adds derivative(x, dOut) entrywise. */
 function unaryNode(name: string, x: Tensor, forward: (v: number) => number, derivative: (v: number, g: number) => number): Tensor {
-  const o = new Float64Array(x.size);
-  for (let k = 0; k < o.length; k++) o[k] = forward(x.data[k]!);
-  const out = result(name, x.rows, x.cols, o, [x]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!, gx = gradBuffer(x);
-      for (let k = 0; k < g.length; k++) gx[k]! += derivative(x.data[k]!, g[k]!);
-    };
-  }
-  return out;
+  return defineOp({
+    name, formula: 'out = f(x)', derivative: 'dx = derivative(x, dOut)',
+    forward(ctx, x: Tensor) {
+      const o = ctx.output(x.size);
+      for (let k = 0; k < o.length; k++) o[k] = forward(x.data[k]!);
+      return {
+        rows: x.rows, cols: x.cols, data: o, inputs: [x],
+        backward(dOut, grad) {
+          const gx = grad(x)!;
+          for (let k = 0; k < dOut.length; k++) gx[k]! += derivative(x.data[k]!, dOut[k]!);
+        },
+      };
+    },
+  })(x);
 }
 
-/** A custom product node out = a·b (same shapes) whose gradient for b is scaled by `bFactor` (1 is correct). */
+/** A custom product op out = a·b (same shapes) whose gradient for b is scaled by `bFactor` (1 is correct). */
 function productNode(a: Tensor, b: Tensor, bFactor: number, writeB = true): Tensor {
-  const o = new Float64Array(a.size);
-  for (let k = 0; k < o.length; k++) o[k] = a.data[k]! * b.data[k]!;
-  const out = result('productNode', a.rows, a.cols, o, [a, b]);
-  if (out.requiresGrad) {
-    out.backwardFn = () => {
-      const g = out.grad!, ga = gradBuffer(a), gb = gradBuffer(b);
-      for (let k = 0; k < g.length; k++) {
-        ga[k]! += g[k]! * b.data[k]!;
-        if (writeB) gb[k]! += bFactor * g[k]! * a.data[k]!;
-      }
-    };
-  }
-  return out;
+  return defineOp({
+    name: 'productNode', formula: 'out = a·b', derivative: 'da = dOut·b, db = bFactor·dOut·a',
+    forward(ctx, a: Tensor, b: Tensor) {
+      const o = ctx.output(a.size);
+      for (let k = 0; k < o.length; k++) o[k] = a.data[k]! * b.data[k]!;
+      return {
+        rows: a.rows, cols: a.cols, data: o, inputs: [a, b],
+        backward(dOut, grad) {
+          const ga = grad(a)!, gb = grad(b)!;
+          for (let k = 0; k < dOut.length; k++) {
+            ga[k]! += dOut[k]! * b.data[k]!;
+            if (writeB) gb[k]! += bFactor * dOut[k]! * a.data[k]!;
+          }
+        },
+      };
+    },
+  })(a, b);
 }
 
 const square = (x: Tensor) => unaryNode('square', x, (v) => v * v, (v, g) => 2 * v * g);

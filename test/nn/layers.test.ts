@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ShapeError, Tensor, tensor } from '../../src/autograd/index.ts';
+import { ShapeError, sum, Tensor, tensor } from '../../src/autograd/index.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { activation, LeakyReLU, Linear, MLP, ReLU, Sequential, Sigmoid, Softplus, Tanh, type Layer } from '../../src/nn/layers.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
@@ -116,6 +116,29 @@ test('Sequential applies its layers in order and names children by index', () =>
   const x = tensor([[0.3, -1.2], [2, 0.5]]);
   assert.equal(net.forward(x).toArray(), l2.forward(new Tanh().forward(l1.forward(x))).toArray());
   assert.equal(net.namedParameters().map(([n]) => n), ['0.weight', '0.bias', '2.weight', '2.bias']);
+});
+
+test('Sequential caches no parameter: a reassigned weight is used by the next forward and is what parameters() returns and backward reaches', () => {
+  const rng = new Rng(4);
+  const seq = new Sequential(new Linear(1, 3, { rng }), new LeakyReLU(0.01), new Linear(3, 1, { rng }));
+  const x = tensor([[0.5], [-2]]);
+  const before = seq.forward(x).toArray(); // the first forward (a cache, if any, would be built here)
+  const first = seq.layers[0] as Linear;
+  const fresh = Tensor.zeros(3, 1, { requiresGrad: true });
+  first.weight = fresh;
+  const out = seq.forward(x);
+  // with W1 = 0 the hidden layer is leaky(b1), the same for every row
+  const expected = new Sequential(first, new LeakyReLU(0.01), seq.layers[2]!);
+  expected.fuse = false;
+  assertClose(out.data, expected.forward(x).data, 'forward with the new weight', { rtol: 1e-14 });
+  assert.is(out.data[0], out.data[1], 'rows agree once the input weight is zero');
+  assert.not.equal(out.toArray(), before);
+  assert.ok(seq.parameters().includes(fresh), 'parameters() lists the new weight');
+  sum(out).backward();
+  assert.ok(fresh.grad !== null, 'the new weight receives a gradient');
+  // a replaced layer is seen too
+  seq.layers[1] = new Tanh();
+  assert.equal(seq.forward(x).data, (() => { const p = new Sequential(...seq.layers); p.fuse = false; return p.forward(x).data; })());
 });
 
 test('MLP alternates Linear layers and the activation, with no activation after the last by default', () => {

@@ -5,9 +5,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sqrt, sub } from '../../src/autograd/elementwise.ts';
+import { exp, sqrt, sub } from '../../src/autograd/elementwise.ts';
 import { sliceCols } from '../../src/autograd/shape.ts';
-import { type BufferArena, Tensor } from '../../src/autograd/tensor.ts';
+import { type BufferArena, noGrad, RecycledTensorError, Tensor } from '../../src/autograd/tensor.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { nll, RealNVP } from '../../src/flow/real-nvp.ts';
 import { Module } from '../../src/nn/module.ts';
@@ -93,13 +93,37 @@ test('steps inside the arena give bit-identical losses and weights to the same s
 test('the step reuses its arena: after the first steps of each batch size it holds no more memory', () => {
   const flow = smallFlow(4);
   const step = new TrainStep(flow, new Adam(flow.parameters(), { lr: 1e-3 }));
-  const arena = (step as unknown as { arena: BufferArena }).arena;
+  const arena: BufferArena = step.arena;
   step.run(postData(32, 1));
   step.run(postData(5, 2));
   const held = arena.bytes;
   assert.ok(held > 0, 'the graph was built in the arena');
   for (let t = 0; t < 10; t++) step.run(postData(t % 2 === 0 ? 32 : 5, 3 + t));
   assert.is(arena.bytes, held);
+});
+
+/** A model that keeps a tensor made in its forward, as the issue's example did. */
+class Keeper extends Module {
+  kept: Tensor | null = null;
+  constructor(readonly flow: RealNVP) {
+    super();
+  }
+  logProb(x: Tensor): Tensor {
+    const lp = this.flow.logProb(x);
+    this.kept = noGrad(() => exp(lp));
+    return lp;
+  }
+}
+
+test('a model that keeps a tensor made inside run (even under noGrad) cannot read it at the next step: RecycledTensorError, not a silently overwritten value', () => {
+  const model = new Keeper(smallFlow(4));
+  const step = new TrainStep(model, new SGD(model.parameters(), { lr: 0 }));
+  step.run(postData(8, 1));
+  const fromFirst = model.kept!;
+  assert.ok(Array.from(fromFirst.data).every(Number.isFinite), 'readable during its own step');
+  step.run(postData(8, 2));
+  assertThrows(() => fromFirst.data, ['was made inside a BufferArena'], RecycledTensorError);
+  assert.ok(Array.from(model.kept!.data).every(Number.isFinite), 'the current step\'s tensor is readable');
 });
 
 test('with clipGradNorm the applied gradient has the requested norm', () => {
