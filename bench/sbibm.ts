@@ -63,9 +63,10 @@ for (const name of tasks) {
   for (let b = 0; b < budgets.length; b++) {
     const n = budgets[b]!;
     const data = simulateDataset(task, n, { seed });
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
     const { posterior, history } = trainNpe(data.theta, data.x, { rng: new Rng(seed), support: task.prior.support, task: task.name, ...overrides });
     const trainSeconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0), trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
     const scores: number[] = [];
     let refSeconds = 0, c2stSeconds = 0;
     for (let k = 1; k <= K; k++) {
@@ -82,12 +83,12 @@ for (const name of tasks) {
     const target = n === 1000 ? SBI_NPE[task.name]?.[0] : n === 10000 ? SBI_NPE[task.name]?.[1] : undefined;
     console.log(
       `${task.name.padEnd(24)} ${String(n).padStart(6)} sims  C2ST ${mean.toFixed(3)}  [${scores.map((s) => s.toFixed(3)).join(' ')}]` +
-        `${target !== undefined ? `  sbi NPE ${target}` : ''}  train ${trainSeconds.toFixed(1)} s (${history.epochs} epochs, ${history.stopReason}, best ${history.bestEpoch})` +
+        `${target !== undefined ? `  sbi NPE ${target}` : ''}  train ${trainSeconds.toFixed(1)} s wall, ${trainCpuSeconds.toFixed(1)} s CPU (${history.epochs} epochs, ${history.stopReason}, best ${history.bestEpoch})` +
         `  reference ${refSeconds.toFixed(1)} s, c2st ${c2stSeconds.toFixed(1)} s`,
     );
     appendFileSync(
       new URL('./sbibm-results.jsonl', import.meta.url),
-      JSON.stringify({ date: new Date().toISOString(), task: task.name, simulations: n, seed, recipe: { ...NPE_DEFAULTS, ...overrides }, c2st: scores, mean, trainSeconds, epochs: history.epochs, dropped: data.dropped }) + '\n',
+      JSON.stringify({ date: new Date().toISOString(), task: task.name, simulations: n, seed, recipe: { ...NPE_DEFAULTS, ...overrides }, c2st: scores, mean, trainSeconds, trainCpuSeconds, epochs: history.epochs, dropped: data.dropped }) + '\n',
     );
   }
 }

@@ -25,7 +25,8 @@ import type { RandomSource } from '../rng/rng.ts';
 import { BoxUniform, DiagonalNormal, type Prior } from '../sbi/prior.ts';
 import type { Simulator } from '../sbi/simulator.ts';
 import { getTask } from '../sbi/tasks.ts';
-import { CliError } from './errors.ts';
+import type { Flags } from './args.ts';
+import { CliError, UsageError } from './errors.ts';
 
 /**
  * Where simulations come from, as plain data (it is sent to worker threads).
@@ -131,4 +132,14 @@ function asMatrix(label: string, out: unknown, n: number, d: number): Tensor {
     return Tensor.from(n, d, Float64Array.from(flat));
   }
   throw new CliError(`${where} ${out === null ? 'null' : Array.isArray(out) ? 'an empty array' : typeof out}; expected ${n} rows of ${d} numbers`);
+}
+
+/**
+ * The simulator source named by `--task` or `--simulator` (exactly one).
+ * @example simulatorSource(flags, 'sbi simulate'); // { kind: 'task', name: 'two-moons' }
+ */
+export function simulatorSource(flags: Flags, command: string): SimulatorSource {
+  const task = flags.string('task'), module = flags.string('simulator');
+  if ((task === undefined) === (module === undefined)) throw new UsageError(`${command}: pass exactly one of --task NAME and --simulator FILE.mjs; see flowgrad ${command} --help`);
+  return task !== undefined ? { kind: 'task', name: task } : { kind: 'module', path: module! };
 }

@@ -1,7 +1,8 @@
 /**
  * `flowgrad sbi <subcommand>`: simulation-based inference from the command line. Subcommands:
- * `tasks` (the benchmark tasks, their dimensions and priors) and `simulate` (simulations from a task or
- * a user's simulator module, in parallel worker threads, to CSV with θ's columns first).
+ * `tasks` (the benchmark tasks, their dimensions and priors), `simulate` (simulations from a task or
+ * a user's simulator module, in parallel worker threads, to CSV with θ's columns first), and `train`,
+ * `sample`, `eval` (neural posterior estimation, `sbi-npe.ts`).
  *
  * @module
  */
@@ -13,7 +14,8 @@ import { allTasks } from '../sbi/tasks.ts';
 import { formatHelp, parseArgs, wantsHelp, type CommandSpec, type Flags } from './args.ts';
 import { UsageError } from './errors.ts';
 import { checkOutFile, writeAtomicChunks } from './fsx.ts';
-import { loadSimulator, type SimulatorSource } from './sbi-simulator.ts';
+import { loadSimulator, simulatorSource } from './sbi-simulator.ts';
+import { sbiEval, sbiEvalSpec, sbiSample, sbiSampleSpec, sbiTrain, sbiTrainSpec } from './sbi-npe.ts';
 import { simulateInWorkers } from './sbi-workers.ts';
 
 /**
@@ -50,6 +52,9 @@ export const sbiSimulateSpec: CommandSpec = {
 const SUBCOMMANDS: Readonly<Record<string, { spec: CommandSpec; brief: string; run: (flags: Flags) => number | Promise<number> }>> = {
   tasks: { spec: sbiTasksSpec, brief: 'the benchmark tasks with dimensions and priors', run: tasks },
   simulate: { spec: sbiSimulateSpec, brief: 'simulations (θ, x) from a task or your simulator, to CSV', run: simulate },
+  train: { spec: sbiTrainSpec, brief: 'train a neural posterior on simulations (a task, your simulator, or a CSV)', run: sbiTrain },
+  sample: { spec: sbiSampleSpec, brief: 'posterior samples for observations in a CSV file', run: sbiSample },
+  eval: { spec: sbiEvalSpec, brief: "C2ST against the task's reference posterior for fresh observations", run: sbiEval },
 };
 
 function sbiHelp(): string {
@@ -87,16 +92,6 @@ function tasks(): number {
   const line = (r: string[]): string => r.map((c, j) => (j < r.length - 1 ? c.padEnd(widths[j]! + 2) : c)).join('').trimEnd();
   process.stdout.write([line(header), ...rows.map(line)].join('\n') + '\n');
   return 0;
-}
-
-/**
- * The simulator source named by `--task` or `--simulator` (exactly one).
- * @example simulatorSource(flags, 'sbi simulate'); // { kind: 'task', name: 'two-moons' }
- */
-export function simulatorSource(flags: Flags, command: string): SimulatorSource {
-  const task = flags.string('task'), module = flags.string('simulator');
-  if ((task === undefined) === (module === undefined)) throw new UsageError(`${command}: pass exactly one of --task NAME and --simulator FILE.mjs; see flowgrad ${command} --help`);
-  return task !== undefined ? { kind: 'task', name: task } : { kind: 'module', path: module! };
 }
 
 async function simulate(flags: Flags): Promise<number> {
