@@ -39,7 +39,7 @@ const FILES = { config: 'config.json', weights: 'model.safetensors' } as const;
 export const sbiTrainSpec: CommandSpec = {
   name: 'sbi train',
   summary: 'Trains a neural posterior q(θ | x) (a conditional RealNVP, the default NPE recipe) on simulations from a task, your simulator module, or a CSV file; writes DIR/config.json and DIR/model.safetensors.',
-  usage: '(--task NAME | --simulator FILE.mjs) --simulations N --out DIR [--seed S] [--workers W] | --data FILE.csv --params K --out DIR [--seed S]',
+  usage: '(--task NAME | --simulator FILE.mjs) --simulations N --out DIR [--seed S] [--workers W] [--epochs E] | --data FILE.csv --params K --out DIR [--seed S]',
   flags: {
     task: { type: 'string', value: 'NAME', help: 'a benchmark task (flowgrad sbi tasks); sbibm spelling accepted' },
     simulator: { type: 'string', value: 'FILE.mjs', help: 'a module exporting prior, dataDim and simulate(theta, rng) (see flowgrad sbi simulate --help)' },
@@ -49,6 +49,7 @@ export const sbiTrainSpec: CommandSpec = {
     out: { type: 'string', value: 'DIR', help: 'the folder to write the model to' },
     seed: { type: 'integer', min: 0, max: 4294967295, value: 'S', help: 'seed of the simulations and the training (0)' },
     workers: { type: 'integer', min: 1, max: 256, value: 'W', help: 'simulation worker threads (default: the available cores, at most 8; 1 for a task)' },
+    epochs: { type: 'integer', min: 1, max: 1_000_000, value: 'E', help: `maximum training epochs (${NPE_DEFAULTS.epochs}; training stops early when validation stalls for ${NPE_DEFAULTS.patience})` },
     force: { type: 'boolean', help: 'overwrite an existing model in DIR' },
   },
   notes: ['Examples:', '  flowgrad sbi train --task two-moons --simulations 10000 --out runs/two-moons', '  flowgrad sbi train --data sims.csv --params 3 --out runs/mine'],
@@ -202,6 +203,7 @@ export async function sbiTrain(flags: Flags): Promise<number> {
   let lastLine = 0;
   const { posterior, history } = trainNpe(theta, x, {
     rng: new Rng(seed),
+    ...(flags.integer('epochs') !== undefined ? { epochs: flags.integer('epochs')! } : {}),
     support,
     task: taskName,
     parameterNames,

@@ -112,4 +112,42 @@ test('mistakes give one line: unknown task, a throwing module, a wrong shape (sa
   oneLine(await run(['sbi', 'fly']), 2, ['unknown sbi subcommand "fly"', 'tasks, simulate']);
 });
 
+test('sbi train → sample → eval on a task: files written, samples in the box, a clear line for each mistake', async () => {
+  const dir = join(tmp, 'tm'), obs = join(tmp, 'obs.csv'), post = join(tmp, 'post.csv');
+  const t = await run(['sbi', 'train', '--task', 'two_moons', '--simulations', '300', '--out', dir, '--seed', '4', '--epochs', '5']);
+  assert.is(t.code, 0, t.stderr);
+  assert.match(t.stderr, /task two-moons: 300 simulations; training on 300/);
+  assert.match(t.stderr, /trained in .* wrote/);
+  oneLine(await run(['sbi', 'train', '--task', 'two-moons', '--simulations', '300', '--out', dir]), 1, ['already holds a model', '--force'], 'overwrite');
+  writeFileSync(obs, 'x1,x2\n-0.03,0.65\n0.1,0.1\n');
+  const s = await run(['sbi', 'sample', '--model', dir, '--observation', obs, '-n', '200', '--out', post]);
+  assert.is(s.code, 0, s.stderr);
+  const lines = readFileSync(post, 'utf8').trim().split('\n');
+  assert.is(lines[0], 'observation,theta1,theta2');
+  assert.is(lines.length, 401);
+  for (const line of lines.slice(1)) for (const v of line.split(',').slice(1).map(Number)) assert.ok(v > -1 && v < 1, `sample ${v} outside the prior box`);
+  writeFileSync(obs, 'x1,x2,x3\n1,2,3\n');
+  oneLine(await run(['sbi', 'sample', '--model', dir, '--observation', obs, '-n', '5', '--out', post, '--force']), 1, ['has 3 columns', 'expects 2 (x1, x2)'], 'width');
+  writeFileSync(obs, 'x1,x2\n1,NaN\n');
+  oneLine(await run(['sbi', 'sample', '--model', dir, '--observation', obs, '-n', '5', '--out', post, '--force']), 1, ['row 1, column x2 is NaN'], 'NaN');
+  oneLine(await run(['sbi', 'eval', '--model', dir, '--task', 'slcp']), 1, ['trained for task two-moons, not slcp'], 'other task');
+  const e = await run(['sbi', 'eval', '--model', dir, '--observations', '1', '--samples', '300']);
+  assert.is(e.code, 0, e.stderr);
+  assert.match(e.stdout, /task two-moons: mean C2ST 0\.\d{3} over 1 fresh observations/);
+  oneLine(await run(['sbi', 'sample', '--model', tmp, '--observation', obs, '-n', '5', '--out', post, '--force']), 1, ['no config.json'], 'not a model');
+});
+
+test('sbi train --data: the first K columns are θ; NaN rows are counted and dropped; the model has no task to eval', async () => {
+  const csv = join(tmp, 'sims.csv'), dir = join(tmp, 'data-model');
+  const rows = ['a,b,y1,y2'];
+  for (let i = 0; i < 300; i++) rows.push(i % 10 === 0 ? `${i / 300},0.5,NaN,1` : `${i / 300},${(i % 7) / 7},${i / 300 + 0.01 * (i % 3)},${(i % 7) / 7}`);
+  writeFileSync(csv, rows.join('\n') + '\n');
+  const t = await run(['sbi', 'train', '--data', csv, '--params', '2', '--out', dir, '--epochs', '3']);
+  assert.is(t.code, 0, t.stderr);
+  assert.match(t.stderr, /300 simulations, 30 dropped \(NaN or ±∞\); training on 270/);
+  oneLine(await run(['sbi', 'eval', '--model', dir]), 1, ['simulations of your own', 'no reference posterior'], 'no task');
+  oneLine(await run(['sbi', 'train', '--data', csv, '--params', '4', '--out', dir, '--force']), 1, ['--params 4 leaves no data columns'], 'params');
+  oneLine(await run(['sbi', 'train', '--data', csv, '--task', 'slcp', '--params', '2', '--out', dir, '--force']), 2, ['--data takes no --task'], 'both');
+});
+
 test.run();
