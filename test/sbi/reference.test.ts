@@ -110,6 +110,24 @@ test('two-moons: the exact sampler agrees with importance sampling from the prio
   assertClose(Math.log(4 * ev), twoMoonsLogNormaliser(cut), 'normaliser vs importance sampling', { atol: 0.02 });
 });
 
+test('two-moons: near the fold (θ₁ + θ₂ ≈ 0) draws with p₁ < x₁, which no θ can produce, are rejected', () => {
+  // x₁ = 0.3 sits inside the range of p₁ = r cos a + 0.25, so many noise draws have p₁ < x₁ (sbibm keeps them).
+  const task = getTask('two-moons'), x = [0.3, 0.02], post = referencePosterior(task, x);
+  const samples = post.sample(20000, new Rng(8));
+  const nearFold = (t1: number, t2: number): boolean => Math.abs(t1 + t2) / Math.SQRT2 < 0.03;
+  let share = 0;
+  for (let i = 0; i < samples.rows; i++) if (nearFold(samples.data[2 * i]!, samples.data[2 * i + 1]!)) share += 1 / samples.rows;
+  // The same share from the closed-form density on a grid.
+  const g = 1000, h = 2 / g, row = new Float64Array(2 * g);
+  let mass = 0;
+  for (let a = 0; a < g; a++) {
+    for (let b = 0; b < g; b++) row.set([-1 + (a + 0.5) * h, -1 + (b + 0.5) * h], 2 * b);
+    const lp = post.logProb!(Tensor.from(g, 2, row));
+    for (let b = 0; b < g; b++) if (nearFold(row[2 * b]!, row[2 * b + 1]!)) mass += Math.exp(lp[b]!) * h * h;
+  }
+  assertClose(share, mass, 'probability of |z₁| < 0.03, sampler vs density', { atol: 0.015 });
+});
+
 test('reference posteriors refuse an observation of the wrong width or with NaN', () => {
   const task = getTask('two-moons');
   assert.throws(() => referencePosterior(task, [1, 2, 3]), /must have 2 numbers, got 3/);
