@@ -221,3 +221,34 @@ export function heatmap(ctx, box, logValues, n) {
   ctx.restore();
   return Math.exp(max);
 }
+
+/**
+ * A light shading of n×n log-density values (row 0 at the bottom) over the plot area: colour `rgb`
+ * with opacity density / its maximum on the grid, so points drawn on top stay visible (the heat map
+ * above is opaque). Returns that maximum.
+ */
+export function shade(ctx, box, logValues, n, rgb) {
+  let max = -Infinity;
+  for (const v of logValues) if (v > max) max = v;
+  const image = new ImageData(n, n);
+  for (let iy = 0; iy < n; iy++) {
+    for (let ix = 0; ix < n; ix++) {
+      const v = logValues[iy * n + ix];
+      const t = Number.isFinite(v) && Number.isFinite(max) ? Math.exp(v - max) : 0;
+      const o = 4 * ((n - 1 - iy) * n + ix);
+      image.data[o] = rgb[0];
+      image.data[o + 1] = rgb[1];
+      image.data[o + 2] = rgb[2];
+      image.data[o + 3] = Math.round(230 * Math.sqrt(t)); // √: the thin tails stay visible
+    }
+  }
+  tile.width = n;
+  tile.height = n;
+  tile.getContext('2d').putImageData(image, 0, 0);
+  ctx.save();
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(tile, box.left, box.top, box.right - box.left, box.bottom - box.top);
+  ctx.restore();
+  return Math.exp(max);
+}
