@@ -10,7 +10,7 @@
  *   - the canvases drew (samples, the exact posterior, the observation, the loss curves),
  *   - the main thread never froze for long (the longest gap between animation frames);
  * then drops a model trained by `flowgrad sbi train` (dist/cli/main.js, the default recipe) onto the
- * page's file input, checks that it is used and checked, and drags again.
+ * page (a drop event carrying its two files), checks that it is used and checked, and drags again.
  *
  * It measures and prints, for the scripted drag: posterior frames per second (answers painted per
  * second, 2,000 samples each), ms per posterior draw of 2,000 in the worker, and, for the same model in
@@ -41,15 +41,13 @@ const DRAG_SECONDS = 4;
 const log = logger('test-sbi-page');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The page's pixel position of observation coordinates (x₁, x₂), from the panel's last drawing. */
-const PIXEL_OF = `((x1, x2) => {
+/** The observation panel's map from (x₁, x₂) to page pixels: { x0, sx, y0, sy } with px = x0 + sx·x₁. */
+const PIXEL_MAP = `(() => {
   const c = document.getElementById('observe').getBoundingClientRect();
   const { box, range } = demo.observeMap;
-  return {
-    x: c.left + box.left + (x1 - range.x[0]) / (range.x[1] - range.x[0]) * (box.right - box.left),
-    y: c.top + box.bottom - (x2 - range.y[0]) / (range.y[1] - range.y[0]) * (box.bottom - box.top),
-  };
-})`;
+  const sx = (box.right - box.left) / (range.x[1] - range.x[0]), sy = (box.bottom - box.top) / (range.y[1] - range.y[0]);
+  return { x0: c.left + box.left - range.x[0] * sx, sx, y0: c.top + box.bottom + range.y[0] * sy, sy };
+})()`;
 
 /** Mean of the first two columns of the last answer, and of the exact posterior on its grid (or null). */
 const POSTERIOR_SUMMARY = `(() => {
@@ -82,14 +80,15 @@ async function drag(page, seconds) {
   const range = await page.evaluate('demo.xRange');
   const cx = 0.5 * (range.x[0] + range.x[1]), cy = 0.5 * (range.y[0] + range.y[1]);
   const rx = 0.3 * (range.x[1] - range.x[0]), ry = 0.3 * (range.y[1] - range.y[0]);
-  const at = (t) => page.evaluate(`${PIXEL_OF}(${cx + rx * Math.cos(t)}, ${cy + ry * Math.sin(t)})`);
-  let p = await at(0);
+  const m = await page.evaluate(PIXEL_MAP); // fixed during the drag: no page call per move
+  const at = (t) => ({ x: m.x0 + m.sx * (cx + rx * Math.cos(t)), y: m.y0 - m.sy * (cy + ry * Math.sin(t)) });
+  let p = at(0);
   await page.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: p.x, y: p.y, button: 'left', buttons: 1, clickCount: 1 });
   const t0 = performance.now();
   let moves = 0;
   while (performance.now() - t0 < seconds * 1000) {
     const t = (2 * Math.PI * (performance.now() - t0)) / 2000; // one loop every 2 s
-    p = await at(t);
+    p = at(t);
     await page.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: p.x, y: p.y, button: 'left', buttons: 1 });
     moves++;
     await sleep(16);
@@ -212,9 +211,17 @@ async function run(chromium) {
     const cli = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), 'sbi', 'train', '--task', 'two-moons', '--simulations', '1000', '--epochs', '3', '--seed', '4', '--out', modelDir, '--force'], { encoding: 'utf8' });
     if (cli.status !== 0) throw new Error(`flowgrad sbi train failed:\n${cli.stdout}\n${cli.stderr}`);
     log(`flowgrad sbi train wrote ${modelDir} (${readFileSync(join(modelDir, 'config.json'), 'utf8').length.toLocaleString('en')} characters of config.json)`);
-    const { root: doc } = await page.send('DOM.getDocument', {});
-    const { nodeId } = await page.send('DOM.querySelector', { nodeId: doc.nodeId, selector: '#files' });
-    await page.send('DOM.setFileInputFiles', { nodeId, files: [join(modelDir, 'config.json'), join(modelDir, 'model.safetensors')] });
+    // Dropped as a user drops files on the page: a drop event whose DataTransfer holds the two files
+    // (made in the page from the bytes read here: headless Chromium does not deliver synthetic OS drags).
+    const files = ['config.json', 'model.safetensors'].map((name) => ({ name, base64: readFileSync(join(modelDir, name)).toString('base64') }));
+    await page.evaluate(`(() => {
+      const transfer = new DataTransfer();
+      for (const { name, base64 } of ${JSON.stringify(files)}) {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], name));
+      }
+      document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    })()`);
     await page.waitFor(`demo.source === 'dropped' && demo.report !== null && demo.samples !== null`, 'the dropped model, its check and posterior', 120_000);
     const info = await page.evaluate(`document.getElementById('model-info').textContent`);
     log(`dropped model: "${info}"`);

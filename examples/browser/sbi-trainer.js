@@ -12,7 +12,7 @@
  * and the check from `new Rng(seed + 2)`: the same settings give bit-identical models and reports.
  *
  * Messages in:
- *   { type: 'train', config }               config: task, simulations, layers, hidden, depth, epochs,
+ *   { type: 'train', config }               config: task, simulations, layers, hidden, depth, activation, epochs,
  *                                           batchSize, lr, seed, pairs
  *   { type: 'check', configJson, weights, pairs, seed }
  * Messages out:
@@ -55,6 +55,7 @@ function train(config) {
     layers: config.layers,
     hidden: config.hidden,
     depth: config.depth,
+    activation: config.activation,
     epochs: config.epochs,
     batchSize: config.batchSize,
     lr: config.lr,

@@ -14,8 +14,8 @@ import { getTask, observation } from '../../dist/sbi/index.js';
 import * as plot from './plots.js';
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ['task', 'simulations', 'layers', 'hidden', 'depth', 'epochs', 'batchSize', 'lr', 'seed', 'pairs'];
-const TEXT_FIELDS = new Set(['task']);
+const FIELDS = ['task', 'simulations', 'layers', 'hidden', 'depth', 'activation', 'epochs', 'batchSize', 'lr', 'seed', 'pairs'];
+const TEXT_FIELDS = new Set(['task', 'activation']);
 /** Posterior samples per frame. */
 const SAMPLES = 2000;
 /** Simulations drawn in the observation panel. */
@@ -79,7 +79,8 @@ sampler.onmessage = ({ data: message }) => {
       state.stats.drawMs.push(message.ms);
       state.stats.arrivals.push(performance.now());
       requestDraw(); // the pointer may have moved while this one was drawn
-      break;
+      redraw('posterior');
+      return;
     case 'error':
       inFlight = Math.max(0, inFlight - 1);
       showError(`sampler: ${message.message}`);
@@ -289,7 +290,6 @@ $('files').addEventListener('change', () => loadFiles([...$('files').files]));
 
 // ---- dragging the observation -------------------------------------------------------------------------
 
-
 function moveObservation(event) {
   if (state.observeMap === null || state.x === null) return;
   const r = $('observe').getBoundingClientRect();
@@ -300,7 +300,7 @@ function moveObservation(event) {
   state.x[0] = range.x[0] + clamp(u) * (range.x[1] - range.x[0]);
   state.x[1] = range.y[0] + clamp(v) * (range.y[1] - range.y[0]);
   requestDraw();
-  redraw();
+  redraw('observe');
 }
 
 const observe = $('observe');
@@ -400,20 +400,25 @@ function showReport() {
 
 // ---- drawing ----------------------------------------------------------------------------------------------
 
-let pending = false;
-/** Redraws once on the next frame, however many messages arrived before it. */
-function redraw() {
-  if (pending) return;
-  pending = true;
+const dirty = new Set(); // the panels to draw on the next frame
+/**
+ * Redraws `panels` ('controls', 'loss', 'observe', 'posterior'; default all) once on the next frame,
+ * however many messages arrived before it. While dragging only the two panels that change are redrawn,
+ * which leaves more of the processor to the sampler.
+ */
+function redraw(...panels) {
+  const first = dirty.size === 0;
+  for (const p of panels.length > 0 ? panels : ['controls', 'loss', 'observe', 'posterior']) dirty.add(p);
+  if (!first) return;
   requestAnimationFrame(() => {
-    pending = false;
-    updateControls();
-    drawLoss();
-    drawObservation();
-    drawPosterior();
+    if (dirty.has('controls')) updateControls();
+    if (dirty.has('loss')) drawLoss();
+    if (dirty.has('observe')) drawObservation();
+    if (dirty.has('posterior')) drawPosterior();
+    dirty.clear();
   });
 }
-window.addEventListener('resize', redraw);
+window.addEventListener('resize', () => redraw());
 
 // Counts animation frames (the test compares painted posteriors against them).
 function countFrames() {
