@@ -73,7 +73,7 @@ const POSTERIOR_SUMMARY = `(() => {
 
 /**
  * Drags the observation with real mouse events along an ellipse through the simulations' range for
- * `seconds`, one move every 16 ms; returns the drawing loop's figures over the drag.
+ * `seconds`, one move every 16 ms, ending on a simulated x; returns the drawing loop's figures over the drag.
  */
 async function drag(page, seconds) {
   const before = await page.evaluate(`({ ...demo.stats, drawMs: demo.stats.drawMs.length, arrivals: demo.stats.arrivals.length })`);
@@ -93,6 +93,18 @@ async function drag(page, seconds) {
     moves++;
     await sleep(16);
   }
+  // End on a simulated x near the middle of the simulations (the ellipse passes outside their support,
+  // where no posterior is meaningful), so the final posterior can be compared with the exact one.
+  const end = await page.evaluate(`(() => {
+    const c = demo.cloud, d = demo.meta.xDim, n = c.length / d;
+    const med = (j) => Float64Array.from({ length: n }, (_, i) => c[d * i + j]).sort()[n >> 1];
+    const m1 = med(0), m2 = med(1);
+    let best = 0;
+    for (let i = 1; i < n; i++) if (Math.hypot(c[d * i] - m1, c[d * i + 1] - m2) < Math.hypot(c[d * best] - m1, c[d * best + 1] - m2)) best = i;
+    return [c[d * best], c[d * best + 1]];
+  })()`);
+  p = { x: m.x0 + m.sx * end[0], y: m.y0 - m.sy * end[1] };
+  await page.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: p.x, y: p.y, button: 'left', buttons: 1 });
   const elapsed = (performance.now() - t0) / 1000;
   const after = await page.evaluate(`({ ...demo.stats, drawMs: demo.stats.drawMs.slice(${before.drawMs}), arrivals: demo.stats.arrivals.length })`);
   await page.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: p.x, y: p.y, button: 'left', buttons: 0, clickCount: 1 });

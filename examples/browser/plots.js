@@ -252,3 +252,35 @@ export function shade(ctx, box, logValues, n, rgb) {
   ctx.restore();
   return Math.exp(max);
 }
+
+/**
+ * The outline of a region of an n×n grid (row 0 at the bottom): the cells whose value is at least
+ * `level`, and the edges between them and the other cells drawn as lines over the plot area
+ * (cell-exact, so blocky at coarse grids). Used for the highest-density region of a log-density, with
+ * `level` its threshold.
+ */
+export function regionOutline(ctx, box, values, n, level, { color, width = 1.5 }) {
+  const cw = (box.right - box.left) / n, ch = (box.bottom - box.top) / n;
+  const at = (ix, iy) => ix >= 0 && ix < n && iy >= 0 && iy < n && values[iy * n + ix] >= level;
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  for (let iy = 0; iy <= n; iy++) {
+    for (let ix = 0; ix <= n; ix++) {
+      const here = at(ix, iy);
+      // The edge below this cell (between rows iy - 1 and iy) and the edge on its left.
+      const x = box.left + ix * cw, y = box.bottom - iy * ch;
+      if (ix < n && here !== at(ix, iy - 1)) {
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + cw, y);
+      }
+      if (iy < n && here !== at(ix - 1, iy)) {
+        ctx.moveTo(x, y);
+        ctx.lineTo(x, y - ch);
+      }
+    }
+  }
+  ctx.stroke();
+  ctx.restore();
+}

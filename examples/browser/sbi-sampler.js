@@ -11,8 +11,9 @@
  *   { type: 'draw', id, x, fresh }  samples for observation x (fresh: new base draws, else the fixed ones)
  * Messages out:
  *   { type: 'loaded', meta, describe, parameters, context, theta }  context/theta: { mean, std } or null
- *   { type: 'samples', id, x, theta, ms, grid }  theta: (samples×thetaDim) Float64Array, ms: the draw's time,
- *                                                grid: the task's exact log-posterior on a grid, or null
+ *   { type: 'samples', id, x, theta, ms, grid, level90 }  theta: (samples×thetaDim) Float64Array, ms: the
+ *       draw's time, grid: the task's exact log-posterior on a grid (or null), level90: the log-density
+ *       above which the grid's cells hold 90% of its mass (the 90% highest-density region)
  *   { type: 'error', message }
  */
 import { noGrad, Rng, Tensor } from '../../dist/index.js';
@@ -74,7 +75,8 @@ function draw({ id, x, fresh }) {
   const ms = performance.now() - t0;
   const grid = exactGrid(x);
   const out = theta.data.slice();
-  self.postMessage({ type: 'samples', id, x, theta: out, ms, grid }, grid ? [out.buffer, grid.buffer] : [out.buffer]);
+  const level90 = grid ? hdrLevel(grid, 0.9) : null;
+  self.postMessage({ type: 'samples', id, x, theta: out, ms, grid, level90 }, grid ? [out.buffer, grid.buffer] : [out.buffer]);
 }
 
 /**
@@ -94,4 +96,20 @@ function exactGrid(x) {
     }
   }
   return task.logLikelihood(Tensor.from(GRID * GRID, 2, points), x); // the box prior is flat
+}
+
+/** The log-density level whose superlevel cells hold `mass` of the grid's total (cells of equal area). */
+function hdrLevel(logValues, mass) {
+  let max = -Infinity;
+  for (const v of logValues) if (v > max) max = v;
+  const p = Float64Array.from(logValues, (v) => (Number.isFinite(v) ? Math.exp(v - max) : 0));
+  const sorted = p.slice().sort().reverse();
+  let total = 0;
+  for (const v of sorted) total += v;
+  let sum = 0;
+  for (const v of sorted) {
+    sum += v;
+    if (sum >= mass * total) return max + Math.log(v);
+  }
+  return -Infinity;
 }

@@ -192,6 +192,7 @@ function readConfig() {
 function clearRun() {
   Object.assign(state, { losses: [], valLosses: [], history: null, report: null, reportLines: [], error: null, epochInfo: null, simulated: null, checkSize: null });
   $('verdicts').replaceChildren();
+  $('posterior-verdict').replaceChildren();
   $('figures').replaceChildren();
   $('report-lines').textContent = '';
   $('check-time').textContent = '';
@@ -379,10 +380,12 @@ function showReport() {
     return b;
   };
   const label = (s) => (s.verdict === 'biased' && s.direction ? `biased (${s.direction})` : s.verdict);
-  $('verdicts').replaceChildren(
-    badge(`all: ${r.verdict}`, r.verdict, 'all'),
-    ...r.summary.map((s) => badge(`${s.name}: ${label(s)}`, s.verdict)),
-  );
+  const badges = () => [badge(`all: ${r.verdict}`, r.verdict, 'all'), ...r.summary.map((s) => badge(`${s.name}: ${label(s)}`, s.verdict))];
+  $('verdicts').replaceChildren(...badges());
+  // The same verdict beside the posterior: is this q(θ | x) to be trusted?
+  const lead = document.createElement('span');
+  lead.textContent = 'Calibration (below):';
+  $('posterior-verdict').replaceChildren(lead, ...badges());
   const names = r.names;
   const holder = (svg) => {
     const div = document.createElement('div');
@@ -466,13 +469,14 @@ function drawPosterior() {
   }
   if (s !== null) {
     if (s.grid) plot.shade(ctx, map.box, s.grid, Math.round(Math.sqrt(s.grid.length)), ORANGE);
-    plot.clipped(ctx, map.box, () => plot.points(ctx, map, firstTwo(s.theta, state.meta.thetaDim), { color: plot.BLUE, alpha: 0.45, size: 2 }));
+    plot.clipped(ctx, map.box, () => plot.points(ctx, map, firstTwo(s.theta, state.meta.thetaDim), { color: plot.BLUE, alpha: 0.35, size: 1.8 }));
+    if (s.grid) plot.regionOutline(ctx, map.box, s.grid, Math.round(Math.sqrt(s.grid.length)), s.level90, { color: '#d35400', width: 1.25 });
   }
   plot.frame(ctx, map.box);
   const recent = state.stats.arrivals.filter((t) => t > performance.now() - 1000).length;
   $('rate').textContent = s !== null ? `${s.ms.toFixed(1)} ms per draw of ${SAMPLES.toLocaleString('en')}${recent > 1 ? `, ${recent} draws/s` : ''}` : '';
   $('posterior-caption').textContent = `Blue: ${SAMPLES.toLocaleString('en')} samples of q(θ | x) for the red observation.`
-    + (s?.grid ? ` Orange: the exact posterior p(θ | x) ∝ p(x | θ) p(θ) from the task's likelihood on a ${Math.round(Math.sqrt(s.grid.length))} × ${Math.round(Math.sqrt(s.grid.length))} grid.` : '');
+    + (s?.grid ? ` Orange: the exact posterior p(θ | x) ∝ p(x | θ) p(θ) from the task's likelihood on a ${Math.round(Math.sqrt(s.grid.length))} × ${Math.round(Math.sqrt(s.grid.length))} grid, shaded, with the outline of its 90% highest-density region.` : '');
 }
 
 function drawLoss() {
