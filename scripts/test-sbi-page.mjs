@@ -22,7 +22,7 @@
  *
  * With the screenshot the page trains its default budget (5,000 simulations, up to 60 epochs, 1,000
  * calibration pairs) so the picture shows a trained model; without it, a small one (2,000 simulations,
- * 15 epochs, 300 pairs) to keep the run short. Chromium as in scripts/test-page.mjs (SKIP without one).
+ * 15 epochs, 200 pairs, 3 s drags) to keep the run short. Chromium as in scripts/test-page.mjs (SKIP without one).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,10 +33,10 @@ import { CANVAS_INK, logger, openBrowser, root, runPageTest } from './browser.mj
 const argv = process.argv.slice(2);
 const shotAt = argv.indexOf('--screenshot');
 const screenshotPath = argv.includes('--no-screenshot') ? null : resolve(root, shotAt >= 0 && argv[shotAt + 1] ? argv[shotAt + 1] : 'docs/sbi-page.png');
-const CONFIG = screenshotPath !== null ? {} : { simulations: 2000, epochs: 15, pairs: 300 };
+const CONFIG = screenshotPath !== null ? {} : { simulations: 2000, epochs: 15, pairs: 200 };
 const VIEWPORT = { width: 1280, height: 1100 };
 /** Seconds of scripted dragging per model. */
-const DRAG_SECONDS = 4;
+const DRAG_SECONDS = screenshotPath !== null ? 5 : 3;
 
 const log = logger('test-sbi-page');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -127,7 +127,7 @@ async function drag(page, seconds) {
  */
 async function nodeMsPerDraw(saved, reps = 15) {
   const { noGrad, Rng, Tensor } = await import('../dist/index.js');
-  const { NeuralPosterior } = await import('../dist/sbi/npe.js');
+  const { NeuralPosterior } = await import('../dist/sbi/index.js');
   const posterior = NeuralPosterior.load(saved.configJson, Uint8Array.from(Buffer.from(saved.weights, 'base64')));
   const n = 2000, c = posterior.meta.xDim;
   const z = posterior.flow.base.sample(n, new Rng(0));
@@ -220,7 +220,7 @@ async function run(chromium) {
     }
 
     // A model from the command line: the default NPE recipe, a few epochs (the page only has to use it).
-    const cli = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), 'sbi', 'train', '--task', 'two-moons', '--simulations', '1000', '--epochs', '3', '--seed', '4', '--out', modelDir, '--force'], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), 'sbi', 'train', '--task', 'two-moons', '--simulations', '500', '--epochs', '2', '--seed', '4', '--out', modelDir, '--force'], { encoding: 'utf8' });
     if (cli.status !== 0) throw new Error(`flowgrad sbi train failed:\n${cli.stdout}\n${cli.stderr}`);
     log(`flowgrad sbi train wrote ${modelDir} (${readFileSync(join(modelDir, 'config.json'), 'utf8').length.toLocaleString('en')} characters of config.json)`);
     // Dropped as a user drops files on the page: a drop event whose DataTransfer holds the two files

@@ -17,8 +17,7 @@
  *   { type: 'error', message }
  */
 import { noGrad, Rng, Tensor } from '../../dist/index.js';
-import { getTask } from '../../dist/sbi/index.js';
-import { NeuralPosterior } from '../../dist/sbi/npe.js';
+import { getTask, NeuralPosterior } from '../../dist/sbi/index.js';
 
 /** Side of the exact-posterior grid (GRID × GRID cells over the prior's box). */
 const GRID = 100;

@@ -24,9 +24,8 @@
  *   { type: 'error', message }
  */
 import { Rng } from '../../dist/index.js';
-import { getTask, simulateDataset } from '../../dist/sbi/index.js';
+import { getTask, NeuralPosterior, simulateDataset, trainNpe } from '../../dist/sbi/index.js';
 import { checkPosterior, formatReport } from '../../dist/sbi/diagnostics.js';
-import { NeuralPosterior, trainNpe } from '../../dist/sbi/npe.js';
 
 /** Posterior samples per calibration pair (L; checkPosterior's default). */
 const SAMPLES_PER_PAIR = 99;
