@@ -147,6 +147,26 @@ async function nodeMsPerDraw(saved, reps = 15) {
   return { wall: times[Math.floor(times.length / 2)], cpu };
 }
 
+/**
+ * ms per draw of 2,000 for one model, in the page's sampler (demo.bench: back to back, nothing drawn)
+ * and in Node, in three interleaved rounds (the machine's load changes by the second): the medians.
+ */
+async function interleaved(page, saved, what, reps = 10) {
+  const browser = [], wall = [], cpu = [];
+  for (let round = 0; round < 3; round++) {
+    const ms = (await page.evaluate(`demo.bench(${reps})`)).slice(1).sort((a, b) => a - b);
+    browser.push(ms[ms.length >> 1]);
+    const n = await nodeMsPerDraw(saved, reps);
+    wall.push(n.wall);
+    cpu.push(n.cpu);
+  }
+  const median = (a) => a.slice().sort((x, y) => x - y)[1];
+  const out = { browser: median(browser), wall: median(wall), cpu: median(cpu) };
+  log(`${what}, ms per draw of 2,000, back to back in 3 interleaved rounds: browser worker ${browser.map((v) => v.toFixed(1)).join(' / ')}; `
+    + `Node wall ${wall.map((v) => v.toFixed(1)).join(' / ')}, CPU ${cpu.map((v) => v.toFixed(1)).join(' / ')}`);
+  return out;
+}
+
 const SAVED = `(() => {
   const bytes = new Uint8Array(demo.saved.weights);
   let s = '';
@@ -209,8 +229,8 @@ async function run(chromium) {
     if (trained.losses.length < 2 || !trained.losses.every(Number.isFinite) || !trained.val.every(Number.isFinite)) failures.push(`the losses are not as expected: ${trained.losses} / ${trained.val}`);
     if (!(trained.val[trained.val.length - 1] < trained.val[0])) failures.push(`the held-out loss did not go down: ${trained.val[0]} -> ${trained.val[trained.val.length - 1]}`);
     const own = await exercise(page, 'page model', failures);
-    const node = await nodeMsPerDraw(await page.evaluate(SAVED));
-    log(`page model in Node (this process, same draw): ${node.wall.toFixed(1)} ms wall (median), ${node.cpu.toFixed(1)} ms CPU (mean) per draw of 2,000`);
+    const saved = await page.evaluate(SAVED);
+    const node = await interleaved(page, saved, 'page model');
 
     if (screenshotPath !== null) {
       const png = await page.screenshot();
@@ -239,15 +259,16 @@ async function run(chromium) {
     log(`dropped model: "${info}"`);
     if (!info.includes('dropped model') || !info.includes('two-moons')) failures.push(`the model line does not name the dropped model: "${info}"`);
     const dropped = await exercise(page, 'CLI model', failures);
-    const nodeCli = await nodeMsPerDraw(await page.evaluate(SAVED), 5);
-    log(`CLI model in Node (this process, same draw): ${nodeCli.wall.toFixed(1)} ms wall (median), ${nodeCli.cpu.toFixed(1)} ms CPU (mean) per draw of 2,000`);
+    const nodeCli = await interleaved(page, await page.evaluate(SAVED), 'CLI model', 5);
 
     const gaps = await page.evaluate(`(() => { window.frameGaps.on = false; return window.frameGaps; })()`);
     log(`main thread: longest gap between animation frames ${gaps.max.toFixed(0)} ms`);
     if (gaps.max > 1000) failures.push(`the page froze for ${gaps.max.toFixed(0)} ms`);
     if (page.problems.length > 0) failures.push(`errors in the page: ${page.problems.join(' | ')}`);
-    console.log(`FIGURES page model: ${own.fps.toFixed(1)} frames/s, ${own.medianMs.toFixed(1)} ms per 2,000 in the browser worker, ${node.wall.toFixed(1)} ms wall / ${node.cpu.toFixed(1)} ms CPU in Node; `
-      + `CLI default model: ${dropped.fps.toFixed(1)} frames/s, ${dropped.medianMs.toFixed(1)} ms per 2,000 in the worker, ${nodeCli.wall.toFixed(1)} ms wall / ${nodeCli.cpu.toFixed(1)} ms CPU in Node`);
+    const line = (d, b) => `${d.fps.toFixed(1)} frames/s while dragging (${d.medianMs.toFixed(1)} ms per draw of 2,000 in the worker); `
+      + `back to back, interleaved: ${b.browser.toFixed(1)} ms in the browser worker, ${b.wall.toFixed(1)} ms wall / ${b.cpu.toFixed(1)} ms CPU in Node`;
+    console.log(`FIGURES page model: ${line(own, node)}`);
+    console.log(`FIGURES CLI default model: ${line(dropped, nodeCli)}`);
     return failures;
   } finally {
     rmSync(modelDir, { recursive: true, force: true });

@@ -9,11 +9,13 @@
  * Messages in:
  *   { type: 'load', configJson, weights, samples, seed }  rebuild the posterior (NeuralPosterior.load)
  *   { type: 'draw', id, x, fresh }  samples for observation x (fresh: new base draws, else the fixed ones)
+ *   { type: 'bench', x, reps }      times `reps` draws back to back (x nudged each time), nothing posted between
  * Messages out:
  *   { type: 'loaded', meta, describe, parameters, context, theta }  context/theta: { mean, std } or null
  *   { type: 'samples', id, x, theta, ms, grid, level90 }  theta: (samples×thetaDim) Float64Array, ms: the
  *       draw's time, grid: the task's exact log-posterior on a grid (or null), level90: the log-density
  *       above which the grid's cells hold 90% of its mass (the 90% highest-density region)
+ *   { type: 'bench', ms }  the time of each draw
  *   { type: 'error', message }
  */
 import { noGrad, Rng, Tensor } from '../../dist/index.js';
@@ -28,6 +30,7 @@ self.onmessage = ({ data: message }) => {
   try {
     if (message.type === 'load') load(message);
     else if (message.type === 'draw') draw(message);
+    else if (message.type === 'bench') bench(message);
   } catch (err) {
     self.postMessage({ type: 'error', id: message.id, message: String(err?.message ?? err) });
   }
@@ -60,22 +63,34 @@ function load({ configJson, weights, samples, seed }) {
 
 function draw({ id, x, fresh }) {
   if (current === null) throw new Error('draw before a model was loaded');
-  const { posterior, z, samples } = current;
   const t0 = performance.now();
-  let theta;
-  if (fresh) {
-    theta = posterior.sample(samples, x, current.rng);
-  } else {
-    const obs = posterior.observations(x); // checks the width and finiteness
-    const context = new Float64Array(samples * obs.cols);
-    for (let i = 0; i < samples; i++) context.set(obs.data, i * obs.cols);
-    theta = noGrad(() => posterior.flow.inverse(z, Tensor.from(samples, obs.cols, context))[0]);
-  }
+  const theta = samplesFor(x, fresh);
   const ms = performance.now() - t0;
   const grid = exactGrid(x);
   const out = theta.data.slice();
   const level90 = grid ? hdrLevel(grid, 0.9) : null;
   self.postMessage({ type: 'samples', id, x, theta: out, ms, grid, level90 }, grid ? [out.buffer, grid.buffer] : [out.buffer]);
+}
+
+/** The posterior samples for x: the fixed base draws through the flow, or fresh ones. */
+function samplesFor(x, fresh) {
+  const { posterior, z, samples } = current;
+  if (fresh) return posterior.sample(samples, x, current.rng);
+  const obs = posterior.observations(x); // checks the width and finiteness
+  const context = new Float64Array(samples * obs.cols);
+  for (let i = 0; i < samples; i++) context.set(obs.data, i * obs.cols);
+  return noGrad(() => posterior.flow.inverse(z, Tensor.from(samples, obs.cols, context))[0]);
+}
+
+function bench({ x, reps }) {
+  if (current === null) throw new Error('bench before a model was loaded');
+  const ms = [];
+  for (let k = 0; k < reps; k++) {
+    const t0 = performance.now();
+    samplesFor(x.map((v, j) => (j === 0 ? v + 1e-3 * k : v)), false);
+    ms.push(performance.now() - t0);
+  }
+  self.postMessage({ type: 'bench', ms });
 }
 
 /**

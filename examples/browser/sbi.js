@@ -63,6 +63,16 @@ let inFlight = 0;
 let nextId = 0;
 let lastRequested = null; // the x of the last request
 let firstIdOfModel = 1; // answers with a smaller id belong to an earlier model
+let benchDone = null;
+
+/**
+ * Times `reps` posterior draws of 2,000 back to back in the sampler (nothing drawn in between); resolves
+ * with each draw's ms. For the console and the browser test: `await demo.bench(20)`.
+ */
+state.bench = (reps = 20) => new Promise((resolve) => {
+  benchDone = resolve;
+  sampler.postMessage({ type: 'bench', x: [...state.x], reps });
+});
 
 sampler.onmessage = ({ data: message }) => {
   switch (message.type) {
@@ -80,6 +90,10 @@ sampler.onmessage = ({ data: message }) => {
       state.stats.arrivals.push(performance.now());
       requestDraw(); // the pointer may have moved while this one was drawn
       redraw('posterior');
+      return;
+    case 'bench':
+      benchDone?.(message.ms);
+      benchDone = null;
       return;
     case 'error':
       inFlight = Math.max(0, inFlight - 1);
