@@ -1,13 +1,13 @@
 /**
- * What the headless-Chromium page tests share (scripts/test-page.mjs, scripts/test-sbi-page.mjs): finding
- * Chromium, building dist/ when it is missing, serving the repository with examples/browser/serve.mjs,
- * and driving the browser over the DevTools protocol on a pipe (--remote-debugging-pipe: JSON messages
- * separated by NUL bytes on file descriptors 3 and 4, the channel Playwright uses), with no driver
- * dependency: `openBrowser` starts it all and `runPageTest` wraps a test's checks into SKIP / ok /
- * failed lines and an exit code.
+ * What the headless-Chromium page tests share (scripts/test-page.mjs, scripts/test-sbi-page.mjs):
+ * finding Chromium, building dist/ when it is missing or older than src/ (the pages import the built
+ * package), serving the repository with examples/browser/serve.mjs, and driving the browser over the
+ * DevTools protocol on a pipe (--remote-debugging-pipe: JSON messages separated by NUL bytes on file
+ * descriptors 3 and 4, the channel Playwright uses), with no driver dependency: `openBrowser` starts it
+ * all and `runPageTest` wraps a test's checks into SKIP / ok / failed lines and an exit code.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,12 +30,25 @@ export function findChromium() {
 
 /** dist/ is what the page imports; build it when it is not there. */
 export function ensureDist(log = console.log) {
-  if (existsSync(join(root, 'dist/index.js')) && existsSync(join(root, 'dist/plot/index.js'))) return;
+  const entry = join(root, 'dist/index.js');
+  const missing = !['dist/index.js', 'dist/plot/index.js', 'dist/sbi/index.js', 'dist/cli/main.js'].every((f) => existsSync(join(root, f)));
+  const stale = !missing && newestMtime(join(root, 'src')) > statSync(entry).mtimeMs;
+  if (!missing && !stale) return;
   const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts ?? {};
   if (!scripts.build) throw new Error('dist/ is missing and package.json has no "build" script');
-  log('dist/ is missing: npm run build');
+  log(`dist/ is ${missing ? 'missing' : 'older than src/'}: npm run build`);
   const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('npm run build failed');
+}
+
+/** The latest modification time (ms) of any file below `dir`. */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
 }
 
 /** Starts serve.mjs on a free port; resolves with the page's URL and the server process. */
