@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The example page (examples/browser/) in a real browser: builds dist/ if it is missing, starts
+ * The example page (examples/browser/) in a real browser: builds dist/ if it is missing or stale, starts
  * examples/browser/serve.mjs on a free port, opens the page in headless Chromium, sets a small
  * configuration, clicks Train, pauses and resumes, and checks that
  *   - the training loss went down, every epoch was reported and no error was shown,

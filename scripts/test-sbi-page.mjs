@@ -9,8 +9,10 @@
  *     where the exact posterior is (the orange grid),
  *   - the canvases drew (samples, the exact posterior, the observation, the loss curves),
  *   - the main thread never froze for long (the longest gap between animation frames);
- * then drops a model trained by `flowgrad sbi train` (dist/cli/main.js, the default recipe) onto the
- * page (a drop event carrying its two files), checks that it is used and checked, and drags again.
+ * that the arrow keys move the observation and fresh base draws give new samples; that a drop without a
+ * model's files is refused with one line; then drops a model trained by `flowgrad sbi train`
+ * (dist/cli/main.js, the default recipe) onto the page (a drop event carrying its two files), checks
+ * that it is used and checked, and drags again.
  *
  * It measures and prints, for the scripted drag: posterior frames per second (answers painted per
  * second, 2,000 samples each), ms per posterior draw of 2,000 in the worker, and, for the same model in
@@ -260,6 +262,16 @@ async function run(chromium) {
     const cli = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), 'sbi', 'train', '--task', 'two-moons', '--simulations', '500', '--epochs', '2', '--seed', '4', '--out', modelDir, '--force'], { encoding: 'utf8' });
     if (cli.status !== 0) throw new Error(`flowgrad sbi train failed:\n${cli.stdout}\n${cli.stderr}`);
     log(`flowgrad sbi train wrote ${modelDir} (${readFileSync(join(modelDir, 'config.json'), 'utf8').length.toLocaleString('en')} characters of config.json)`);
+    // A drop without a model's files gets one clear line, and the current model stays.
+    await page.evaluate(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['θ1,θ2'], 'notes.csv'));
+      document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    })()`);
+    const refused = await page.waitFor(`demo.error`, 'the error for a drop without a model', 5000);
+    log(`a drop of notes.csv: "${refused}"`);
+    if (!/config\.json/.test(refused) || (await page.evaluate(`demo.source`)) !== 'trained') failures.push(`a drop without a model: "${refused}"`);
+
     // Dropped as a user drops files on the page: a drop event whose DataTransfer holds the two files
     // (made in the page from the bytes read here: headless Chromium does not deliver synthetic OS drags).
     const files = ['config.json', 'model.safetensors'].map((name) => ({ name, base64: readFileSync(join(modelDir, name)).toString('base64') }));
