@@ -236,6 +236,16 @@ async function run(chromium) {
     if (trained.losses.length < 2 || !trained.losses.every(Number.isFinite) || !trained.val.every(Number.isFinite)) failures.push(`the losses are not as expected: ${trained.losses} / ${trained.val}`);
     if (!(trained.val[trained.val.length - 1] < trained.val[0])) failures.push(`the held-out loss did not go down: ${trained.val[0]} -> ${trained.val[trained.val.length - 1]}`);
     const own = await exercise(page, 'page model', failures);
+    let gapBefore = 0; // the screenshot resizes the page (a relayout, not a freeze of the page's own making)
+    if (screenshotPath !== null) {
+      gapBefore = await page.evaluate(`window.frameGaps.max`);
+      const png = await page.screenshot();
+      await page.evaluate(`(() => { window.frameGaps.max = 0; window.frameGaps.last = performance.now(); })()`);
+      mkdirSync(dirname(screenshotPath), { recursive: true });
+      writeFileSync(screenshotPath, png);
+      log(`screenshot: ${screenshotPath} (${png.length.toLocaleString('en')} bytes)`);
+    }
+
     // The arrow keys move the observation too; fresh base draws give new samples for the same x.
     const before = await page.evaluate(`[...demo.x]`);
     await page.evaluate(`document.getElementById('observe').focus()`);
@@ -251,12 +261,6 @@ async function run(chromium) {
     const saved = await page.evaluate(SAVED);
     const node = await interleaved(page, saved, 'page model');
 
-    if (screenshotPath !== null) {
-      const png = await page.screenshot();
-      mkdirSync(dirname(screenshotPath), { recursive: true });
-      writeFileSync(screenshotPath, png);
-      log(`screenshot: ${screenshotPath} (${png.length.toLocaleString('en')} bytes)`);
-    }
 
     // A model from the command line: the default NPE recipe, a few epochs (the page only has to use it).
     const cli = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), 'sbi', 'train', '--task', 'two-moons', '--simulations', '500', '--epochs', '2', '--seed', '4', '--out', modelDir, '--force'], { encoding: 'utf8' });
@@ -291,6 +295,7 @@ async function run(chromium) {
     const nodeCli = await interleaved(page, await page.evaluate(SAVED), 'CLI model', 5);
 
     const gaps = await page.evaluate(`(() => { window.frameGaps.on = false; return window.frameGaps; })()`);
+    gaps.max = Math.max(gaps.max, gapBefore);
     log(`main thread: longest gap between animation frames ${gaps.max.toFixed(0)} ms`);
     if (gaps.max > 1000) failures.push(`the page froze for ${gaps.max.toFixed(0)} ms`);
     if (page.problems.length > 0) failures.push(`errors in the page: ${page.problems.join(' | ')}`);
