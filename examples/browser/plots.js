@@ -221,3 +221,66 @@ export function heatmap(ctx, box, logValues, n) {
   ctx.restore();
   return Math.exp(max);
 }
+
+/**
+ * A light shading of n×n log-density values (row 0 at the bottom) over the plot area: colour `rgb`
+ * with opacity density / its maximum on the grid, so points drawn on top stay visible (the heat map
+ * above is opaque). Returns that maximum.
+ */
+export function shade(ctx, box, logValues, n, rgb) {
+  let max = -Infinity;
+  for (const v of logValues) if (v > max) max = v;
+  const image = new ImageData(n, n);
+  for (let iy = 0; iy < n; iy++) {
+    for (let ix = 0; ix < n; ix++) {
+      const v = logValues[iy * n + ix];
+      const t = Number.isFinite(v) && Number.isFinite(max) ? Math.exp(v - max) : 0;
+      const o = 4 * ((n - 1 - iy) * n + ix);
+      image.data[o] = rgb[0];
+      image.data[o + 1] = rgb[1];
+      image.data[o + 2] = rgb[2];
+      image.data[o + 3] = Math.round(230 * Math.sqrt(t)); // √: the thin tails stay visible
+    }
+  }
+  tile.width = n;
+  tile.height = n;
+  tile.getContext('2d').putImageData(image, 0, 0);
+  ctx.save();
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(tile, box.left, box.top, box.right - box.left, box.bottom - box.top);
+  ctx.restore();
+  return Math.exp(max);
+}
+
+/**
+ * The outline of a region of an n×n grid (row 0 at the bottom): the cells whose value is at least
+ * `level`, and the edges between them and the other cells drawn as lines over the plot area
+ * (cell-exact, so blocky at coarse grids). Used for the highest-density region of a log-density, with
+ * `level` its threshold.
+ */
+export function regionOutline(ctx, box, values, n, level, { color, width = 1.5 }) {
+  const cw = (box.right - box.left) / n, ch = (box.bottom - box.top) / n;
+  const at = (ix, iy) => ix >= 0 && ix < n && iy >= 0 && iy < n && values[iy * n + ix] >= level;
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  for (let iy = 0; iy <= n; iy++) {
+    for (let ix = 0; ix <= n; ix++) {
+      const here = at(ix, iy);
+      // The edge below this cell (between rows iy - 1 and iy) and the edge on its left.
+      const x = box.left + ix * cw, y = box.bottom - iy * ch;
+      if (ix < n && here !== at(ix, iy - 1)) {
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + cw, y);
+      }
+      if (iy < n && here !== at(ix - 1, iy)) {
+        ctx.moveTo(x, y);
+        ctx.lineTo(x, y - ch);
+      }
+    }
+  }
+  ctx.stroke();
+  ctx.restore();
+}
