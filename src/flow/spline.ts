@@ -110,12 +110,12 @@ function resolve(where: string, options: SplineOptions): Resolved {
   return { K, B, mw, mh, md, shift: Math.log(Math.expm1(1 - md)) };
 }
 
-function checkShapes(where: string, x: Tensor, params: Tensor, K: number): void {
+function checkShapes(where: string, x: Tensor, params: Tensor, K: number, inputName = 'x'): void {
   const P = x.cols * splineParamCount(K);
   if (params.cols !== P || (params.rows !== x.rows && params.rows !== 1)) {
-    throw new ShapeError(`${where}: params must be ${formatShape(x.rows, P)} or ${formatShape(1, P)} for x ${formatShape(x.rows, x.cols)} with ${K} bins (3K−1 = ${splineParamCount(K)} columns per feature), got ${formatShape(params.rows, params.cols)}`);
+    throw new ShapeError(`${where}: params must be ${formatShape(x.rows, P)} or ${formatShape(1, P)} for ${inputName} ${formatShape(x.rows, x.cols)} with ${K} bins (3K−1 = ${splineParamCount(K)} columns per feature), got ${formatShape(params.rows, params.cols)}`);
   }
-  for (const [name, t] of [['x', x], ['params', params]] as const) {
+  for (const [name, t] of [[inputName, x], ['params', params]] as const) {
     const v = t.data;
     for (let k = 0; k < v.length; k++) {
       if (!Number.isFinite(v[k]!)) throw new RangeError(`${where}: ${name}[${Math.floor(k / t.cols)}, ${k % t.cols}] is ${v[k]} (inputs must be finite)`);
@@ -174,6 +174,25 @@ function binOf(knotsOf: Float64Array, K: number, v: number): number {
   let k = 0;
   while (k + 1 < K && knotsOf[k + 1]! <= v) k++;
   return k;
+}
+
+/**
+ * The knots of one entry's spline: x-positions, y-positions and derivatives (K + 1 each), for plots and
+ * tests. `row` indexes the rows of `params` (0 for shared parameters), `feature` the feature.
+ * @example splineKnots(Tensor.zeros(1, splineParamCount(4)), 0, 0, { bins: 4, bound: 2 }).x; // [-2, -1, 0, 1, 2]
+ */
+export function splineKnots(params: Tensor, row: number, feature: number, options: SplineOptions): { x: number[]; y: number[]; derivative: number[] } {
+  const r = resolve('splineKnots', options);
+  const per = splineParamCount(r.K);
+  if (params.cols % per !== 0) throw new ShapeError(`splineKnots: params has ${params.cols} columns, not a multiple of 3K−1 = ${per} for ${r.K} bins`);
+  if (!Number.isInteger(row) || row < 0 || row >= params.rows) throw new RangeError(`splineKnots: row ${row} is outside 0..${params.rows - 1}`);
+  if (!Number.isInteger(feature) || feature < 0 || feature >= params.cols / per) throw new RangeError(`splineKnots: feature ${feature} is outside 0..${params.cols / per - 1}`);
+  const p0 = row * params.cols + feature * per;
+  const saved = new Float64Array(params.size);
+  squash(params.data, p0, r, saved);
+  const xs = new Float64Array(r.K + 1), ys = new Float64Array(r.K + 1), ds = new Float64Array(r.K + 1);
+  knots(params.data, p0, r, saved, xs, ys, ds);
+  return { x: Array.from(xs), y: Array.from(ys), derivative: Array.from(ds) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -281,6 +300,20 @@ function scatter(k: number, g: Float64Array, r: Resolved, saved: Float64Array, p
   }
   if (k >= 1) gp[p0 + 2 * K + k - 1]! += g[5]! * saved[p0 + 2 * K + k - 1]!;
   if (k + 1 <= K - 1) gp[p0 + 2 * K + k]! += g[6]! * saved[p0 + 2 * K + k]!;
+}
+
+// θ = 2c / (−b − √max(b² − 4ac, 0)), clamped to [0, 1]
+/**
+ * The root in [0, 1] of a·θ² + b·θ + c = 0 (c ≤ 0) in the form without cancellation, 2c/(−b − √(b² − 4ac))
+ * (Durkan et al. 2019, eq. 29; no division by a, so a = 0 is fine). The discriminant is clamped at 0 (in
+ * exact arithmetic it is positive; rounding can push it below, nflows #87), c = 0 gives θ = 0 (the knot),
+ * and a zero denominator (−∞) is clamped to 0.
+ * @example unitRoot(-0.5050037516997773, 0.576269885209913, -0.16439827401384866); // ≈ 0.57056: a double root whose b² − 4ac rounds to −5.6e-17
+ */
+export function unitRoot(a: number, b: number, c: number): number {
+  if (c === 0) return 0;
+  const disc = Math.max(b * b - 4 * a * c, 0);
+  return Math.min(Math.max((2 * c) / (-b - Math.sqrt(disc)), 0), 1);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -392,7 +425,7 @@ export const rqSplineInverse = defineOp({
   derivative: 'dy = (dOut_x − dOut_ℓ·∂ℓ/∂x)/(dy/dx); dparams = −dy·∂y/∂params − dOut_ℓ·∂ℓ/∂params (implicit differentiation); 0 in the tails',
   forward(ctx, y: Tensor, params: Tensor, options: SplineOptions) {
     const r = resolve('rqSplineInverse', options);
-    checkShapes('rqSplineInverse', y, params, r.K);
+    checkShapes('rqSplineInverse', y, params, r.K, 'y');
     const { K, B } = r;
     const n = y.rows, d = y.cols, Pw = splineParamCount(K) * d;
     const Y = y.data, P = params.data;
@@ -423,10 +456,7 @@ export const rqSplineInverse = defineOp({
         const a = h * (s - d0) + delta * q;
         const b = h * d0 - delta * q;
         const c = -s * delta;
-        const disc = Math.max(b * b - 4 * a * c, 0);
-        // c = 0 is the knot itself (θ = 0); otherwise c < 0 and −b − √disc < 0, and a zero denominator
-        // (impossible in exact arithmetic) gives −∞, clamped to 0.
-        const theta = c === 0 ? 0 : Math.min(Math.max((2 * c) / (-b - Math.sqrt(disc)), 0), 1);
+        const theta = unitRoot(a, b, c);
         thetas[i * d + j] = theta;
         o[out] = Math.min(Math.max(xs[k]! + theta * w, xs[k]!), xs[k + 1]!);
         o[out + d] = -logDerivative(theta, w, h, d0, d1);
@@ -585,7 +615,7 @@ export function rqSplineReference(x: Tensor, params: Tensor, options: SplineOpti
  */
 export function rqSplineInverseReference(y: Tensor, params: Tensor, options: SplineOptions): Tensor {
   const r = resolve('rqSplineInverseReference', options);
-  checkShapes('rqSplineInverseReference', y, params, r.K);
+  checkShapes('rqSplineInverseReference', y, params, r.K, 'y');
   const { K, B } = r;
   const xs: Tensor[] = [], ls: Tensor[] = [];
   for (let j = 0; j < y.cols; j++) {
