@@ -29,8 +29,9 @@
  *     y = y_k + h·(s·θ² + δ₀·t) / (s + (δ₀ + δ₁ − 2s)·t)
  *     dy/dx = s²·(δ₁θ² + 2s·t + δ₀(1 − θ)²) / (s + (δ₀ + δ₁ − 2s)·t)²
  *
- * The denominator is at least s/2 > 0 for θ in [0, 1] (t ≤ 1/4), and θ is clamped to [0, 1], so no
- * entry ever divides by zero or takes the log of a non-positive number. Outside [−B, B], y = x and
+ * The denominator is at least s/2 > 0 for θ in [0, 1] (t ≤ 1/4), and θ is in [0, 1] by construction
+ * (the bin is found first; with monotone rounding fl(x − x_k) ≤ fl(x_(k+1) − x_k)), so no entry ever
+ * divides by zero or takes the log of a non-positive number. Outside [−B, B], y = x and
  * log dy/dx = 0, and the spline's formulas are not evaluated at all for those entries (no masked NaN
  * can leak into a gradient).
  *
@@ -370,7 +371,8 @@ export const rqSpline = defineOp({
         const k = binOf(xs, K, v);
         bins[i * d + j] = k;
         const w = xs[k + 1]! - xs[k]!, h = ys[k + 1]! - ys[k]!, s = h / w, d0 = ds[k]!, d1 = ds[k + 1]!;
-        const theta = Math.min(Math.max((v - xs[k]!) / w, 0), 1), t = theta * (1 - theta);
+        // in [0, 1] without a clamp: x_k ≤ v ≤ x_(k+1) and rounding is monotone, so fl(v − x_k) ≤ fl(x_(k+1) − x_k) = w
+        const theta = (v - xs[k]!) / w, t = theta * (1 - theta);
         const y = ys[k]! + (h * (s * theta * theta + d0 * t)) / (s + (d0 + d1 - 2 * s) * t);
         o[out] = Math.min(Math.max(y, ys[k]!), ys[k + 1]!);
         o[out + d] = logDerivative(theta, w, h, d0, d1);
@@ -393,7 +395,7 @@ export const rqSpline = defineOp({
             const p0 = (perRow ? i : 0) * Pw + j * splineParamCount(K);
             knots(P, p0, r, saved, xs, ys, ds);
             const w = xs[k + 1]! - xs[k]!, h = ys[k + 1]! - ys[k]!;
-            const theta = Math.min(Math.max((X[i * d + j]! - xs[k]!) / w, 0), 1);
+            const theta = (X[i * d + j]! - xs[k]!) / w;
             g.fill(0);
             localBackward(theta, w, h, ds[k]!, ds[k + 1]!, gy, gl, g);
             if (gx !== null) gx[i * d + j]! += g[0]!;
@@ -451,7 +453,7 @@ export const rqSplineInverse = defineOp({
         const k = binOf(ys, K, v);
         bins[i * d + j] = k;
         const w = xs[k + 1]! - xs[k]!, h = ys[k + 1]! - ys[k]!, s = h / w, d0 = ds[k]!, d1 = ds[k + 1]!;
-        const delta = Math.min(Math.max(v - ys[k]!, 0), h);
+        const delta = v - ys[k]!; // in [0, h], as θ in the forward
         const q = d0 + d1 - 2 * s;
         const a = h * (s - d0) + delta * q;
         const b = h * d0 - delta * q;

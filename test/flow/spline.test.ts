@@ -335,7 +335,7 @@ test('inverse(forward(x)) is within 1e-12 inside [−B, B] (moderate logits) and
   );
 });
 
-test('with extreme logits the round trip still holds to the conditioning of the map (1e-12·B/min slope), and y stays in [−B, B]', () => {
+test('with extreme logits the round trip still holds to the conditioning of the map (1e-12·B/min slope), and y and inverse(y) stay in [−B, B]', () => {
   check(
     fc.property(caseOf(extreme), fc.array(place, { minLength: 12, maxLength: 12 }), (c, places) => {
       const params = paramsOf(c), opts = { bins: c.K, bound: c.B };
@@ -347,6 +347,7 @@ test('with extreme logits the round trip still holds to the conditioning of the 
         const v = x.data[e]!;
         if (!(v >= -c.B && v <= c.B)) continue;
         assert.ok(y.data[e]! >= -c.B && y.data[e]! <= c.B, `y = ${y.data[e]} leaves [−B, B]`);
+        assert.ok(x2[e]! >= -c.B && x2[e]! <= c.B, `inverse(y) = ${x2[e]} leaves [−B, B]`);
         const tol = 1e-12 * (1 + c.B) * Math.max(1, 1 / slope[e]!);
         assert.ok(Math.abs(x2[e]! - v) <= tol, `entry ${e}: x = ${v}, back ${x2[e]}, slope ${slope[e]}, |diff| ${Math.abs(x2[e]! - v)} > ${tol}`);
       }
