@@ -5,11 +5,14 @@
  *   Normalizing flows", 28/12/2024): 16 of the post's coupling layers with hidden width 64, Adam with lr
  *   2e-4, minibatches of 64, 1,000 epochs on 1,000 training points, no validation and no early stopping.
  * - {@link DEFAULT_RECIPE} (what `train --data FILE` does with no other flag): the default RealNVP
- *   (`new RealNVP({ dim, standardize })`: bounded log-scales, identity initialisation), features
- *   standardised inside the model, a validation split with early stopping and the best weights kept.
+ *   exactly (`new RealNVP({ dim, standardize })`, its architecture read from `REALNVP_DEFAULTS`: bounded
+ *   log-scales, identity initialisation), features standardised inside the model, a validation split
+ *   with early stopping and the best weights kept.
  *
  * @module
  */
+
+import { POST_DEFAULTS, REALNVP_DEFAULTS } from '../flow/real-nvp.ts';
 
 /**
  * Architecture choices; an absent field means the RealNVP class's own default.
@@ -60,7 +63,7 @@ export interface Recipe {
  */
 export const POST_RECIPE: Recipe = Object.freeze({
   preset: 'post',
-  model: Object.freeze({ layers: 16, hidden: 64 }),
+  model: Object.freeze({ layers: POST_DEFAULTS.layers, hidden: POST_DEFAULTS.hidden }),
   standardize: false,
   trainPoints: 1000,
   testPoints: 10_000,
@@ -82,11 +85,9 @@ export const POST_RECIPE: Recipe = Object.freeze({
  */
 export const DEFAULT_RECIPE: Recipe = Object.freeze({
   preset: 'default',
-  // A smaller model than the class default (16 couplings, 2 hidden layers of 64): on ~900 training points
-  // a flow overfits long before it runs out of capacity. Measured on the post's target over data seeds
-  // 0-4 (bench/quality.ts): KL 0.024 mean (0.018-0.029) with 8 couplings of one hidden layer of 32,
-  // against 0.035 (0.028-0.042) with 8 couplings of two hidden layers of 64.
-  model: Object.freeze({ layers: 8, hidden: 32, depth: 1 }),
+  // The class defaults themselves (8 couplings of one hidden layer of 32; the measurement that chose them
+  // is in REALNVP_DEFAULTS' comment), so "the default model" names one model.
+  model: Object.freeze({ layers: REALNVP_DEFAULTS.layers, hidden: REALNVP_DEFAULTS.hidden, depth: REALNVP_DEFAULTS.depth }),
   standardize: true,
   trainPoints: 1000,
   testPoints: 10_000,

@@ -13,7 +13,7 @@ import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
 import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
-import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
+import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
 
 /**
  * ActNorm with data-dependent initialisation.
@@ -71,8 +71,9 @@ export class ActNorm extends Bijection {
    * Data -> latent: y = (x + bias)·exp(logScale); log|det| = Σ logScale per row. Initialises from `x` first if needed (training mode).
    * @example const [y, logDet] = norm.forward(batch);
    */
-  forward(x: Tensor): FlowResult {
+  forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('ActNorm.forward', x, this.dim);
+    checkContext('ActNorm.forward', x, context, 0);
     if (!this.initialised && this.training) noGrad(() => this.initialiseFrom(x));
     // y = (x + bias)·exp(logScale), log|det| = Σ logScale
     const y = mul(add(x, this.bias), exp(this.logScale));
@@ -83,8 +84,9 @@ export class ActNorm extends Bijection {
    * Latent -> data: x = y·exp(-logScale) - bias; log|det| = -Σ logScale per row.
    * @example const [x] = norm.inverse(y);
    */
-  inverse(y: Tensor): FlowResult {
+  inverse(y: Tensor, context?: Tensor): FlowResult {
     checkWidth('ActNorm.inverse', y, this.dim);
+    checkContext('ActNorm.inverse', y, context, 0);
     // x = y·exp(-logScale) - bias, log|det| = -Σ logScale
     const x = sub(mul(y, exp(neg(this.logScale))), this.bias);
     return [x, neg(add(Tensor.zeros(y.rows, 1), sum(this.logScale)))];

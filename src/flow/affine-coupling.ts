@@ -20,6 +20,10 @@
  * With the conditioner's last layer at zero (the default), a = t = 0, so s = 0 and a fresh coupling is
  * exactly the identity.
  *
+ * **Conditioning.** With `contextDim = c > 0` the conditioner reads the context beside x_A
+ * (`conditioner.ts`): s and t are functions of [x_A | context], and forward/inverse take the context
+ * (n×c). The log-det is still Σ s: the Jacobian with respect to x stays triangular.
+ *
  * @module
  */
 
@@ -27,10 +31,11 @@ import { abs, add, addScalar, div, exp, mul, neg, scale as scaleBy, sub, tanh } 
 import { sum } from '../autograd/reduce.ts';
 import { concatCols, gatherCols, sliceCols } from '../autograd/shape.ts';
 import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
+import { checkOptionKeys } from '../autograd/options.ts';
 import type { RandomSource } from '../rng/rng.ts';
-import { zeros } from '../nn/init.ts';
-import { MLP, type ActivationName, type Layer } from '../nn/layers.ts';
-import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
+import type { ActivationName, Layer } from '../nn/layers.ts';
+import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
+import { conditionerInput, conditionerNet } from './conditioner.ts';
 import { makeSplit, type MaskSpec, type Split } from './mask.ts';
 
 /**
@@ -50,18 +55,20 @@ export interface AffineCouplingOptions {
   mask?: MaskSpec;
   /** Swap the roles of the two parts of the mask. */
   invertMask?: boolean;
-  /** One conditioner with two heads: maps |A| features to 2·|B| columns, raw log-scales first, then shifts. */
+  /** Width of the conditioning context read beside x_A (default 0: unconditional). */
+  contextDim?: number;
+  /** One conditioner with two heads: maps |A| (+ contextDim) features to 2·|B| columns, raw log-scales first, then shifts. */
   net?: Layer;
-  /** Separate conditioners for the raw log-scale and the shift (both |A| -> |B|); give both or neither. */
+  /** Separate conditioners for the raw log-scale and the shift (both |A| (+ contextDim) -> |B|); give both or neither. */
   scaleNet?: Layer;
   shiftNet?: Layer;
   /** Bound of the log-scale; default `'softclamp'`. */
   scale?: ScaleMode;
   /** B of the soft clamp (default 3). */
   bound?: number;
-  /** Hidden width of the default conditioner (default 64). */
+  /** Hidden width of the default conditioner (default 32, as RealNVP's). */
   hidden?: number;
-  /** Number of hidden layers of the default conditioner (default 2). */
+  /** Number of hidden layers of the default conditioner (default 1, as RealNVP's). */
   depth?: number;
   /** Activation of the default conditioner (default 'tanh': smooth s and t, hence a smooth density). */
   activation?: ActivationName;
@@ -70,6 +77,8 @@ export interface AffineCouplingOptions {
   /** Seeded generator for the default conditioner's weights. */
   rng?: RandomSource;
 }
+
+const OPTION_KEYS = ['dim', 'mask', 'invertMask', 'contextDim', 'net', 'scaleNet', 'shiftNet', 'scale', 'bound', 'hidden', 'depth', 'activation', 'zeroInit', 'rng'];
 
 // s = a / (1 + |a|/B)
 // ds/da = 1 / (1 + |a|/B)²
@@ -84,9 +93,12 @@ function softclamp(a: Tensor, bound: number): Tensor {
  * const layer = new AffineCoupling({ dim: 2, hidden: 64, rng: new Rng(0) });
  * const [z, logDet] = layer.forward(x);  // identity at initialisation: z = x, logDet = 0
  * const [x2] = layer.inverse(z);         // x2 ≈ x
+ * const cond = new AffineCoupling({ dim: 2, contextDim: 3, rng: new Rng(0) });
+ * cond.forward(x, context);              // context n×3
  */
 export class AffineCoupling extends Bijection {
   readonly dim: number;
+  override readonly contextDim: number;
   readonly split: Split;
   /** Where each feature sits in [x_A | x_B]: gathering by it puts the two parts back in place. */
   private readonly positions: Int32Array;
@@ -101,8 +113,12 @@ export class AffineCoupling extends Bijection {
 
   constructor(options: AffineCouplingOptions) {
     super();
+    checkOptionKeys('AffineCoupling', options, OPTION_KEYS);
     const split = makeSplit(options.dim, options.mask ?? 'half', options.invertMask ?? false);
     this.dim = options.dim;
+    const contextDim = options.contextDim ?? 0;
+    if (!Number.isInteger(contextDim) || contextDim < 0) throw new RangeError(`AffineCoupling: contextDim must be a non-negative integer, got ${String(options.contextDim)}`);
+    this.contextDim = contextDim;
     this.split = split;
     this.positions = new Int32Array(options.dim);
     split.a.forEach((j, i) => (this.positions[j] = i));
@@ -120,22 +136,20 @@ export class AffineCoupling extends Bijection {
     else if (this.scaleNet !== null) this.net = null;
     else {
       if (options.rng === undefined) throw new TypeError('AffineCoupling: pass { rng } (a seeded Rng) to initialise the default conditioner, or give your own net');
-      const hidden = options.hidden ?? 64, depth = options.depth ?? 2;
+      const depth = options.depth ?? 1;
       if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`AffineCoupling: depth must be a positive integer, got ${depth}`);
-      const sizes = [nA, ...Array.from({ length: depth }, () => hidden), 2 * nB];
-      const mlp = new MLP(sizes, { activation: options.activation ?? 'tanh', rng: options.rng });
-      if (options.zeroInit !== false) {
-        zeros(mlp.lastLinear.weight);
-        if (mlp.lastLinear.bias !== null) zeros(mlp.lastLinear.bias);
-      }
-      this.net = mlp;
+      this.net = conditionerNet({
+        inFeatures: nA, contextDim, outFeatures: 2 * nB, hidden: options.hidden ?? 32, depth,
+        activation: options.activation ?? 'tanh', zeroInit: options.zeroInit !== false, rng: options.rng,
+      });
     }
     this.scaleFactor = this.scaleMode === 'tanh' ? Tensor.ones(1, nB, { requiresGrad: true }) : null;
   }
 
-  /** Log-scale s and shift t from the conditioning part. */
-  private conditioner(xa: Tensor): [s: Tensor, t: Tensor] {
+  /** Log-scale s and shift t from the conditioning part (and the context). */
+  private conditioner(xa0: Tensor, context: Tensor | undefined): [s: Tensor, t: Tensor] {
     const nB = this.split.b.length;
+    const xa = conditionerInput(xa0, context);
     let a: Tensor, t: Tensor;
     if (this.net !== null) {
       const h = this.net.forward(xa);
@@ -172,10 +186,11 @@ export class AffineCoupling extends Bijection {
    * Data -> latent: y_B = x_B·exp(s(x_A)) + t(x_A), y_A = x_A; log|det| = Σ s per row.
    * @example const [y, logDet] = layer.forward(x); // y n×dim, logDet n×1
    */
-  forward(x: Tensor): FlowResult {
+  forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('AffineCoupling.forward', x, this.dim);
+    checkContext('AffineCoupling.forward', x, context, this.contextDim);
     const [xa, xb] = this.parts(x);
-    const [s, t] = this.conditioner(xa);
+    const [s, t] = this.conditioner(xa, context);
     // y_B = x_B·exp(s) + t, log|det| = Σ s
     const yb = add(mul(xb, exp(s)), t);
     return [this.assemble(xa, yb), sum(s, 1)];
@@ -185,10 +200,11 @@ export class AffineCoupling extends Bijection {
    * Latent -> data: x_B = (y_B - t(y_A))·exp(-s(y_A)), x_A = y_A; log|det| = -Σ s per row.
    * @example const [x, logDet] = layer.inverse(y); // undoes forward
    */
-  inverse(y: Tensor): FlowResult {
+  inverse(y: Tensor, context?: Tensor): FlowResult {
     checkWidth('AffineCoupling.inverse', y, this.dim);
+    checkContext('AffineCoupling.inverse', y, context, this.contextDim);
     const [ya, yb] = this.parts(y);
-    const [s, t] = this.conditioner(ya);
+    const [s, t] = this.conditioner(ya, context);
     // x_B = (y_B - t)·exp(-s), log|det| = -Σ s
     const xb = mul(sub(yb, t), exp(neg(s)));
     return [this.assemble(ya, xb), neg(sum(s, 1))];
@@ -199,6 +215,6 @@ export class AffineCoupling extends Bijection {
    * @example new AffineCoupling({ dim: 2, rng: new Rng(0) }).describe(); // 'AffineCoupling(dim=2, A=[0], scale=softclamp, bound=3)'
    */
   override describe(): string {
-    return `AffineCoupling(dim=${this.dim}, A=[${Array.from(this.split.a).join(',')}], scale=${this.scaleMode}${this.scaleMode === 'softclamp' ? `, bound=${this.bound}` : ''})`;
+    return `AffineCoupling(dim=${this.dim}, A=[${Array.from(this.split.a).join(',')}]${this.contextDim > 0 ? `, context=${this.contextDim}` : ''}, scale=${this.scaleMode}${this.scaleMode === 'softclamp' ? `, bound=${this.bound}` : ''})`;
   }
 }

@@ -6,11 +6,18 @@
  * - the two directions' log-dets cancel: logDet_forward(x) + logDet_inverse(forward(x)) ≈ 0;
  * - the log-det against log |det J| of a central-difference Jacobian (LU with partial pivoting, float64).
  * Non-finite values along the way (e.g. an overflowing exp) fail the check too.
+ *
+ * A conditional bijection (`contextDim > 0`) is checked with a random context (one row per point) held
+ * fixed while x moves: the round trips and the Jacobian are those of x -> z at that context. Then the
+ * context's gradient: for L = Σ w⊙z + Σ logDet (random w), ∂L/∂context by autodiff must match central
+ * differences in the context, and must not be zero everywhere (a conditioner that ignores its context).
  * Nflows, zuko and friends test this internally; here users get it for their own bijections.
  *
  * @module
  */
 
+import { add, mul } from '../autograd/elementwise.ts';
+import { sum } from '../autograd/reduce.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import { FlowInputError, type Bijection } from './bijection.ts';
@@ -32,6 +39,8 @@ export interface CheckBijectionOptions {
   perturb?: number;
   /** Scale of the random points, x ~ N(0, scale²) (default 1.5). */
   scale?: number;
+  /** The context for a conditional bijection (samples×contextDim, held fixed); default: drawn N(0, scale²). */
+  context?: Tensor;
   /** Finite-difference step for the Jacobian (default 1e-6). */
   eps?: number;
   /** Throw a {@link BijectionCheckError} on failure (default true); false returns the failing report instead. */
@@ -54,6 +63,13 @@ export interface BijectionReport {
   logDetVsJacobian: number;
   /** Row index of the worst log-det disagreement. */
   worstRow: number;
+  /**
+   * Conditional bijections: max |∂L/∂c autodiff - central difference| / (1 + |∂L/∂c|) over the context
+   * entries, for L = Σ w⊙z + Σ logDet; 0 for an unconditional one.
+   */
+  contextGradient: number;
+  /** Conditional bijections: max |∂L/∂c| (0 means the output ignores the context, a failure); NaN when unconditional. */
+  contextSensitivity: number;
   summary: string;
 }
 
@@ -110,18 +126,31 @@ export function checkBijection(bijection: Bijection, options: CheckBijectionOpti
   const saved = state.map((t) => t.data.slice());
   try {
     for (const p of params) for (let i = 0; i < p.data.length; i++) p.data[i]! += perturb * rng.normal();
-    // Round trips and log-dets on random points, x and z ~ N(0, scale²).
-    function measure(): BijectionReport {
+    const c = bijection.contextDim;
+    let context: Tensor | undefined;
+    if (c > 0) {
+      if (options.context !== undefined) {
+        if (options.context.rows !== n || options.context.cols !== c) throw new RangeError(`checkBijection: context must be ${n}×${c} (samples×contextDim), got ${options.context.rows}×${options.context.cols}`);
+        context = options.context;
+      } else {
+        const cData = new Float64Array(n * c);
+        for (let i = 0; i < cData.length; i++) cData[i] = scale * rng.normal();
+        context = Tensor.from(n, c, cData);
+      }
+    }
+    const contextRow = (i: number) => (context === undefined ? undefined : Tensor.from(1, c, context.data.slice(i * c, (i + 1) * c)));
+    // Round trips and log-dets on random points, x and z ~ N(0, scale²), at a fixed context.
+    function measure(): Omit<BijectionReport, 'contextGradient' | 'contextSensitivity'> {
       const xData = new Float64Array(n * dim);
       for (let i = 0; i < xData.length; i++) xData[i] = scale * rng.normal();
       const x = Tensor.from(n, dim, xData);
-      const [z, ldF] = bijection.forward(x);
-      const [xBack, ldI] = bijection.inverse(z);
+      const [z, ldF] = bijection.forward(x, context);
+      const [xBack, ldI] = bijection.inverse(z, context);
       const zData = new Float64Array(n * dim);
       for (let i = 0; i < zData.length; i++) zData[i] = scale * rng.normal();
       const z2 = Tensor.from(n, dim, zData);
-      const [x2] = bijection.inverse(z2);
-      const [z2Back] = bijection.forward(x2);
+      const [x2] = bijection.inverse(z2, context);
+      const [z2Back] = bijection.forward(x2, context);
       const rel = (a: Float64Array, b: Float64Array) => {
         let w = 0;
         for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
@@ -138,13 +167,14 @@ export function checkBijection(bijection: Bijection, options: CheckBijectionOpti
       const J = new Float64Array(dim * dim);
       for (let i = 0; i < n; i++) {
         const row = x.data.slice(i * dim, (i + 1) * dim);
-        for (let c = 0; c < dim; c++) {
+        const ci = contextRow(i);
+        for (let col = 0; col < dim; col++) {
           const plus = row.slice(), minus = row.slice();
-          plus[c]! += eps;
-          minus[c]! -= eps;
-          const zp = bijection.forward(Tensor.from(1, dim, plus))[0].data;
-          const zm = bijection.forward(Tensor.from(1, dim, minus))[0].data;
-          for (let r = 0; r < dim; r++) J[r * dim + c] = (zp[r]! - zm[r]!) / (2 * eps);
+          plus[col]! += eps;
+          minus[col]! -= eps;
+          const zp = bijection.forward(Tensor.from(1, dim, plus), ci)[0].data;
+          const zm = bijection.forward(Tensor.from(1, dim, minus), ci)[0].data;
+          for (let r = 0; r < dim; r++) J[r * dim + col] = (zp[r]! - zm[r]!) / (2 * eps);
         }
         const numeric = logAbsDet(J, dim);
         const err = Math.abs(ldF.data[i]! - numeric) / (1 + Math.abs(numeric));
@@ -162,15 +192,55 @@ export function checkBijection(bijection: Bijection, options: CheckBijectionOpti
       ].join('\n');
       return { ok, roundTripForward, roundTripInverse, logDetCancel, logDetVsJacobian, worstRow, summary };
     }
+    // ∂L/∂context by autodiff against central differences, L = Σ w⊙z + Σ logDet at random x.
+    function measureContext(ctx: Tensor): { contextGradient: number; contextSensitivity: number } {
+      const xData = new Float64Array(n * dim), wData = new Float64Array(n * dim);
+      for (let i = 0; i < xData.length; i++) {
+        xData[i] = scale * rng.normal();
+        wData[i] = rng.normal();
+      }
+      const w = Tensor.from(n, dim, wData);
+      const loss = (cData: Float64Array, grad: boolean): [number, Float64Array | null] => {
+        const cT = Tensor.from(n, c, cData, { requiresGrad: grad });
+        const [z, ld] = bijection.forward(Tensor.from(n, dim, xData), cT);
+        const L = add(sum(mul(z, w)), sum(ld));
+        if (!grad) return [L.item(), null];
+        L.backward();
+        return [L.item(), cT.grad === null ? new Float64Array(n * c) : cT.grad.slice()];
+      };
+      const savedGrads = params.map((p) => p.grad);
+      for (const p of params) p.grad = null; // the backward below must not add into the caller's gradients
+      const [, exact] = loss(ctx.data.slice(), true);
+      params.forEach((p, k) => (p.grad = savedGrads[k]!));
+      let contextGradient = 0, contextSensitivity = 0;
+      for (let k = 0; k < n * c; k++) {
+        const plus = ctx.data.slice(), minus = ctx.data.slice();
+        plus[k]! += eps;
+        minus[k]! -= eps;
+        const numeric = noGrad(() => (loss(plus, false)[0] - loss(minus, false)[0]) / (2 * eps));
+        const g = exact![k]!;
+        contextGradient = Math.max(contextGradient, Math.abs(g - numeric) / (1 + Math.abs(numeric)));
+        contextSensitivity = Math.max(contextSensitivity, Math.abs(g));
+      }
+      return { contextGradient: Number.isNaN(contextGradient) ? Infinity : contextGradient, contextSensitivity };
+    }
     let report: BijectionReport;
     try {
-      report = noGrad(() => measure());
+      const base = noGrad(() => measure());
+      if (context === undefined) report = { ...base, contextGradient: 0, contextSensitivity: NaN };
+      else {
+        const { contextGradient, contextSensitivity } = measureContext(context);
+        const ok = base.ok && contextGradient <= tolLogDet && contextSensitivity > 0;
+        const summary = `${base.summary}\ncontext gradient vs central differences: ${contextGradient.toExponential(3)} (tolerance ${tolLogDet})` +
+          `\nlargest |∂L/∂context|: ${contextSensitivity.toExponential(3)}${contextSensitivity > 0 ? '' : ' (the output does not depend on the context)'}`;
+        report = { ...base, ok, summary, contextGradient, contextSensitivity };
+      }
     } catch (e) {
       // A bijection that checks its inputs (RealNVP) refuses the NaN or ±∞ that another step produced
       // (e.g. an overflowing exp): that is a failed check, reported like any other.
       if (!(e instanceof FlowInputError)) throw e;
       const summary = `non-finite values during the check: ${e.message}`;
-      report = { ok: false, roundTripForward: Infinity, roundTripInverse: Infinity, logDetCancel: Infinity, logDetVsJacobian: Infinity, worstRow: 0, summary };
+      report = { ok: false, roundTripForward: Infinity, roundTripInverse: Infinity, logDetCancel: Infinity, logDetVsJacobian: Infinity, worstRow: 0, contextGradient: Infinity, contextSensitivity: NaN, summary };
     }
     if (!report.ok && options.raiseOnFailure !== false) throw new BijectionCheckError(report);
     return report;

@@ -1,5 +1,6 @@
 /**
- * Fixed permutations of the features: zero log-det, exact inverse. The post swaps halves after every
+ * Fixed permutations of the features: zero log-det, exact inverse. Volume-preserving: a composition
+ * only moves the points through it and adds no log-det. The post swaps halves after every
  * coupling layer (`torch.cat([x[:, dim_a:], x[:, :dim_a]], dim=1)`).
  *
  * @module
@@ -8,7 +9,7 @@
 import { gatherCols } from '../autograd/shape.ts';
 import type { Tensor } from '../autograd/tensor.ts';
 import type { Rng } from '../rng/rng.ts';
-import { Bijection, checkWidth, zeroLogDet, type FlowResult } from './bijection.ts';
+import { Bijection, checkContext, checkWidth, zeroLogDet, type FlowResult } from './bijection.ts';
 
 /**
  * Reorders features: `forward(x)[:, j] = x[:, indices[j]]`; the inverse uses the inverse permutation.
@@ -21,6 +22,7 @@ export class Permutation extends Bijection {
   readonly dim: number;
   readonly indices: Int32Array;
   readonly inverseIndices: Int32Array;
+  override readonly volumePreserving = true;
 
   constructor(indices: ArrayLike<number>) {
     super();
@@ -69,18 +71,36 @@ export class Permutation extends Bijection {
    * Data -> latent: output column j is input column `indices[j]`; log-det 0.
    * @example Permutation.reverse(2).forward(tensor([[1, 2]]))[0].toArray(); // [[2, 1]]
    */
-  forward(x: Tensor): FlowResult {
+  forward(x: Tensor, context?: Tensor): FlowResult {
+    return [this.forwardPoints(x, context), zeroLogDet(x.rows)];
+  }
+
+  /**
+   * Data -> latent, the points only (what a composition calls: no log-det is made).
+   * @example Permutation.reverse(2).forwardPoints(tensor([[1, 2]])).toArray(); // [[2, 1]]
+   */
+  override forwardPoints(x: Tensor, context?: Tensor): Tensor {
     checkWidth('Permutation.forward', x, this.dim);
-    return [gatherCols(x, this.indices), zeroLogDet(x.rows)];
+    checkContext('Permutation.forward', x, context, 0);
+    return gatherCols(x, this.indices);
   }
 
   /**
    * Latent -> data: puts every column back; log-det 0.
    * @example const [x2] = perm.inverse(perm.forward(x)[0]); // x2 equals x
    */
-  inverse(z: Tensor): FlowResult {
+  inverse(z: Tensor, context?: Tensor): FlowResult {
+    return [this.inversePoints(z, context), zeroLogDet(z.rows)];
+  }
+
+  /**
+   * Latent -> data, the points only.
+   * @example perm.inversePoints(perm.forwardPoints(x)); // x
+   */
+  override inversePoints(z: Tensor, context?: Tensor): Tensor {
     checkWidth('Permutation.inverse', z, this.dim);
-    return [gatherCols(z, this.inverseIndices), zeroLogDet(z.rows)];
+    checkContext('Permutation.inverse', z, context, 0);
+    return gatherCols(z, this.inverseIndices);
   }
 
   /**

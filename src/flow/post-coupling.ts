@@ -11,6 +11,9 @@
  * log-scale is unbounded and the final LeakyReLU halves the conditioners' range for negative values;
  * the recommended default model avoids both.
  *
+ * With `contextDim = c > 0` (not in the post) both nets read [x_A | context] (`conditioner.ts`), so the
+ * layer is conditional; with c = 0 it is the post's layer exactly.
+ *
  * @module
  */
 
@@ -18,9 +21,11 @@ import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
 import { concatCols, sliceCols } from '../autograd/shape.ts';
 import type { Tensor } from '../autograd/tensor.ts';
+import { checkOptionKeys } from '../autograd/options.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import { LeakyReLU, Linear, Sequential } from '../nn/layers.ts';
-import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
+import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
+import { conditionerInput } from './conditioner.ts';
 
 /** The post's conditioner: Linear -> LeakyReLU -> Linear -> LeakyReLU. */
 function postNet(nA: number, hidden: number, nB: number, rng: RandomSource): Sequential {
@@ -33,9 +38,11 @@ function postNet(nA: number, hidden: number, nB: number, rng: RandomSource): Seq
  * @example
  * const layer = new PostCoupling(2, 1, 64, new Rng(0));
  * const [z, logDet] = layer.forward(x);
+ * new PostCoupling(2, 1, 64, new Rng(0), { contextDim: 3 }).forward(x, context); // conditional
  */
 export class PostCoupling extends Bijection {
   readonly dim: number;
+  override readonly contextDim: number;
   readonly dimA: number;
   readonly hidden: number;
   /** The log-scale network s (PyTorch name `s_nn`). */
@@ -43,27 +50,33 @@ export class PostCoupling extends Bijection {
   /** The shift network b (PyTorch name `b_nn`; the post's code calls it `b_bb`). */
   b_nn: Sequential;
 
-  constructor(dim: number, dimA: number, hidden: number, rng: RandomSource) {
+  constructor(dim: number, dimA: number, hidden: number, rng: RandomSource, options: { contextDim?: number } = {}) {
     super();
+    checkOptionKeys('PostCoupling', options, ['contextDim']);
+    const contextDim = options.contextDim ?? 0;
+    if (!Number.isInteger(contextDim) || contextDim < 0) throw new RangeError(`PostCoupling: contextDim must be a non-negative integer, got ${String(options.contextDim)}`);
+    this.contextDim = contextDim;
     if (!Number.isInteger(dim) || dim < 2) throw new RangeError(`PostCoupling: dim must be an integer >= 2, got ${dim}`);
     if (!Number.isInteger(dimA) || dimA < 1 || dimA >= dim) throw new RangeError(`PostCoupling: dimA must be in 1..${dim - 1}, got ${dimA}`);
     this.dim = dim;
     this.dimA = dimA;
     this.hidden = hidden;
-    this.s_nn = postNet(dimA, hidden, dim - dimA, rng);
-    this.b_nn = postNet(dimA, hidden, dim - dimA, rng);
+    this.s_nn = postNet(dimA + contextDim, hidden, dim - dimA, rng);
+    this.b_nn = postNet(dimA + contextDim, hidden, dim - dimA, rng);
   }
 
   /**
    * Data -> latent, as the post's `forward`: z_B = exp(-s(x_A))·(x_B - b(x_A)); log|det| = -Σ s per row.
    * @example const [z, logDet] = layer.forward(x);
    */
-  forward(x: Tensor): FlowResult {
+  forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('PostCoupling.forward', x, this.dim);
+    checkContext('PostCoupling.forward', x, context, this.contextDim);
     const xa = sliceCols(x, 0, this.dimA), xb = sliceCols(x, this.dimA, this.dim);
-    const s = this.s_nn.forward(xa);
+    const input = conditionerInput(xa, context);
+    const s = this.s_nn.forward(input);
     // z_B = exp(-s)·(x_B - b), log|det| = -Σ s
-    const zb = mul(exp(neg(s)), sub(xb, this.b_nn.forward(xa)));
+    const zb = mul(exp(neg(s)), sub(xb, this.b_nn.forward(input)));
     return [concatCols([xa, zb]), neg(sum(s, 1))];
   }
 
@@ -71,12 +84,14 @@ export class PostCoupling extends Bijection {
    * Latent -> data, as the post's `reverse`: x_B = exp(s(z_A))·z_B + b(z_A); log|det| = Σ s per row.
    * @example const [x, logDet] = layer.inverse(z);
    */
-  inverse(z: Tensor): FlowResult {
+  inverse(z: Tensor, context?: Tensor): FlowResult {
     checkWidth('PostCoupling.inverse', z, this.dim);
+    checkContext('PostCoupling.inverse', z, context, this.contextDim);
     const za = sliceCols(z, 0, this.dimA), zb = sliceCols(z, this.dimA, this.dim);
-    const s = this.s_nn.forward(za);
+    const input = conditionerInput(za, context);
+    const s = this.s_nn.forward(input);
     // x_B = exp(s)·z_B + b, log|det| = Σ s
-    const xb = add(mul(exp(s), zb), this.b_nn.forward(za));
+    const xb = add(mul(exp(s), zb), this.b_nn.forward(input));
     return [concatCols([za, xb]), sum(s, 1)];
   }
 
@@ -85,6 +100,6 @@ export class PostCoupling extends Bijection {
    * @example new PostCoupling(2, 1, 64, new Rng(0)).describe(); // 'PostCoupling(dim=2, dimA=1, hidden=64)'
    */
   override describe(): string {
-    return `PostCoupling(dim=${this.dim}, dimA=${this.dimA}, hidden=${this.hidden})`;
+    return `PostCoupling(dim=${this.dim}, dimA=${this.dimA}, hidden=${this.hidden}${this.contextDim > 0 ? `, context=${this.contextDim}` : ''})`;
   }
 }

@@ -1,35 +1,49 @@
 /**
  * RealNVP (L. Dinh, J. Sohl-Dickstein & S. Bengio, Density estimation using Real NVP, ICLR 2017): a
- * stack of affine coupling layers, each followed by a fixed permutation, over a standard normal base.
- * Direction: `forward` is data -> latent, `inverse` is latent -> data (see `bijection.ts`).
+ * composition of affine coupling layers, each followed by a fixed permutation, over a standard normal
+ * base. Direction: `forward` is data -> latent, `inverse` is latent -> data (see `bijection.ts`).
  *
- * Two presets:
- * - `'default'` (what `new RealNVP({ dim, rng })` builds), better behaved than the post:
- *   the log-scale is bounded by a soft clamp (the post's raw `exp(-s)` can overflow and diverge);
- *   the conditioner's last layer starts at zero, so the untrained flow is the identity up to its fixed
- *   permutations (exactly the identity with the default 16 layers and reversal) and training starts
- *   from the base density instead of a random warp; the conditioner has no activation after its
- *   last layer (the post's final LeakyReLU squashes negative log-scales and shifts by 100×, so the layer
- *   can shrink or shift one way much more easily than the other); and one conditioner with two heads
- *   computes s and t together (half the matrix products of two separate nets); its activation is tanh,
- *   so s and t (and with them the density) are smooth, where the post's LeakyReLU nets make them
- *   piecewise linear, with creases in the learned density (tanh measured better on the post's target:
- *   KL 0.032 against 0.051 with relu, same seed and recipe).
- * - `'post'` ({@link RealNVP.post}): the post's model exactly, for reproduction and comparison.
+ * **A composition.** A RealNVP is a list of steps run by the one composition routine (`cascade` in
+ * `bijection.ts`): [Standardize?] then, per layer, the chain [ActNorm?, coupling, permutation]. `forward`,
+ * `inverse`, `trace`, `forwardSteps` and `inverseSteps` all walk that list; the permutations add no
+ * log-det work.
+ *
+ * **Two models, one each way of building:**
+ * - `new RealNVP({ dim, rng })`, the default ({@link REALNVP_DEFAULTS}, which is also the command line's
+ *   default recipe): 8 couplings whose conditioner has one hidden layer of 32 tanh units, better behaved
+ *   than the post's. The log-scale is bounded by a soft clamp (the post's raw `exp(-s)` can overflow and
+ *   diverge); the conditioner's last layer starts at zero, so the untrained flow is the identity up to its
+ *   fixed permutations (exactly the identity with an even number of reversals) and training starts from
+ *   the base density instead of a random warp; the conditioner has no activation after its last layer
+ *   (the post's final LeakyReLU squashes negative log-scales and shifts by 100×, so the layer can shrink
+ *   or shift one way much more easily than the other); one conditioner with two heads computes s and t
+ *   together (half the matrix products of two separate nets); its activation is tanh, so s and t (and
+ *   with them the density) are smooth, where the post's LeakyReLU nets make them piecewise linear, with
+ *   creases in the learned density (tanh measured better on the post's target: KL 0.032 against 0.051
+ *   with relu, same seed and recipe).
+ * - {@link RealNVP.post} (and {@link postFromTorch}): the post's model exactly, a factory that builds
+ *   {@link PostCoupling}s and swaps of halves, for reproduction and comparison.
+ *
+ * **Conditional flows** (`contextDim > 0`): q(θ | x) for amortized inference. Every coupling's
+ * conditioner reads the context beside its half of the features; an optional embedding network (trained
+ * with the flow, `nn/embedding.ts`) and a fixed standardisation of x come first. `logProb(θ, x)` and
+ * `sample(m, x, rng)` (m samples per row of x, all rows in one pass).
  *
  * @module
  */
 
 import { add, neg } from '../autograd/elementwise.ts';
-import { gatherCols } from '../autograd/shape.ts';
 import { mean } from '../autograd/reduce.ts';
+import { checkOptionKeys } from '../autograd/options.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { Rng, type RandomSource } from '../rng/rng.ts';
-import type { ActivationName } from '../nn/layers.ts';
+import type { ActivationName, Layer } from '../nn/layers.ts';
+import { embeddingFromConfig, type EmbeddingConfig } from '../nn/embedding.ts';
 import { ActNorm } from './actnorm.ts';
 import { AffineCoupling, type ScaleMode } from './affine-coupling.ts';
-import { Bijection, checkFinite, checkWidth, type FlowResult } from './bijection.ts';
+import { Bijection, cascade, Chain, checkContext, checkFinite, checkWidth, ContextError, type Direction, type FlowResult } from './bijection.ts';
 import { StandardNormal } from './base.ts';
+import { repeatRows } from './conditioner.ts';
 import { Permutation } from './permutation.ts';
 import { PostCoupling } from './post-coupling.ts';
 import { Standardize } from './standardize.ts';
@@ -41,17 +55,64 @@ import { Standardize } from './standardize.ts';
 export type PermutationKind = 'swap' | 'reverse' | 'random' | 'none';
 
 /**
- * Options of {@link RealNVP}.
+ * The default architecture: what `new RealNVP({ dim, rng })` builds, and what the command line's default
+ * recipe trains (its `model` is read from here). Chosen by measurement on ~900 training points of the
+ * post's target over data seeds 0-4 (bench/quality.ts): KL 0.024 mean (0.018-0.029) with 8 couplings of
+ * one hidden layer of 32, against 0.035 (0.028-0.042) with 8 couplings of two hidden layers of 64; a
+ * flow this size overfits long before it runs out of capacity. (Standardising the features needs the
+ * data, so it is an option, `standardize: { mean, std }`, that the recipe fills from the training rows.)
+ *
+ * @example REALNVP_DEFAULTS.layers; // 8
+ */
+export const REALNVP_DEFAULTS = Object.freeze({
+  layers: 8,
+  hidden: 32,
+  depth: 1,
+  scale: 'softclamp' as ScaleMode,
+  bound: 3,
+  activation: 'tanh' as ActivationName,
+  permutation: 'reverse' as PermutationKind,
+  actNorm: false,
+});
+
+/**
+ * The post's architecture ({@link RealNVP.post}): 16 of its couplings with hidden width 64.
+ * @example POST_DEFAULTS.hidden; // 64
+ */
+export const POST_DEFAULTS = Object.freeze({ layers: 16, hidden: 64 });
+
+/** A fixed standardisation: `true` for a placeholder to be loaded, or its mean and std. */
+type StandardizeSpec = boolean | { mean: ArrayLike<number>; std: ArrayLike<number> };
+
+/**
+ * The conditioning options, shared by {@link RealNVP} and {@link RealNVP.post}.
+ * @example const c: ConditionalOptions = { contextDim: 8, embedding: new MLPEmbedding({ inFeatures: 8, outFeatures: 4, rng }) };
+ */
+export interface ConditionalOptions {
+  /** Width c of the conditioning input x (default 0: an unconditional flow). */
+  contextDim?: number;
+  /**
+   * A network applied to the context before the couplings read it, trained with the flow (an
+   * `MLPEmbedding`, a `DeepSetEmbedding`, or any `Layer`); it maps n×c to n×e, and the couplings read e
+   * columns. Default: none (the couplings read the context itself).
+   */
+  embedding?: Layer;
+  /** Standardise the context inside the model, before the embedding: `true` for a placeholder to be loaded, or mean and std. */
+  standardizeContext?: StandardizeSpec;
+}
+
+/**
+ * Options of {@link RealNVP}; absent fields take {@link REALNVP_DEFAULTS}.
  * @example const options: RealNVPOptions = { dim: 2, layers: 8, hidden: 32, depth: 1, rng: new Rng(0) };
  */
-export interface RealNVPOptions {
+export interface RealNVPOptions extends ConditionalOptions {
   /** Number of features (>= 2). */
   dim: number;
-  /** Number of coupling layers (default 16). */
+  /** Number of coupling layers (default 8). */
   layers?: number;
-  /** Hidden width of the conditioners (default 64). */
+  /** Hidden width of the conditioners (default 32). */
   hidden?: number;
-  /** Hidden layers per conditioner (default 2; the post preset always has 1). */
+  /** Hidden layers per conditioner (default 1). */
   depth?: number;
   /** Log-scale bound (default `'softclamp'`). */
   scale?: ScaleMode;
@@ -59,23 +120,49 @@ export interface RealNVPOptions {
   bound?: number;
   /** Conditioner activation (default 'tanh'). */
   activation?: ActivationName;
-  /** Permutation after each coupling (default 'reverse'; the post swaps halves). */
+  /** Permutation after each coupling (default 'reverse'). */
   permutation?: PermutationKind;
   /** Explicit permutation indices per layer (overrides `permutation`; used when rebuilding a saved model). */
   permutationIndices?: readonly (readonly number[])[];
   /** An ActNorm before each coupling (default false). */
   actNorm?: boolean;
   /** Standardise features inside the model: `true` for a placeholder to be loaded, or mean and std. */
-  standardize?: boolean | { mean: ArrayLike<number>; std: ArrayLike<number> };
+  standardize?: StandardizeSpec;
   /** Seeded generator for the initial weights (and a random permutation). */
   rng: RandomSource & Partial<Pick<Rng, 'permutation'>>;
 }
 
+const OPTION_KEYS = ['dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'rng', 'contextDim', 'embedding', 'standardizeContext'];
+
 /**
- * Everything needed to rebuild a model (its weights live in the state dict). JSON-serialisable.
+ * Options of {@link RealNVP.post}.
+ * @example RealNVP.post({ dim: 2, layers: 16, hidden: 64, rng: new Rng(0) });
+ */
+export interface PostOptions extends ConditionalOptions {
+  /** Number of features (>= 2). */
+  dim: number;
+  /** Number of coupling layers, even (default 16). */
+  layers?: number;
+  /** Hidden width of both nets of each coupling (default 64). */
+  hidden?: number;
+  /** Standardise features inside the model (not in the post). */
+  standardize?: StandardizeSpec;
+  /** Accept an odd number of layers (the post refuses them; a saved or PyTorch model may have one). */
+  allowOddLayers?: boolean;
+  /** Seeded generator for the initial weights. */
+  rng: RandomSource;
+}
+
+const POST_KEYS = ['dim', 'layers', 'hidden', 'standardize', 'allowOddLayers', 'rng', 'contextDim', 'embedding', 'standardizeContext'];
+
+/**
+ * Everything needed to rebuild a model (its weights live in the state dict). JSON-serialisable. The
+ * three conditioning fields are present only for a conditional model (an unconditional model's config
+ * is exactly what earlier versions wrote).
  * @example const config: RealNVPConfig = JSON.parse(JSON.stringify(flow.config)); RealNVP.fromConfig(config);
  */
 export interface RealNVPConfig {
+  /** Which factory rebuilds it: `'default'` (`new RealNVP`) or `'post'` ({@link RealNVP.post}). */
   preset: 'default' | 'post';
   dim: number;
   layers: number;
@@ -88,6 +175,44 @@ export interface RealNVPConfig {
   permutationIndices: number[][];
   actNorm: boolean;
   standardize: boolean;
+  /** Width of the context (conditional models only). */
+  contextDim?: number;
+  /** Whether the context is standardised inside the model (conditional models only). */
+  standardizeContext?: boolean;
+  /** The embedding network's config; `'custom'` for a network that cannot describe itself (pass it to fromConfig); null for none. */
+  embedding?: EmbeddingConfig | 'custom' | null;
+}
+
+/**
+ * The pieces of a RealNVP, as a factory hands them to the constructor (how {@link RealNVP.post} builds
+ * the post's model without any branch in the general constructor). `config` must say how
+ * {@link RealNVP.fromConfig} rebuilds the same pieces.
+ *
+ * @example new RealNVP({ couplings, permutations, norms: [], standardize: null, config, conditioning: noConditioning });
+ */
+export interface RealNVPParts {
+  /** One coupling per layer (all reading the same context width: the embedding's output, or contextDim). */
+  couplings: Bijection[];
+  /** The permutation after each coupling. */
+  permutations: Permutation[];
+  /** An ActNorm before each coupling, or none. */
+  norms: ActNorm[];
+  standardize: Standardize | null;
+  conditioning: Conditioning;
+  config: RealNVPConfig;
+}
+
+/**
+ * The conditioning front of a flow: the context width, its standardisation and embedding, and the width
+ * the couplings read.
+ * @example const c = conditioning('RealNVP', { contextDim: 3 }); c.embeddedDim; // 3
+ */
+export interface Conditioning {
+  contextDim: number;
+  standardizeContext: Standardize | null;
+  embedding: Layer | null;
+  /** What the couplings read: the embedding's output width, or contextDim. */
+  embeddedDim: number;
 }
 
 function positiveInt(where: string, name: string, v: unknown): number {
@@ -95,84 +220,196 @@ function positiveInt(where: string, name: string, v: unknown): number {
   return v;
 }
 
+function requireRng(where: string, rng: RandomSource | undefined): RandomSource {
+  if (rng === undefined || rng === null || typeof rng.uniform !== 'function') throw new TypeError(`${where}: pass { rng } (a seeded Rng, e.g. new Rng(0)) to initialise the weights`);
+  return rng;
+}
+
+function checkDim(where: string, dim: unknown): number {
+  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 2) throw new RangeError(`${where}: dim must be an integer >= 2 (a coupling needs features on both sides), got ${String(dim)}`);
+  return dim;
+}
+
+function makeStandardize(where: string, what: string, spec: StandardizeSpec | undefined, dim: number): Standardize | null {
+  if (spec === undefined || spec === false) return null;
+  const st = spec === true ? new Standardize(new Float64Array(dim), new Float64Array(dim).fill(1)) : new Standardize(spec.mean, spec.std);
+  if (st.dim !== dim) throw new RangeError(`${where}: ${what} has ${st.dim} features for ${what === 'standardize' ? 'dim' : 'contextDim'} ${dim}`);
+  return st;
+}
+
 /**
- * A RealNVP normalizing flow.
+ * Resolves the conditioning options: the context width, its standardisation, the embedding and the width
+ * the couplings will read (the embedding's `outFeatures`, else measured on one row of zeros).
+ * @example conditioning('RealNVP', { contextDim: 8, embedding }).embeddedDim; // embedding.outFeatures
+ */
+export function conditioning(where: string, options: ConditionalOptions): Conditioning {
+  const contextDim = options.contextDim ?? 0;
+  if (typeof contextDim !== 'number' || !Number.isInteger(contextDim) || contextDim < 0) throw new RangeError(`${where}: contextDim must be a non-negative integer, got ${String(options.contextDim)}`);
+  if (contextDim === 0) {
+    if (options.embedding !== undefined) throw new RangeError(`${where}: an embedding needs a context; give contextDim (the width of x)`);
+    if (options.standardizeContext !== undefined && options.standardizeContext !== false) throw new RangeError(`${where}: standardizeContext needs a context; give contextDim (the width of x)`);
+    return { contextDim: 0, standardizeContext: null, embedding: null, embeddedDim: 0 };
+  }
+  const standardizeContext = makeStandardize(where, 'standardizeContext', options.standardizeContext, contextDim);
+  const embedding = options.embedding ?? null;
+  let embeddedDim = contextDim;
+  if (embedding !== null) {
+    if (typeof (embedding as { forward?: unknown }).forward !== 'function') throw new TypeError(`${where}: embedding must be a Layer (a module with forward(x))`);
+    const declared = (embedding as { outFeatures?: unknown }).outFeatures;
+    const inFeatures = (embedding as { inFeatures?: unknown }).inFeatures;
+    if (typeof inFeatures === 'number' && inFeatures !== contextDim) throw new RangeError(`${where}: the embedding reads ${inFeatures} features but contextDim is ${contextDim}`);
+    embeddedDim = typeof declared === 'number' ? declared : noGrad(() => embedding.forward(Tensor.zeros(1, contextDim))).cols;
+  }
+  return { contextDim, standardizeContext, embedding, embeddedDim };
+}
+
+function conditioningConfig(c: Conditioning): Partial<RealNVPConfig> {
+  if (c.contextDim === 0) return {};
+  const e = c.embedding;
+  const embedding = e === null ? null : isEmbeddingConfig((e as { config?: unknown }).config) ? ((e as unknown as { config: EmbeddingConfig }).config) : 'custom';
+  return { contextDim: c.contextDim, standardizeContext: c.standardizeContext !== null, embedding };
+}
+
+function isEmbeddingConfig(v: unknown): v is EmbeddingConfig {
+  return typeof v === 'object' && v !== null && ((v as { type?: unknown }).type === 'mlp' || (v as { type?: unknown }).type === 'deepset');
+}
+
+/** The default model's pieces: AffineCouplings and the chosen permutations. */
+function defaultParts(options: RealNVPOptions): RealNVPParts {
+  const where = 'RealNVP';
+  checkOptionKeys(where, options, OPTION_KEYS);
+  const dim = checkDim(where, options.dim);
+  const rng = requireRng(where, options.rng) as RealNVPOptions['rng'];
+  const d = REALNVP_DEFAULTS;
+  const layers = positiveInt(where, 'layers', options.layers ?? d.layers);
+  const hidden = positiveInt(where, 'hidden', options.hidden ?? d.hidden);
+  const depth = positiveInt(where, 'depth', options.depth ?? d.depth);
+  const permutation = options.permutation ?? d.permutation;
+  if (!['swap', 'reverse', 'random', 'none'].includes(permutation)) throw new RangeError(`${where}: permutation must be 'swap', 'reverse', 'random' or 'none', got ${String(permutation)}`);
+  const scale = options.scale ?? d.scale, bound = options.bound ?? d.bound, activation = options.activation ?? d.activation;
+  const actNorm = options.actNorm ?? d.actNorm;
+  const standardize = makeStandardize(where, 'standardize', options.standardize, dim);
+  const cond = conditioning(where, options);
+  const given = options.permutationIndices;
+  if (given !== undefined && given.length !== layers) throw new RangeError(`${where}: permutationIndices has ${given.length} entries for ${layers} layers`);
+  const couplings: Bijection[] = [], permutations: Permutation[] = [];
+  for (let i = 0; i < layers; i++) {
+    couplings.push(new AffineCoupling({ dim, hidden, depth, scale, bound, activation, contextDim: cond.embeddedDim, rng }));
+    const indices = given?.[i];
+    if (indices !== undefined) {
+      if (indices.length !== dim) throw new RangeError(`${where}: permutationIndices[${i}] has ${indices.length} entries for dim ${dim}`);
+      permutations.push(new Permutation(indices));
+    } else if (permutation === 'swap') permutations.push(Permutation.swapHalves(dim));
+    else if (permutation === 'reverse') permutations.push(Permutation.reverse(dim));
+    else if (permutation === 'none') permutations.push(new Permutation(Array.from({ length: dim }, (_, j) => j)));
+    else {
+      if (typeof rng.permutation !== 'function') throw new TypeError(`${where}: permutation 'random' needs an Rng with permutation()`);
+      permutations.push(new Permutation(rng.permutation(dim)));
+    }
+  }
+  const norms = actNorm ? Array.from({ length: layers }, () => new ActNorm(dim)) : [];
+  const config: RealNVPConfig = {
+    preset: 'default', dim, layers, hidden, depth, scale, bound, activation, permutation,
+    permutationIndices: permutations.map((p) => Array.from(p.indices)),
+    actNorm, standardize: standardize !== null, ...conditioningConfig(cond),
+  };
+  return { couplings, permutations, norms, standardize, conditioning: cond, config };
+}
+
+/** The post's pieces: its couplings and the swap of halves after each. */
+function postParts(options: PostOptions): RealNVPParts {
+  const where = 'RealNVP.post';
+  checkOptionKeys(where, options, POST_KEYS);
+  const dim = checkDim(where, options.dim);
+  const rng = requireRng(where, options.rng);
+  const layers = positiveInt(where, 'layers', options.layers ?? POST_DEFAULTS.layers);
+  const hidden = positiveInt(where, 'hidden', options.hidden ?? POST_DEFAULTS.hidden);
+  if (layers % 2 !== 0 && options.allowOddLayers !== true) {
+    throw new RangeError(`${where}: layers must be a positive even integer (the post asserts "num_flows must be a positive even integer"), got ${layers}`);
+  }
+  const standardize = makeStandardize(where, 'standardize', options.standardize, dim);
+  const cond = conditioning(where, options);
+  const dimA = Math.floor(dim / 2);
+  const couplings: Bijection[] = [], permutations: Permutation[] = [];
+  for (let i = 0; i < layers; i++) {
+    couplings.push(new PostCoupling(dim, dimA, hidden, rng, { contextDim: cond.embeddedDim }));
+    permutations.push(Permutation.swapHalves(dim, dimA));
+  }
+  const config: RealNVPConfig = {
+    preset: 'post', dim, layers, hidden, depth: 1, scale: 'exp', bound: 3, activation: 'leakyRelu', permutation: 'swap',
+    permutationIndices: permutations.map((p) => Array.from(p.indices)),
+    actNorm: false, standardize: standardize !== null, ...conditioningConfig(cond),
+  };
+  return { couplings, permutations, norms: [], standardize, conditioning: cond, config };
+}
+
+const PART_KEYS = ['couplings', 'permutations', 'norms', 'standardize', 'conditioning', 'config'];
+
+/**
+ * A RealNVP normalizing flow, unconditional (a density q(x)) or conditional (q(θ | x)).
  *
  * @example
  * const rng = new Rng(0);
- * const flow = new RealNVP({ dim: 2, layers: 8, hidden: 64, rng });
- * const loss = nll(flow, batch);        // mean negative log-likelihood, nats
- * const x = flow.sample(1000, rng);     // 1000×2 samples
- * const logp = flow.logProb(x);         // 1000×1 log-densities
+ * const flow = new RealNVP({ dim: 2, rng });   // REALNVP_DEFAULTS: 8 couplings, 1×32 tanh
+ * const loss = nll(flow, batch);               // mean negative log-likelihood, nats
+ * const x = flow.sample(1000, rng);            // 1000×2 samples
+ * const logp = flow.logProb(x);                // 1000×1 log-densities
+ *
+ * const post = new RealNVP({ dim: 2, contextDim: 3, rng }); // q(θ | x), x with 3 columns
+ * post.logProb(theta, x);                      // one row of x per row of θ
+ * post.sample(1000, xObs, rng);                // 1000 samples per row of xObs (k·1000 rows)
  */
 export class RealNVP extends Bijection {
   readonly dim: number;
+  override readonly contextDim: number;
   readonly config: RealNVPConfig;
-  /** Fixed standardisation applied first (data side), or null. */
-  standardize: Standardize | null;
-  /** ActNorm before each coupling, when enabled. */
-  norms: ActNorm[];
+  /** Standardisation of the features (first step of `forward`), or null. */
+  readonly standardize: Standardize | null;
+  /** The ActNorm before each coupling (empty unless `actNorm`). */
+  readonly norms: ActNorm[];
   /** The coupling layers. */
-  flows: Bijection[];
+  readonly flows: Bijection[];
   /** The permutation after each coupling (not trainable). */
   readonly perms: Permutation[];
+  /** Standardisation of the context (conditional models), or null. */
+  readonly standardizeContext: Standardize | null;
+  /** The embedding network on the context (conditional models), or null. */
+  readonly embedding: Layer | null;
   /** The base distribution. */
   readonly base: StandardNormal;
+  /** The steps of the composition: [Standardize?, per layer Chain[ActNorm?, coupling, permutation]]. */
+  readonly #steps: Bijection[];
 
-  constructor(options: RealNVPOptions & { preset?: 'default' | 'post'; allowOddLayers?: boolean }) {
+  /**
+   * `new RealNVP(options)` builds the default model ({@link REALNVP_DEFAULTS} for absent options);
+   * `new RealNVP(parts)` assembles pieces a factory built (see {@link RealNVPParts}).
+   */
+  constructor(options: RealNVPOptions | RealNVPParts) {
     super();
     if (options === null || typeof options !== 'object') throw new TypeError('RealNVP: options must be an object');
-    const where = options.preset === 'post' ? 'RealNVP.post' : 'RealNVP';
-    const dim = options.dim;
-    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 2) throw new RangeError(`${where}: dim must be an integer >= 2 (a coupling needs features on both sides), got ${String(dim)}`);
-    const rng = options.rng;
-    if (rng === undefined || typeof rng.uniform !== 'function') throw new TypeError(`${where}: pass { rng } (a seeded Rng, e.g. new Rng(0)) to initialise the weights`);
-    const preset = options.preset ?? 'default';
-    const layers = positiveInt(where, 'layers', options.layers ?? 16);
-    const hidden = positiveInt(where, 'hidden', options.hidden ?? 64);
-    const depth = positiveInt(where, 'depth', preset === 'post' ? 1 : options.depth ?? 2);
-    if (preset === 'post' && layers % 2 !== 0 && options.allowOddLayers !== true) {
-      throw new RangeError(`RealNVP.post: layers must be a positive even integer (the post asserts "num_flows must be a positive even integer"), got ${layers}`);
-    }
-    const permutation: PermutationKind = preset === 'post' ? 'swap' : options.permutation ?? 'reverse';
-    if (!['swap', 'reverse', 'random', 'none'].includes(permutation)) throw new RangeError(`${where}: permutation must be 'swap', 'reverse', 'random' or 'none', got ${String(permutation)}`);
-    const scale: ScaleMode = preset === 'post' ? 'exp' : options.scale ?? 'softclamp';
-    const bound = options.bound ?? 3;
-    const activation: ActivationName = preset === 'post' ? 'leakyRelu' : options.activation ?? 'tanh';
-    const actNorm = preset === 'post' ? false : options.actNorm ?? false;
-    const dimA = Math.floor(dim / 2);
-
+    const parts = 'couplings' in options ? checkParts(options) : defaultParts(options);
+    const dim = parts.config.dim;
     this.dim = dim;
+    this.contextDim = parts.conditioning.contextDim;
+    this.config = parts.config;
+    this.standardize = parts.standardize;
+    this.norms = parts.norms;
+    this.flows = parts.couplings;
+    this.perms = parts.permutations;
+    this.standardizeContext = parts.conditioning.standardizeContext;
+    this.embedding = parts.conditioning.embedding;
     this.base = new StandardNormal(dim);
-    const st = options.standardize;
-    this.standardize = st === undefined || st === false ? null : st === true ? new Standardize(new Float64Array(dim), new Float64Array(dim).fill(1)) : new Standardize(st.mean, st.std);
-    if (this.standardize !== null && this.standardize.dim !== dim) throw new RangeError(`${where}: standardize has ${this.standardize.dim} features for dim ${dim}`);
-    this.norms = actNorm ? Array.from({ length: layers }, () => new ActNorm(dim)) : [];
-    this.flows = [];
-    this.perms = [];
-    for (let i = 0; i < layers; i++) {
-      if (preset === 'post') this.flows.push(new PostCoupling(dim, dimA, hidden, rng));
-      else this.flows.push(new AffineCoupling({ dim, hidden, depth, scale, bound, activation, rng }));
-      const given = options.permutationIndices?.[i];
-      if (given !== undefined) {
-        if (given.length !== dim) throw new RangeError(`${where}: permutationIndices[${i}] has ${given.length} entries for dim ${dim}`);
-        this.perms.push(new Permutation(given));
-      } else if (permutation === 'swap') this.perms.push(Permutation.swapHalves(dim, dimA));
-      else if (permutation === 'reverse') this.perms.push(Permutation.reverse(dim));
-      else if (permutation === 'none') this.perms.push(new Permutation(Array.from({ length: dim }, (_, j) => j)));
-      else {
-        if (typeof rng.permutation !== 'function') throw new TypeError(`${where}: permutation 'random' needs an Rng with permutation()`);
-        this.perms.push(new Permutation(rng.permutation(dim)));
-      }
-    }
-    if (options.permutationIndices !== undefined && options.permutationIndices.length !== layers) {
-      throw new RangeError(`${where}: permutationIndices has ${options.permutationIndices.length} entries for ${layers} layers`);
-    }
-    this.config = {
-      preset, dim, layers, hidden, depth, scale, bound, activation, permutation,
-      permutationIndices: this.perms.map((p) => Array.from(p.indices)),
-      actNorm, standardize: this.standardize !== null,
-    };
+    const layers = this.flows.map((coupling, i) => new Chain(this.norms.length > 0 ? [this.norms[i]!, coupling, this.perms[i]!] : [coupling, this.perms[i]!]));
+    this.#steps = this.standardize !== null ? [this.standardize, ...layers] : layers;
+  }
+
+  /**
+   * The steps of the composition, in the forward order: the standardisation (if any), then one Chain
+   * [ActNorm?, coupling, permutation] per layer.
+   * @example flow.steps.length; // layers (+1 with standardisation)
+   */
+  get steps(): readonly Bijection[] {
+    return this.#steps;
   }
 
   /**
@@ -181,214 +418,252 @@ export class RealNVP extends Bijection {
    *
    * @example const flow = RealNVP.post({ dim: 2, rng: new Rng(0) }); // 6,176 parameters
    */
-  static post(options: { dim: number; layers?: number; hidden?: number; rng: RandomSource; standardize?: boolean | { mean: ArrayLike<number>; std: ArrayLike<number> } }): RealNVP {
-    return new RealNVP({ ...options, preset: 'post' });
+  static post(options: PostOptions): RealNVP {
+    if (options === null || typeof options !== 'object') throw new TypeError('RealNVP.post: options must be an object');
+    return new RealNVP(postParts(options));
   }
 
   /**
-   * Rebuilds a model from its {@link RealNVPConfig} (weights are then loaded with `loadStateDict`).
+   * Rebuilds a model from its {@link RealNVPConfig} (weights are then loaded with `loadStateDict`). A
+   * conditional model whose embedding is a custom network needs it passed as `{ embedding }`.
    * @example const flow = RealNVP.fromConfig(JSON.parse(configText)); flow.loadStateDict(tensors);
    */
-  static fromConfig(config: RealNVPConfig): RealNVP {
+  static fromConfig(config: RealNVPConfig, extra: { embedding?: Layer } = {}): RealNVP {
     if (config === null || typeof config !== 'object') throw new TypeError('RealNVP.fromConfig: config must be an object');
-    if (config.preset !== 'default' && config.preset !== 'post') throw new RangeError(`RealNVP.fromConfig: preset must be 'default' or 'post', got ${String(config.preset)}`);
+    checkOptionKeys('RealNVP.fromConfig', extra, ['embedding']);
+    const contextDim = config.contextDim ?? 0;
+    const cond: ConditionalOptions = {};
+    if (contextDim > 0) {
+      cond.contextDim = contextDim;
+      if (config.standardizeContext === true) cond.standardizeContext = true;
+      const e = config.embedding ?? null;
+      if (extra.embedding !== undefined) cond.embedding = extra.embedding;
+      else if (e === 'custom') throw new TypeError('RealNVP.fromConfig: this model has a custom embedding network; pass it as fromConfig(config, { embedding })');
+      else if (e !== null) cond.embedding = embeddingFromConfig(e);
+    }
+    const rng = new Rng(0);
+    const standardize = config.standardize === true;
+    if (config.preset === 'post') {
+      const flow = RealNVP.post({ dim: config.dim, layers: config.layers, hidden: config.hidden, standardize, allowOddLayers: true, rng, ...cond });
+      const saved = config.permutationIndices;
+      if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(flow.config.permutationIndices)) {
+        throw new RangeError('RealNVP.fromConfig: a post model swaps halves after every coupling; permutationIndices say otherwise');
+      }
+      return flow;
+    }
+    if (config.preset !== 'default') throw new RangeError(`RealNVP.fromConfig: preset must be 'default' or 'post', got ${String(config.preset)}`);
     return new RealNVP({
       dim: config.dim, layers: config.layers, hidden: config.hidden, depth: config.depth, scale: config.scale, bound: config.bound,
       activation: config.activation, permutation: config.permutation, permutationIndices: config.permutationIndices,
-      actNorm: config.actNorm, standardize: config.standardize === true, rng: new Rng(0), preset: config.preset, allowOddLayers: true,
+      actNorm: config.actNorm, standardize, rng, ...cond,
     });
   }
 
+  /** The context as the couplings read it: standardised, then embedded (undefined without a context). */
+  #embed(context: Tensor | undefined): Tensor | undefined {
+    if (context === undefined) return undefined;
+    let c = context;
+    if (this.standardizeContext !== null) c = this.standardizeContext.forwardPoints(c);
+    if (this.embedding !== null) c = this.embedding.forward(c);
+    return c;
+  }
+
+  /** Checks a context: present exactly when the flow is conditional, one finite row per row of x. */
+  #checkContext(where: string, x: Tensor, context: Tensor | undefined): void {
+    checkContext(where, x, context, this.contextDim);
+    if (context !== undefined) checkFinite(`${where} (context)`, context);
+  }
+
   /**
-   * Data -> latent through every layer (standardisation, then per layer ActNorm, coupling, permutation), with log|det ∂z/∂x| per row; refuses non-finite input.
+   * The context as the couplings see it: standardised (if `standardizeContext`), then through the
+   * embedding network (if any). n×c -> n×e, differentiable (the embedding trains with the flow).
+   * @example flow.embedContext(x).cols; // the embedding's outFeatures
+   */
+  embedContext(context: Tensor): Tensor {
+    if (this.contextDim === 0) throw new ContextError('RealNVP.embedContext: this flow is unconditional (build it with contextDim)');
+    checkWidth('RealNVP.embedContext', context, this.contextDim);
+    return this.#embed(context)!;
+  }
+
+  /** Runs the composition with an already embedded context. */
+  #run(h: Tensor, embedded: Tensor | undefined, direction: Direction, visit?: (h: Tensor, k: number) => void): FlowResult {
+    return cascade(this.#steps, h, embedded, direction, visit);
+  }
+
+  /**
+   * Data -> latent through every step (standardisation, then per layer ActNorm, coupling, permutation),
+   * with log|det ∂z/∂x| per row; refuses non-finite input. A conditional flow needs its context (n×c).
    * @example const [z, logDet] = flow.forward(x); // z n×dim, logDet n×1
    */
-  forward(x: Tensor): FlowResult {
+  forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('RealNVP.forward', x, this.dim);
     checkFinite('RealNVP.forward', x);
-    let h = x;
-    let logDet: Tensor | null = null;
-    const addLd = (ld: Tensor) => (logDet = logDet === null ? ld : add(logDet, ld));
-    if (this.standardize !== null) {
-      const [y, ld] = this.standardize.forward(h);
-      h = y;
-      addLd(ld);
-    }
-    for (let i = 0; i < this.flows.length; i++) {
-      if (this.norms.length > 0) {
-        const [y, ld] = this.norms[i]!.forward(h);
-        h = y;
-        addLd(ld);
-      }
-      const [y, ld] = this.flows[i]!.forward(h);
-      addLd(ld);
-      h = gatherCols(y, this.perms[i]!.indices); // a permutation: zero log-det
-    }
-    return [h, logDet!];
+    this.#checkContext('RealNVP.forward', x, context);
+    return this.#run(x, this.#embed(context), 'forward');
   }
 
   /**
-   * Latent -> data, undoing the layers in reverse order, with log|det ∂x/∂z| per row.
+   * Latent -> data, undoing the steps in reverse order, with log|det ∂x/∂z| per row.
    * @example const [x, logDet] = flow.inverse(flow.base.sample(100, new Rng(1)));
    */
-  inverse(z: Tensor): FlowResult {
+  inverse(z: Tensor, context?: Tensor): FlowResult {
     checkWidth('RealNVP.inverse', z, this.dim);
     checkFinite('RealNVP.inverse', z);
-    let h = z;
-    let logDet: Tensor | null = null;
-    const addLd = (ld: Tensor) => (logDet = logDet === null ? ld : add(logDet, ld));
-    for (let i = this.flows.length - 1; i >= 0; i--) {
-      h = gatherCols(h, this.perms[i]!.inverseIndices); // a permutation: zero log-det
-      const [x, ld] = this.flows[i]!.inverse(h);
-      h = x;
-      addLd(ld);
-      if (this.norms.length > 0) {
-        const [x2, ld2] = this.norms[i]!.inverse(h);
-        h = x2;
-        addLd(ld2);
-      }
-    }
-    if (this.standardize !== null) {
-      const [x, ld] = this.standardize.inverse(h);
-      h = x;
-      addLd(ld);
-    }
-    return [h, logDet!];
+    this.#checkContext('RealNVP.inverse', z, context);
+    return this.#run(z, this.#embed(context), 'inverse');
   }
 
   /**
-   * log q(x) per row (n×1, nats, with the base's full constant): log p_Z(z) + log|det ∂z/∂x|.
-   * @example flow.logProb(tensor([[0, 0]])).item();
+   * log q(x) per row (n×1, nats, with the base's full constant): log p_Z(z) + log|det ∂z/∂x|. For a
+   * conditional flow, log q(θ | x) with one row of x per row of θ.
+   * @example flow.logProb(tensor([[0, 0]])).item();   posterior.logProb(theta, x);
    */
-  logProb(x: Tensor): Tensor {
-    const [z, logDet] = this.forward(x);
+  logProb(x: Tensor, context?: Tensor): Tensor {
+    const [z, logDet] = this.forward(x, context);
     return add(this.base.logProb(z), logDet);
   }
 
   /**
-   * n samples from the model: z from the base, then `inverse` (no graph is recorded).
-   * @example const x = flow.sample(500, new Rng(1));
+   * Samples (no graph is recorded). Unconditional: `sample(n, rng)`, n×dim. Conditional:
+   * `sample(n, context, rng)` with context k×c gives n samples for each of its rows, (k·n)×dim, rows
+   * [i·n, (i+1)·n) for row i, all in one pass (the embedded context is repeated by index).
+   * @example const x = flow.sample(500, new Rng(1));   const theta = posterior.sample(1000, xObs, rng);
    */
-  sample(n: number, rng: RandomSource): Tensor {
-    return noGrad(() => this.inverse(this.base.sample(n, rng))[0]);
+  sample(n: number, rng: RandomSource): Tensor;
+  sample(n: number, context: Tensor, rng: RandomSource): Tensor;
+  sample(n: number, contextOrRng: Tensor | RandomSource, rng?: RandomSource): Tensor {
+    return this.sampleWithLogProb(n, contextOrRng as Tensor, rng as RandomSource)[0];
   }
 
   /**
-   * n samples with their log-densities under the model, from one pass:
-   * log q(x) = log p_Z(z) - log|det ∂x/∂z|.
-   * @example const [x, logq] = flow.sampleWithLogProb(500, rng);
+   * Samples with their log-densities under the model, from one pass: log q(x) = log p_Z(z) -
+   * log|det ∂x/∂z|. Same arguments and row order as {@link RealNVP.sample}.
+   * @example const [x, logq] = flow.sampleWithLogProb(500, rng);   posterior.sampleWithLogProb(100, xObs, rng);
    */
-  sampleWithLogProb(n: number, rng: RandomSource): [x: Tensor, logProb: Tensor] {
+  sampleWithLogProb(n: number, rng: RandomSource): [x: Tensor, logProb: Tensor];
+  sampleWithLogProb(n: number, context: Tensor, rng: RandomSource): [x: Tensor, logProb: Tensor];
+  sampleWithLogProb(n: number, contextOrRng: Tensor | RandomSource, rng?: RandomSource): [x: Tensor, logProb: Tensor] {
+    const [context, source] = this.#sampleArgs('RealNVP.sample', n, contextOrRng, rng);
     return noGrad(() => {
-      const z = this.base.sample(n, rng);
-      const [x, logDet] = this.inverse(z);
+      let embedded: Tensor | undefined, rows = n;
+      if (context !== undefined) {
+        checkWidth('RealNVP.sample (context)', context, this.contextDim);
+        checkFinite('RealNVP.sample (context)', context);
+        // Embed each observation once, then repeat its row for its n samples.
+        embedded = repeatRows(this.#embed(context)!, n);
+        rows = context.rows * n;
+      }
+      const z = this.base.sample(rows, source);
+      const [x, logDet] = this.#run(z, embedded, 'inverse');
       return [x, add(this.base.logProb(z), neg(logDet))];
     });
+  }
+
+  #sampleArgs(where: string, n: number, contextOrRng: Tensor | RandomSource, rng: RandomSource | undefined): [Tensor | undefined, RandomSource] {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${where}: n must be a non-negative integer, got ${String(n)}`);
+    if (contextOrRng instanceof Tensor) {
+      if (this.contextDim === 0) throw new ContextError(`${where}: got a context but this flow is unconditional; call sample(n, rng)`);
+      return [contextOrRng, requireRng(where, rng)];
+    }
+    if (this.contextDim > 0) throw new ContextError(`${where}: this flow is conditional (contextDim ${this.contextDim}); call sample(n, context, rng) with a context of k×${this.contextDim}`);
+    if (rng !== undefined) throw new TypeError(`${where}: sample(n, rng) takes two arguments; a third was given`);
+    return [undefined, requireRng(where, contextOrRng)];
   }
 
   /**
    * The points after each layer on the way from latent to data (the post's
    * `reverse_with_intermediates`, used for its Figure 1): entry k is the state after undoing layer
    * `layers - 1 - k` (its permutation, then coupling, then ActNorm); with standardisation a last entry in the
-   * original units is added. The last entry is `inverse(z)[0]`.
+   * original units is added. The last entry is `inverse(z)[0]`. A conditional flow takes its context.
    *
-   * @example const steps = flow.trace(flow.base.sample(500, rng)); // steps.length === 16 for 16 layers
+   * @example const steps = flow.trace(flow.base.sample(500, rng)); // steps.length === 8 for 8 layers
    */
-  trace(z: Tensor): Tensor[] {
+  trace(z: Tensor, context?: Tensor): Tensor[] {
     checkWidth('RealNVP.trace', z, this.dim);
-    return noGrad(() => {
-      const out: Tensor[] = [];
-      let h = z;
-      for (let i = this.flows.length - 1; i >= 0; i--) {
-        h = this.perms[i]!.inverse(h)[0];
-        h = this.flows[i]!.inverse(h)[0];
-        if (this.norms.length > 0) h = this.norms[i]!.inverse(h)[0];
-        out.push(h);
-      }
-      if (this.standardize !== null) out.push(this.standardize.inverse(h)[0]);
-      return out;
-    });
+    this.#checkContext('RealNVP.trace', z, context);
+    const out: Tensor[] = [];
+    noGrad(() => this.#run(z, this.#embed(context), 'inverse', (h) => out.push(h)));
+    return out;
   }
 
   /**
    * Alias of {@link RealNVP.trace}.
    * @example flow.inverseSteps(z);
    */
-  inverseSteps(z: Tensor): Tensor[] {
-    return this.trace(z);
+  inverseSteps(z: Tensor, context?: Tensor): Tensor[] {
+    return this.trace(z, context);
   }
 
   /**
-   * The points after each layer going data -> latent (coupling then permutation; with
-   * standardisation, a first entry in standardised units). The last entry is `forward(x)[0]`.
+   * The points after each step going data -> latent (per layer: ActNorm, coupling, permutation; with
+   * standardisation, a first entry in standardised units). The last entry is `forward(x)[0]`. Runs in
+   * evaluation mode, so a fresh ActNorm is not initialised from these points.
    * @example flow.forwardSteps(x).at(-1); // z
    */
-  forwardSteps(x: Tensor): Tensor[] {
+  forwardSteps(x: Tensor, context?: Tensor): Tensor[] {
     checkWidth('RealNVP.forwardSteps', x, this.dim);
-    // Evaluation mode for the walk, so that a fresh ActNorm is not initialised from these points.
+    this.#checkContext('RealNVP.forwardSteps', x, context);
     const wasTraining = this.training;
     this.eval();
     try {
-      return this.forwardStepsInEval(x);
+      const out: Tensor[] = [];
+      noGrad(() => this.#run(x, this.#embed(context), 'forward', (h) => out.push(h)));
+      return out;
     } finally {
       this.train(wasTraining);
     }
   }
 
-  private forwardStepsInEval(x: Tensor): Tensor[] {
-    return noGrad(() => {
-      const out: Tensor[] = [];
-      let h = x;
-      if (this.standardize !== null) {
-        h = this.standardize.forward(h)[0];
-        out.push(h);
-      }
-      for (let i = 0; i < this.flows.length; i++) {
-        if (this.norms.length > 0) h = this.norms[i]!.forward(h)[0];
-        h = this.perms[i]!.forward(this.flows[i]!.forward(h)[0])[0];
-        out.push(h);
-      }
-      return out;
-    });
-  }
-
   /**
-   * The post's `reverse` exactly as written, for the `'post'` preset: before undoing each layer it applies
-   * the *forward* swap again. For even `dim` that swap is its own inverse and this equals
-   * `inverse(z)[0]`; for odd `dim` it is not, so the post's `reverse` does not invert its `forward`.
-   * Kept to reproduce the post's numbers; use `inverse` for the true inverse.
+   * The post's `reverse` exactly as written, for post models: before undoing each coupling it applies
+   * the *forward* swap again. That is the true inverse of a flow whose permutations are the inverse
+   * swaps, and it is run as one (the same composition routine). For even `dim` the swap is its own
+   * inverse and this equals `inverse(z)[0]`; for odd `dim` it is not, so the post's `reverse` does not
+   * invert its `forward`. Kept to reproduce the post's numbers; use `inverse` for the true inverse.
    *
    * @example RealNVP.post({ dim: 2, rng }).reverseAsInPost(z);
    */
-  reverseAsInPost(z: Tensor): Tensor {
-    if (this.config.preset !== 'post') throw new Error("reverseAsInPost: only for the 'post' preset");
+  reverseAsInPost(z: Tensor, context?: Tensor): Tensor {
+    if (this.config.preset !== 'post') throw new Error("reverseAsInPost: only for the post's model (RealNVP.post)");
     checkWidth('RealNVP.reverseAsInPost', z, this.dim);
-    return noGrad(() => {
-      let h = z;
-      for (let i = this.flows.length - 1; i >= 0; i--) {
-        h = this.perms[i]!.forward(h)[0];
-        h = this.flows[i]!.inverse(h)[0];
-      }
-      return h;
-    });
+    this.#checkContext('RealNVP.reverseAsInPost', z, context);
+    const asWritten = this.flows.map((coupling, i) => new Chain([coupling, new Permutation(this.perms[i]!.inverseIndices)]));
+    return noGrad(() => cascade(asWritten, z, this.#embed(context), 'inverse')[0]);
   }
 
   /**
    * One line: the preset and the architecture.
-   * @example new RealNVP({ dim: 2, rng: new Rng(0) }).describe(); // 'RealNVP(preset=default, dim=2, layers=16, hidden=64, depth=2, scale=softclamp, permutation=reverse)'
+   * @example new RealNVP({ dim: 2, rng: new Rng(0) }).describe(); // 'RealNVP(preset=default, dim=2, layers=8, hidden=32, depth=1, scale=softclamp, permutation=reverse)'
    */
   override describe(): string {
     const c = this.config;
-    return `RealNVP(preset=${c.preset}, dim=${c.dim}, layers=${c.layers}, hidden=${c.hidden}${c.preset === 'default' ? `, depth=${c.depth}, scale=${c.scale}, permutation=${c.permutation}` : ''})`;
+    const context = this.contextDim > 0 ? `, context=${this.contextDim}${this.embedding !== null ? ' (embedded)' : ''}` : '';
+    return `RealNVP(preset=${c.preset}, dim=${c.dim}, layers=${c.layers}, hidden=${c.hidden}${c.preset === 'default' ? `, depth=${c.depth}, scale=${c.scale}, permutation=${c.permutation}` : ''}${context})`;
   }
+}
+
+/** Checks the pieces a factory hands to the constructor. */
+function checkParts(parts: RealNVPParts): RealNVPParts {
+  checkOptionKeys('RealNVP (parts)', parts, PART_KEYS);
+  const { couplings, permutations, norms, config, conditioning: cond } = parts;
+  if (!Array.isArray(couplings) || couplings.length === 0) throw new RangeError('RealNVP (parts): needs at least one coupling');
+  if (!Array.isArray(permutations) || permutations.length !== couplings.length) throw new RangeError(`RealNVP (parts): ${couplings.length} couplings need as many permutations, got ${permutations?.length}`);
+  if (!Array.isArray(norms) || (norms.length !== 0 && norms.length !== couplings.length)) throw new RangeError(`RealNVP (parts): norms must be empty or one per coupling, got ${norms?.length}`);
+  couplings.forEach((c, i) => {
+    if (c.dim !== config.dim) throw new RangeError(`RealNVP (parts): coupling ${i} has dim ${c.dim}, the config dim ${config.dim}`);
+    if (c.contextDim !== cond.embeddedDim) throw new RangeError(`RealNVP (parts): coupling ${i} reads a context of ${c.contextDim} columns, the conditioning gives ${cond.embeddedDim}`);
+  });
+  return parts;
 }
 
 /**
  * The training loss: the mean negative log-likelihood of the rows of `x`, in nats (1×1, differentiable).
- * @example const loss = nll(flow, batch); loss.backward();
+ * For a conditional flow, the mean of -log q(θ_i | x_i): `nll(flow, theta, x)` (the loss of neural
+ * posterior estimation).
+ * @example const loss = nll(flow, batch); loss.backward();   nll(posterior, theta, x).backward();
  */
-export function nll(flow: { logProb(x: Tensor): Tensor }, x: Tensor): Tensor {
-  return neg(mean(flow.logProb(x)));
+export function nll(flow: { logProb(x: Tensor, context?: Tensor): Tensor }, x: Tensor, context?: Tensor): Tensor {
+  return neg(mean(context === undefined ? flow.logProb(x) : flow.logProb(x, context)));
 }
 
 /**
@@ -426,7 +701,7 @@ export function postFromTorch(stateDict: TorchStateDict): RealNVP {
   if (layers === 0 || hidden === 0 || dimA === 0 || dimB === 0) throw new RangeError('postFromTorch: could not read dim and hidden size from "0.s_nn.0.weight" and "0.s_nn.2.weight"');
   const dim = dimA + dimB;
   if (Math.floor(dim / 2) !== dimA) throw new RangeError(`postFromTorch: dim_a = ${dimA} with dim_b = ${dimB}; the post splits at dim_a = ⌊dim/2⌋`);
-  const flow = new RealNVP({ dim, layers, hidden, rng: new Rng(0), preset: 'post', allowOddLayers: true });
+  const flow = RealNVP.post({ dim, layers, hidden, rng: new Rng(0), allowOddLayers: true });
   flow.loadStateDict(renamed);
   return flow;
 }

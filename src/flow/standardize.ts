@@ -9,7 +9,7 @@
 import { add, div, mul, sub } from '../autograd/elementwise.ts';
 import { columnMeanStd } from '../autograd/stats.ts';
 import { Tensor } from '../autograd/tensor.ts';
-import { Bijection, checkWidth, type FlowResult } from './bijection.ts';
+import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
 
 /**
  * A fixed per-feature affine map (non-trainable; its mean and std are buffers saved in the state dict).
@@ -61,8 +61,9 @@ export class Standardize extends Bijection {
    * Data -> standardised: z = (x - mean) / std; log|det| = -Σ log std per row.
    * @example const [z] = Standardize.fit(data).forward(data); // each column: mean 0, std 1
    */
-  forward(x: Tensor): FlowResult {
+  forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('Standardize.forward', x, this.dim);
+    checkContext('Standardize.forward', x, context, 0);
     // z = (x - mean) / std, log|det| = -Σ log std
     return [div(sub(x, this.mean), this.std), this.logDet(x.rows, -1)];
   }
@@ -71,8 +72,9 @@ export class Standardize extends Bijection {
    * Standardised -> data: x = z·std + mean; log|det| = Σ log std per row.
    * @example const [x] = st.inverse(z); // back in the data's units
    */
-  inverse(z: Tensor): FlowResult {
+  inverse(z: Tensor, context?: Tensor): FlowResult {
     checkWidth('Standardize.inverse', z, this.dim);
+    checkContext('Standardize.inverse', z, context, 0);
     // x = z·std + mean, log|det| = Σ log std
     return [add(mul(z, this.std), this.mean), this.logDet(z.rows, 1)];
   }

@@ -238,7 +238,7 @@ test('RealNVP.fromConfig(flow.config) with loadStateDict(flow.stateDict()) gives
 
 test('the post preset also rebuilds from its config, with an odd number of layers', () => {
   const rng = new Rng(4);
-  const flow = new RealNVP({ dim: 5, layers: 3, hidden: 4, preset: 'post', allowOddLayers: true, rng });
+  const flow = RealNVP.post({ dim: 5, layers: 3, hidden: 4, allowOddLayers: true, rng });
   const rebuilt = RealNVP.fromConfig(flow.config);
   rebuilt.loadStateDict(flow.stateDict());
   const x = tensor(randomRows(rng, 3, 5));
@@ -355,7 +355,7 @@ test('bad layer counts, dims, scale modes, permutations, options and missing rng
   assertThrows(() => new RealNVP({ dim: 2, layers: 1, permutationIndices: [[1, 1]], rng }), ['[1, 1] is not a permutation'], RangeError);
   assertThrows(() => new RealNVP({ dim: 2, layers: 1, standardize: { mean: [0, 0, 0], std: [1, 1, 1] }, rng }), ['standardize has 3 features for dim 2'], RangeError);
   assertThrows(() => new RealNVP({ dim: 2, layers: 1, standardize: { mean: [0, 0], std: [1, 0] }, rng }), ['std of feature 1 must be positive'], RangeError);
-  assertThrows(() => new RealNVP({ dim: 2, layers: 1, hidden: 2, rng }).reverseAsInPost(Tensor.zeros(1, 2)), ["reverseAsInPost: only for the 'post' preset"], Error);
+  assertThrows(() => new RealNVP({ dim: 2, layers: 1, hidden: 2, rng }).reverseAsInPost(Tensor.zeros(1, 2)), ["reverseAsInPost: only for the post's model"], Error);
 });
 
 test('forwardSteps does not initialise a fresh ActNorm from the points it is shown, and keeps the mode', () => {

@@ -54,7 +54,7 @@ test('namedParameters lists own tensors first, then children and arrays of child
 });
 
 test('a RealNVP names its conditioner weights flows.<layer>.net.<index>.weight', () => {
-  const flow = new RealNVP({ dim: 3, layers: 4, hidden: 5, rng: new Rng(1) });
+  const flow = new RealNVP({ dim: 3, layers: 4, hidden: 5, depth: 2, rng: new Rng(1) });
   const names = flow.namedParameters().map(([n]) => n);
   assert.ok(names.includes('flows.3.net.0.weight'), names.join(', '));
   assert.ok(names.includes('flows.0.net.4.bias'));

@@ -11,8 +11,11 @@ import type { Rng } from '../../../src/rng/rng.ts';
 import type { Bijection } from '../../../src/flow/bijection.ts';
 import type { Module } from '../../../src/nn/module.ts';
 
-/** A map from an n×d batch to an n×d batch (e.g. `(x) => flow.forward(x)[0]`). */
-export type BatchMap = (x: Tensor) => Tensor;
+/**
+ * A map from an n×d batch to an n×d batch (e.g. `(x) => flow.forward(x)[0]`). `row`, when given, says
+ * that x is the single row `row` of the batch (so that a conditional map can pick that row's context).
+ */
+export type BatchMap = (x: Tensor, row?: number) => Tensor;
 
 /** J[i] (d×d, row-major, J[r·d + c] = ∂out_r/∂x_c) for every row i of x, by autodiff. */
 export function autogradJacobians(f: BatchMap, x: readonly (readonly number[])[]): Float64Array[] {
@@ -32,13 +35,13 @@ export function autogradJacobians(f: BatchMap, x: readonly (readonly number[])[]
 /** The same Jacobians by central differences with step h, one row and one input column at a time. */
 export function centralJacobians(f: BatchMap, x: readonly (readonly number[])[], h = 1e-6): Float64Array[] {
   const d = x[0]!.length;
-  return x.map((row) => {
+  return x.map((row, i) => {
     const J = new Float64Array(d * d);
     for (let c = 0; c < d; c++) {
       const plus = Float64Array.from(row), minus = Float64Array.from(row);
       plus[c]! += h;
       minus[c]! -= h;
-      const yp = f(Tensor.from(1, d, plus)).data, ym = f(Tensor.from(1, d, minus)).data;
+      const yp = f(Tensor.from(1, d, plus), i).data, ym = f(Tensor.from(1, d, minus), i).data;
       for (let r = 0; r < d; r++) J[r * d + c] = (yp[r]! - ym[r]!) / (2 * h);
     }
     return J;
@@ -86,14 +89,16 @@ export function randomRows(rng: Rng, n: number, d: number, scale = 1): number[][
 /**
  * Checks a bijection against the independent Jacobians: autodiff and central differences agree
  * entry by entry, and the forward log-det equals log |det J| by QR. Returns the worst log-det error
- * (relative to 1 + |log det|).
+ * (relative to 1 + |log det|). A conditional bijection gets `context` (one row per row of x), held
+ * fixed: the Jacobian is that of x -> z at each row's context.
  */
-export function independentLogDetError(bijection: Bijection, x: readonly (readonly number[])[]): { jacobianError: number; logDetError: number } {
-  const f: BatchMap = (t) => bijection.forward(t)[0];
+export function independentLogDetError(bijection: Bijection, x: readonly (readonly number[])[], context?: readonly (readonly number[])[]): { jacobianError: number; logDetError: number } {
+  const contextOf = (row?: number) => (context === undefined ? undefined : row === undefined ? tensor(context) : tensor([context[row]!]));
+  const f: BatchMap = (t, row) => bijection.forward(t, contextOf(row))[0];
   const d = x[0]!.length;
   const exact = autogradJacobians(f, x);
   const numeric = centralJacobians(f, x);
-  const logDet = bijection.forward(tensor(x))[1].data;
+  const logDet = bijection.forward(tensor(x), contextOf())[1].data;
   let jacobianError = 0, logDetError = 0;
   exact.forEach((J, i) => {
     const Jn = numeric[i]!;
