@@ -125,49 +125,66 @@ function checkShapes(where: string, x: Tensor, params: Tensor, K: number, inputN
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Per-feature knots. `saved` holds, in the layout of `params`, softmax(u) (K), softmax(η) (K) and
-// sigmoid(v + c) (K − 1): what the backward needs, computed once in the forward.
+// Per-feature knots. `soft` holds softmax(u) and softmax(η) (2K numbers per row of params and feature, at
+// s0 = (row·d + j)·2K): computed once in the forward, read again by the backward. Only the two
+// derivatives of an entry's own bin are computed (a softplus each), not all K − 1.
 
-/** softmax, softmax and sigmoid of one feature's logits into `saved` (same offsets as in `params`). */
-function squash(P: Float64Array, p0: number, r: Resolved, saved: Float64Array): void {
-  const { K, shift } = r;
+/** softmax(u) and softmax(η) of one feature's logits (at p0 in `params`) into `soft` at s0, shifted by the maximum. */
+function squash(P: Float64Array, p0: number, K: number, soft: Float64Array, s0: number): void {
   for (const off of [0, K]) {
     let max = -Infinity;
     for (let k = 0; k < K; k++) max = Math.max(max, P[p0 + off + k]!);
     let total = 0;
     for (let k = 0; k < K; k++) {
       const e = Math.exp(P[p0 + off + k]! - max);
-      saved[p0 + off + k] = e;
+      soft[s0 + off + k] = e;
       total += e;
     }
-    for (let k = 0; k < K; k++) saved[p0 + off + k]! /= total;
-  }
-  for (let k = 0; k < K - 1; k++) {
-    const z = P[p0 + 2 * K + k]! + shift;
-    saved[p0 + 2 * K + k] = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+    for (let k = 0; k < K; k++) soft[s0 + off + k]! /= total;
   }
 }
 
-/** Knots x_0..x_K, y_0..y_K and derivatives δ_0..δ_K of one feature from its logits and saved squashes. */
-function knots(P: Float64Array, p0: number, r: Resolved, saved: Float64Array, xs: Float64Array, ys: Float64Array, ds: Float64Array): void {
-  const { K, B, mw, mh, md, shift } = r;
+/** Knots x_0..x_K and y_0..y_K from the softmaxes: cumulative sums of the floored sizes, ends pinned at ±B. */
+function edges(soft: Float64Array, s0: number, r: Resolved, xs: Float64Array, ys: Float64Array): void {
+  const { K, B, mw, mh } = r;
   let accW = 0, accH = 0;
   xs[0] = -B;
   ys[0] = -B;
   for (let k = 1; k < K; k++) {
-    accW += mw + (1 - K * mw) * saved[p0 + k - 1]!;
-    accH += mh + (1 - K * mh) * saved[p0 + K + k - 1]!;
+    accW += mw + (1 - K * mw) * soft[s0 + k - 1]!;
+    accH += mh + (1 - K * mh) * soft[s0 + K + k - 1]!;
     xs[k] = -B + 2 * B * accW;
     ys[k] = -B + 2 * B * accH;
   }
   xs[K] = B;
   ys[K] = B;
-  ds[0] = 1;
-  ds[K] = 1;
-  for (let k = 1; k < K; k++) {
-    const z = P[p0 + 2 * K + k - 1]! + shift;
-    ds[k] = md + Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+}
+
+// δ = m_d + softplus(v + c) = m_d + max(z, 0) + log1p(e^(−|z|)),  z = v + c
+// dδ/dv = sigmoid(z) = 1/(1 + e^(−|z|)) for z ≥ 0, e^(−|z|)/(1 + e^(−|z|)) below (one exp for both)
+/** Writes δ at knot `knot` and dδ/dv (0 at the pinned ends, where δ = 1) into out[at], out[at + 2]. */
+function derivativeAt(P: Float64Array, p0: number, r: Resolved, knot: number, out: Float64Array, at: number): void {
+  const { K, md, shift } = r;
+  if (knot === 0 || knot === K) {
+    out[at] = 1;
+    out[at + 2] = 0;
+    return;
   }
+  const z = P[p0 + 2 * K + knot - 1]! + shift, e = Math.exp(-Math.abs(z));
+  out[at] = md + Math.max(z, 0) + Math.log1p(e);
+  out[at + 2] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+/** An entry's bin as the backward needs it: x_k, w, y_k, h, δ₀, δ₁, dδ₀/dv, dδ₁/dv, θ. */
+const LOC = 9;
+
+function binLocals(P: Float64Array, p0: number, r: Resolved, xs: Float64Array, ys: Float64Array, k: number, loc: Float64Array, at: number): void {
+  loc[at] = xs[k]!;
+  loc[at + 1] = xs[k + 1]! - xs[k]!;
+  loc[at + 2] = ys[k]!;
+  loc[at + 3] = ys[k + 1]! - ys[k]!;
+  derivativeAt(P, p0, r, k, loc, at + 4);
+  derivativeAt(P, p0, r, k + 1, loc, at + 5);
 }
 
 /** The bin k in 0..K−1 with knots[k] <= v (v in [knots[0], knots[K]]); v = knots[K] falls in bin K−1. */
@@ -189,11 +206,12 @@ export function splineKnots(params: Tensor, row: number, feature: number, option
   if (!Number.isInteger(row) || row < 0 || row >= params.rows) throw new RangeError(`splineKnots: row ${row} is outside 0..${params.rows - 1}`);
   if (!Number.isInteger(feature) || feature < 0 || feature >= params.cols / per) throw new RangeError(`splineKnots: feature ${feature} is outside 0..${params.cols / per - 1}`);
   const p0 = row * params.cols + feature * per;
-  const saved = new Float64Array(params.size);
-  squash(params.data, p0, r, saved);
-  const xs = new Float64Array(r.K + 1), ys = new Float64Array(r.K + 1), ds = new Float64Array(r.K + 1);
-  knots(params.data, p0, r, saved, xs, ys, ds);
-  return { x: Array.from(xs), y: Array.from(ys), derivative: Array.from(ds) };
+  const soft = new Float64Array(2 * r.K);
+  squash(params.data, p0, r.K, soft, 0);
+  const xs = new Float64Array(r.K + 1), ys = new Float64Array(r.K + 1), ds = new Float64Array(3 * (r.K + 1));
+  edges(soft, 0, r, xs, ys);
+  for (let k = 0; k <= r.K; k++) derivativeAt(params.data, p0, r, k, ds, 3 * k);
+  return { x: Array.from(xs), y: Array.from(ys), derivative: Array.from({ length: r.K + 1 }, (_, k) => ds[3 * k]!) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -264,8 +282,8 @@ function logDerivative(theta: number, w: number, h: number, d0: number, d1: numb
   return Math.log(M) - 2 * Math.log(D);
 }
 
-/** ∂ℓ/∂x and dy/dx in the bin at θ, for the inverse's backward. */
-function slopes(theta: number, w: number, h: number, d0: number, d1: number): [dlogDx: number, dyDx: number] {
+/** ∂ℓ/∂x and dy/dx in the bin at θ into out[0], out[1], for the inverse's backward. */
+function slopes(theta: number, w: number, h: number, d0: number, d1: number, out: Float64Array): void {
   const s = h / w, t = theta * (1 - theta), om = 1 - theta;
   const q = d0 + d1 - 2 * s;
   const D = s + q * t;
@@ -274,16 +292,17 @@ function slopes(theta: number, w: number, h: number, d0: number, d1: number): [d
   // dM/dθ = s²(2δ₁θ + 2s(1 − 2θ) − 2δ₀(1 − θ)),  dD/dθ = q(1 − 2θ)
   const dM = s * s * (2 * d1 * theta + 2 * s * (1 - 2 * theta) - 2 * d0 * om);
   const dD = q * (1 - 2 * theta);
-  return [(dM / M - 2 * dD / D) / w, M / (D * D)];
+  out[0] = (dM / M - 2 * dD / D) / w;
+  out[1] = M / (D * D);
 }
 
 /**
  * Scatters local gradients of bin k (gx_k, gw, gy_k, gh, gδ₀, gδ₁ in g[1..6]) into the gradient of
  * one feature's logits at `gp[p0..]`: through the cumulative sums (∂x_k/∂ŵ_j = 2B for j < k,
- * ∂w_k/∂ŵ_k = 2B), the affine floor (∂ŵ/∂σ = 1 − K·m), the softmax (gu_i = σ_i(gσ_i − Σ_j σ_j gσ_j))
- * and the softplus (∂δ/∂v = sigmoid(v + c)).
+ * ∂w_k/∂ŵ_k = 2B), the affine floor (∂ŵ/∂σ = 1 − K·m), the softmax (gu_i = σ_i(gσ_i − Σ_j σ_j gσ_j),
+ * σ read from `soft` at s0) and the softplus (∂δ/∂v = sigmoid(v + c), in loc[at + 6], loc[at + 7]).
  */
-function scatter(k: number, g: Float64Array, r: Resolved, saved: Float64Array, p0: number, gp: Float64Array, tmp: Float64Array): void {
+function scatter(k: number, g: Float64Array, r: Resolved, soft: Float64Array, s0: number, loc: Float64Array, at: number, p0: number, gp: Float64Array, tmp: Float64Array): void {
   const { K, B, mw, mh } = r;
   for (const [off, gCum, gWidth, m] of [[0, g[1]!, g[2]!, mw], [K, g[3]!, g[4]!, mh]] as const) {
     if (gCum === 0 && gWidth === 0) continue;
@@ -292,15 +311,12 @@ function scatter(k: number, g: Float64Array, r: Resolved, saved: Float64Array, p
     for (let j = 0; j < K; j++) {
       const gs = f * ((j < k ? gCum : 0) + (j === k ? gWidth : 0));
       tmp[j] = gs;
-      dot += gs * saved[p0 + off + j]!;
+      dot += gs * soft[s0 + off + j]!;
     }
-    for (let j = 0; j < K; j++) {
-      const sig = saved[p0 + off + j]!;
-      gp[p0 + off + j]! += sig * (tmp[j]! - dot);
-    }
+    for (let j = 0; j < K; j++) gp[p0 + off + j]! += soft[s0 + off + j]! * (tmp[j]! - dot);
   }
-  if (k >= 1) gp[p0 + 2 * K + k - 1]! += g[5]! * saved[p0 + 2 * K + k - 1]!;
-  if (k + 1 <= K - 1) gp[p0 + 2 * K + k]! += g[6]! * saved[p0 + 2 * K + k]!;
+  if (k >= 1) gp[p0 + 2 * K + k - 1]! += g[5]! * loc[at + 6]!;
+  if (k + 1 <= K - 1) gp[p0 + 2 * K + k]! += g[6]! * loc[at + 7]!;
 }
 
 // θ = 2c / (−b − √max(b² − 4ac, 0)), clamped to [0, 1]
@@ -348,33 +364,34 @@ export const rqSpline = defineOp({
     const r = resolve('rqSpline', options);
     checkShapes('rqSpline', x, params, r.K);
     const { K, B } = r;
-    const n = x.rows, d = x.cols, Pw = splineParamCount(K) * d;
+    const n = x.rows, d = x.cols, per = splineParamCount(K), shared = params.rows === 1;
     const X = x.data, P = params.data;
-    const saved = ctx.output(params.size);
-    const perRow = params.rows !== 1;
-    for (let i = 0; i < params.rows; i++) for (let j = 0; j < d; j++) squash(P, i * Pw + j * splineParamCount(K), r, saved);
+    const soft = ctx.output(params.rows * d * 2 * K);
+    for (let i = 0; i < params.rows; i++) for (let j = 0; j < d; j++) squash(P, (i * d + j) * per, K, soft, (i * d + j) * 2 * K);
     const o = ctx.output(n * 2 * d);
-    const bins = new Int32Array(n * d);
-    const xs = new Float64Array(K + 1), ys = new Float64Array(K + 1), ds = new Float64Array(K + 1);
+    const bins = new Int32Array(n * d), loc = ctx.output(n * d * LOC);
+    const xs = new Float64Array(K + 1), ys = new Float64Array(K + 1);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
-        const v = X[i * d + j]!;
-        const out = i * 2 * d + j;
+        const e = i * d + j, v = X[e]!, out = i * 2 * d + j;
         if (!(v >= -B && v <= B)) {
           o[out] = v;
           o[out + d] = 0;
-          bins[i * d + j] = -1;
+          bins[e] = -1;
           continue;
         }
-        const p0 = (perRow ? i : 0) * Pw + j * splineParamCount(K);
-        knots(P, p0, r, saved, xs, ys, ds);
-        const k = binOf(xs, K, v);
-        bins[i * d + j] = k;
-        const w = xs[k + 1]! - xs[k]!, h = ys[k + 1]! - ys[k]!, s = h / w, d0 = ds[k]!, d1 = ds[k + 1]!;
+        const q = (shared ? 0 : i) * d + j;
+        edges(soft, q * 2 * K, r, xs, ys);
+        const k = binOf(xs, K, v), at = e * LOC;
+        bins[e] = k;
+        binLocals(P, q * per, r, xs, ys, k, loc, at);
+        const xk = loc[at]!, w = loc[at + 1]!, yk = loc[at + 2]!, h = loc[at + 3]!, d0 = loc[at + 4]!, d1 = loc[at + 5]!;
+        const s = h / w;
         // in [0, 1] without a clamp: x_k ≤ v ≤ x_(k+1) and rounding is monotone, so fl(v − x_k) ≤ fl(x_(k+1) − x_k) = w
-        const theta = (v - xs[k]!) / w, t = theta * (1 - theta);
-        const y = ys[k]! + (h * (s * theta * theta + d0 * t)) / (s + (d0 + d1 - 2 * s) * t);
-        o[out] = Math.min(Math.max(y, ys[k]!), ys[k + 1]!);
+        const theta = (v - xk) / w, t = theta * (1 - theta);
+        loc[at + 8] = theta;
+        const y = yk + (h * (s * theta * theta + d0 * t)) / (s + (d0 + d1 - 2 * s) * t);
+        o[out] = Math.min(Math.max(y, yk), ys[k + 1]!);
         o[out + d] = logDerivative(theta, w, h, d0, d1);
       }
     }
@@ -385,21 +402,18 @@ export const rqSpline = defineOp({
         const g = new Float64Array(LOCAL), tmp = new Float64Array(K);
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < d; j++) {
+            const e = i * d + j, k = bins[e]!;
             const gy = dOut[i * 2 * d + j]!, gl = dOut[i * 2 * d + j + d]!;
-            const k = bins[i * d + j]!;
             if (k < 0) {
               // tails: y = x, ℓ = 0
-              if (gx !== null) gx[i * d + j]! += gy;
+              if (gx !== null) gx[e]! += gy;
               continue;
             }
-            const p0 = (perRow ? i : 0) * Pw + j * splineParamCount(K);
-            knots(P, p0, r, saved, xs, ys, ds);
-            const w = xs[k + 1]! - xs[k]!, h = ys[k + 1]! - ys[k]!;
-            const theta = (X[i * d + j]! - xs[k]!) / w;
+            const at = e * LOC, q = (shared ? 0 : i) * d + j;
             g.fill(0);
-            localBackward(theta, w, h, ds[k]!, ds[k + 1]!, gy, gl, g);
-            if (gx !== null) gx[i * d + j]! += g[0]!;
-            if (gp !== null) scatter(k, g, r, saved, p0, gp, tmp);
+            localBackward(loc[at + 8]!, loc[at + 1]!, loc[at + 3]!, loc[at + 4]!, loc[at + 5]!, gy, gl, g);
+            if (gx !== null) gx[e]! += g[0]!;
+            if (gp !== null) scatter(k, g, r, soft, q * 2 * K, loc, at, q * per, gp, tmp);
           }
         }
       },
@@ -429,38 +443,37 @@ export const rqSplineInverse = defineOp({
     const r = resolve('rqSplineInverse', options);
     checkShapes('rqSplineInverse', y, params, r.K, 'y');
     const { K, B } = r;
-    const n = y.rows, d = y.cols, Pw = splineParamCount(K) * d;
+    const n = y.rows, d = y.cols, per = splineParamCount(K), shared = params.rows === 1;
     const Y = y.data, P = params.data;
-    const saved = ctx.output(params.size);
-    const perRow = params.rows !== 1;
-    for (let i = 0; i < params.rows; i++) for (let j = 0; j < d; j++) squash(P, i * Pw + j * splineParamCount(K), r, saved);
+    const soft = ctx.output(params.rows * d * 2 * K);
+    for (let i = 0; i < params.rows; i++) for (let j = 0; j < d; j++) squash(P, (i * d + j) * per, K, soft, (i * d + j) * 2 * K);
     const o = ctx.output(n * 2 * d);
-    const bins = new Int32Array(n * d);
-    const thetas = new Float64Array(n * d);
-    const xs = new Float64Array(K + 1), ys = new Float64Array(K + 1), ds = new Float64Array(K + 1);
+    const bins = new Int32Array(n * d), loc = ctx.output(n * d * LOC);
+    const xs = new Float64Array(K + 1), ys = new Float64Array(K + 1);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
-        const v = Y[i * d + j]!;
-        const out = i * 2 * d + j;
+        const e = i * d + j, v = Y[e]!, out = i * 2 * d + j;
         if (!(v >= -B && v <= B)) {
           o[out] = v;
           o[out + d] = 0;
-          bins[i * d + j] = -1;
+          bins[e] = -1;
           continue;
         }
-        const p0 = (perRow ? i : 0) * Pw + j * splineParamCount(K);
-        knots(P, p0, r, saved, xs, ys, ds);
-        const k = binOf(ys, K, v);
-        bins[i * d + j] = k;
-        const w = xs[k + 1]! - xs[k]!, h = ys[k + 1]! - ys[k]!, s = h / w, d0 = ds[k]!, d1 = ds[k + 1]!;
-        const delta = v - ys[k]!; // in [0, h], as θ in the forward
-        const q = d0 + d1 - 2 * s;
-        const a = h * (s - d0) + delta * q;
-        const b = h * d0 - delta * q;
+        const q = (shared ? 0 : i) * d + j;
+        edges(soft, q * 2 * K, r, xs, ys);
+        const k = binOf(ys, K, v), at = e * LOC;
+        bins[e] = k;
+        binLocals(P, q * per, r, xs, ys, k, loc, at);
+        const xk = loc[at]!, w = loc[at + 1]!, yk = loc[at + 2]!, h = loc[at + 3]!, d0 = loc[at + 4]!, d1 = loc[at + 5]!;
+        const s = h / w;
+        const delta = v - yk; // in [0, h], as θ in the forward
+        const qq = d0 + d1 - 2 * s;
+        const a = h * (s - d0) + delta * qq;
+        const b = h * d0 - delta * qq;
         const c = -s * delta;
         const theta = unitRoot(a, b, c);
-        thetas[i * d + j] = theta;
-        o[out] = Math.min(Math.max(xs[k]! + theta * w, xs[k]!), xs[k + 1]!);
+        loc[at + 8] = theta;
+        o[out] = Math.min(Math.max(xk + theta * w, xk), xs[k + 1]!);
         o[out + d] = -logDerivative(theta, w, h, d0, d1);
       }
     }
@@ -468,28 +481,25 @@ export const rqSplineInverse = defineOp({
       rows: n, cols: 2 * d, data: o, inputs: [y, params],
       backward(dOut, grad) {
         const gy = grad(y), gp = grad(params);
-        const g = new Float64Array(LOCAL), tmp = new Float64Array(K);
+        const g = new Float64Array(LOCAL), tmp = new Float64Array(K), sl = new Float64Array(2);
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < d; j++) {
+            const e = i * d + j, k = bins[e]!;
             const gX = dOut[i * 2 * d + j]!, gL = dOut[i * 2 * d + j + d]!;
-            const k = bins[i * d + j]!;
             if (k < 0) {
-              if (gy !== null) gy[i * d + j]! += gX;
+              if (gy !== null) gy[e]! += gX;
               continue;
             }
-            const p0 = (perRow ? i : 0) * Pw + j * splineParamCount(K);
-            knots(P, p0, r, saved, xs, ys, ds);
-            const w = xs[k + 1]! - xs[k]!, h = ys[k + 1]! - ys[k]!, d0 = ds[k]!, d1 = ds[k + 1]!;
-            const theta = thetas[i * d + j]!;
-            const [dlogDx, dyDx] = slopes(theta, w, h, d0, d1);
+            const at = e * LOC, q = (shared ? 0 : i) * d + j;
+            const theta = loc[at + 8]!, w = loc[at + 1]!, h = loc[at + 3]!, d0 = loc[at + 4]!, d1 = loc[at + 5]!;
+            slopes(theta, w, h, d0, d1, sl);
             // ℓ_inv = −ℓ(x): the total gradient arriving at x, then through x = RQS⁻¹(y)
-            const gxTotal = gX - gL * dlogDx;
-            const u = gxTotal / dyDx;
-            if (gy !== null) gy[i * d + j]! += u;
+            const u = (gX - gL * sl[0]!) / sl[1]!;
+            if (gy !== null) gy[e]! += u;
             if (gp !== null) {
               g.fill(0);
               localBackward(theta, w, h, d0, d1, -u, -gL, g);
-              scatter(k, g, r, saved, p0, gp, tmp);
+              scatter(k, g, r, soft, q * 2 * K, loc, at, q * per, gp, tmp);
             }
           }
         }
