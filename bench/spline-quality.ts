@@ -9,7 +9,10 @@
  *
  *   npx tsx bench/spline-quality.ts [--kind spline|affine] [--seeds 1,2,3] [--datasets a,b]
  *     [--layers 8] [--hidden 32] [--depth 1] [--bins 8] [--bound 3] [--epochs 1000] [--patience 80]
- *     [--lr 1e-3] [--ema 0.995] [--batch 64] [--out bench/spline-quality.json]
+ *     [--lr 1e-3] [--ema 0.995] [--batch 64] [--noise 0] [--out bench/spline-quality.json]
+ *
+ * `--noise` is fit's noise regularisation (Gaussian noise on every training batch, as a fraction of each
+ * feature's standard deviation; 0 = none, the default recipe).
  *
  * Slow (minutes per data set and seed): not part of `npm run bench`.
  *
@@ -32,12 +35,12 @@ const seeds = (flag('seeds') ?? '1,2,3').split(',').map(Number);
 const names = (flag('datasets') ?? 'two-moons,eight-gaussians,circles,checkerboard,post-mixture,mixture-8d,mixture-16d').split(',');
 const kind = (flag('kind') ?? 'spline') as ModelSpec['kind'];
 const spec: ModelSpec = { kind, layers: num('layers', 8), hidden: num('hidden', 32), depth: num('depth', 1), bins: num('bins', 8), bound: num('bound', 3) };
-const recipe = { epochs: num('epochs', 1000), patience: num('patience', 80), lr: num('lr', 1e-3), ema: num('ema', 0.995), batchSize: num('batch', 64) };
+const recipe = { epochs: num('epochs', 1000), patience: num('patience', 80), lr: num('lr', 1e-3), ema: num('ema', 0.995), batchSize: num('batch', 64), noise: num('noise', 0) };
 const outFile = flag('out') ?? 'bench/spline-quality.json';
 
 interface Row { dataset: string; seed: number; nll: number; nllStdErr: number; kl?: number | undefined; klStdErr?: number | undefined; entropy?: number | undefined; epochs: number; bestEpoch: number; seconds: number }
 const rows: Row[] = [];
-console.log(`${describeSpec(spec)}; Adam lr ${recipe.lr}, batch ${recipe.batchSize}, ≤ ${recipe.epochs} epochs, patience ${recipe.patience}, ema ${recipe.ema}; seeds ${seeds.join(',')}`);
+console.log(`${describeSpec(spec)}; Adam lr ${recipe.lr}, batch ${recipe.batchSize}, ≤ ${recipe.epochs} epochs, patience ${recipe.patience}, ema ${recipe.ema}, noise ${recipe.noise}; seeds ${seeds.join(',')}`);
 for (const name of names) {
   for (const seed of seeds) {
     const s = streams(seed);

@@ -41,7 +41,7 @@
  *     a = h(s − δ₀) + Δ·q,   b = h·δ₀ − Δ·q,   c = −s·Δ,
  *     θ = 2c / (−b − √(b² − 4ac)),
  *
- * the form without cancellation (the paper's eq. 29), with the discriminant clamped at 0 (rounding can
+ * the form without cancellation (the paper's appendix A), with the discriminant clamped at 0 (rounding can
  * make it slightly negative) and θ clamped to [0, 1].
  *
  * **Outputs.** Both ops return n×2d: columns 0..d−1 the transformed values, columns d..2d−1 the
@@ -323,7 +323,7 @@ function scatter(k: number, g: Float64Array, r: Resolved, soft: Float64Array, s0
 // θ = 2c / (−b − √max(b² − 4ac, 0)), clamped to [0, 1]
 /**
  * The root in [0, 1] of a·θ² + b·θ + c = 0 (c ≤ 0) in the form without cancellation, 2c/(−b − √(b² − 4ac))
- * (Durkan et al. 2019, eq. 29; no division by a, so a = 0 is fine). The discriminant is clamped at 0 (in
+ * (Durkan et al. 2019, appendix A; no division by a, so a = 0 is fine). The discriminant is clamped at 0 (in
  * exact arithmetic it is positive; rounding can push it below, nflows #87), c = 0 gives θ = 0 (the knot),
  * and a zero denominator (−∞) is clamped to 0.
  * @example unitRoot(-0.5050037516997773, 0.576269885209913, -0.16439827401384866); // ≈ 0.57056: a double root whose b² − 4ac rounds to −5.6e-17
@@ -346,7 +346,7 @@ export function splitSpline(out: Tensor): [values: Tensor, logDet: Tensor] {
   return [sliceCols(out, 0, d), sum(sliceCols(out, d, 2 * d), 1)];
 }
 
-// y = RQS(x; θ) in [−B, B] (Durkan et al. 2019, eq. 4), y = x outside; ℓ = log dy/dx (eq. 5), 0 outside
+// y = RQS(x; θ) in [−B, B] (Durkan et al. 2019, sec. 3.1), y = x outside; ℓ = log dy/dx, 0 outside
 // dx = dOut_y·dy/dx + dOut_ℓ·∂ℓ/∂x;  dθ = dOut_y·∂y/∂θ + dOut_ℓ·∂ℓ/∂θ (chain rule through the knots; 0 in the tails)
 /**
  * The rational-quadratic spline, data -> latent: x n×d, params as in the module comment. Returns n×2d,
@@ -424,7 +424,7 @@ export const rqSpline = defineOp({
   reference: rqSplineReference,
 });
 
-// x = RQS⁻¹(y; θ): θ = 2c/(−b − √(b² − 4ac)) in bin k of [−B, B] (Durkan et al. 2019, eqs. 6–8), x = y outside; ℓ = −log dy/dx at x
+// x = RQS⁻¹(y; θ): θ = 2c/(−b − √(b² − 4ac)) in bin k of [−B, B] (Durkan et al. 2019, appendix A), x = y outside; ℓ = −log dy/dx at x
 // dy = (dOut_x − dOut_ℓ·∂ℓ/∂x)/(dy/dx);  dθ = −(dy)·∂y/∂θ − dOut_ℓ·∂ℓ/∂θ (implicit differentiation of y = RQS(x; θ))
 /**
  * The inverse spline, latent -> data: y n×d, the same params and options as {@link rqSpline}. Returns
