@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { BufferArena, explain, fusedOps, referenceOn, gradcheck, leakyRelu, linear, MLP_KERNELS, mlp, relu, sum, mul, tanh, tensor, Tensor, type MlpActivation, type MlpLayer } from '../../src/autograd/index.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { LeakyReLU, Linear, ReLU, Sequential, Tanh } from '../../src/nn/index.ts';
+// The flows' fused ops (the spline) register themselves on import: the generic test covers them too.
+import { splineParamCount } from '../../src/flow/spline.ts';
 import { assertClose } from '../helpers/assert.ts';
 import { check, fc } from '../helpers/fc.ts';
 
@@ -155,7 +157,22 @@ const FUSED_ARGS: Record<string, (rng: Rng) => unknown[]> = {
     const kernels = ['general', ...MLP_KERNELS.filter((k) => k.applies(x, layers)).map((k) => k.name)];
     return [x, layers, kernels[Math.floor(rng.uniform() * kernels.length)]];
   },
+  // x (or y) across [−B − 1, B + 1], so tails and bins are both hit; logits in ±1 (the inverse's
+  // reference differentiates through √(b² − 4ac), which amplifies rounding for larger logits)
+  rqSpline: (rng) => splineArgs(rng),
+  rqSplineInverse: (rng) => splineArgs(rng),
 };
+
+function splineArgs(rng: Rng): unknown[] {
+  const bins = 2 + Math.floor(rng.uniform() * 7), bound = 1 + 3 * rng.uniform();
+  const n = 1 + Math.floor(rng.uniform() * 6), d = 1 + Math.floor(rng.uniform() * 3);
+  const x = Tensor.zeros(n, d, { requiresGrad: true });
+  for (let i = 0; i < x.size; i++) x.data[i] = (2 * rng.uniform() - 1) * (bound + 1);
+  const shared = rng.uniform() < 0.3;
+  const params = Tensor.zeros(shared ? 1 : n, d * splineParamCount(bins), { requiresGrad: true });
+  for (let i = 0; i < params.size; i++) params.data[i] = 2 * rng.uniform() - 1;
+  return [x, params, { bins, bound }];
+}
 
 /** The tensors in args, in order (through arrays and plain objects). */
 function tensorsIn(value: unknown): Tensor[] {
