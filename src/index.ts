@@ -3,7 +3,7 @@
  * normalizing flows, with no runtime dependency.
  *
  * Subpaths: `flowgrad/rng`, `flowgrad/autograd`, `flowgrad/nn`, `flowgrad/optim`, `flowgrad/flow`, `flowgrad/data`,
- * `flowgrad/io`, `flowgrad/train`, `flowgrad/plot`.
+ * `flowgrad/io`, `flowgrad/train`, `flowgrad/plot`, `flowgrad/sbi`.
  *
  * @module
  */
@@ -15,3 +15,4 @@ export * from './flow/index.ts';
 export * from './data/index.ts';
 export * from './io/index.ts';
 export * from './train/index.ts';
+export * from './sbi/index.ts';

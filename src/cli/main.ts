@@ -21,6 +21,7 @@ import { info, infoSpec } from './info.ts';
 import { plot, plotSpec } from './plot.ts';
 import { sample, sampleSpec } from './sample.ts';
 import { train, trainSpec } from './train.ts';
+import { sbiMain } from './sbi.ts';
 
 interface Command {
   spec: CommandSpec;
@@ -51,6 +52,7 @@ export function globalHelp(): string {
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.brief}`),
+    `  ${'sbi'.padEnd(width)}simulation-based inference: tasks, simulate, train, sample, eval (flowgrad sbi --help)`,
     `  ${'help'.padEnd(width)}this help; 'flowgrad help <command>' or 'flowgrad <command> --help' for a command's flags`,
     '',
     'Examples:',
@@ -95,6 +97,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write('flowgrad 0.1.0\n');
       return 0;
     }
+    if (name === 'sbi') return await sbiMain(rest);
     if (!Object.prototype.hasOwnProperty.call(COMMANDS, name)) {
       throw new UsageError(name.startsWith('-') ? `expected a command before ${name}; see flowgrad --help` : `unknown command "${name}"${nearest(name)}; see flowgrad --help`);
     }

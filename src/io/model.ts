@@ -241,7 +241,7 @@ const LIMITS = { dim: 100_000, layers: 10_000, hidden: 1_000_000, depth: 1_000 }
 const SCALES = ['exp', 'tanh', 'softclamp'] as const;
 const ACTIVATIONS = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'softplus'] as const;
 const PERMUTATIONS = ['swap', 'reverse', 'random', 'none'] as const;
-const FIELDS = ['preset', 'dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize'];
+const FIELDS = ['preset', 'dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'contextDim', 'standardizeContext', 'embedding', 'support'];
 
 /** Checks every field of a RealNVPConfig; returns a fresh copy. `where` prefixes field names. */
 function validateModelConfig(value: unknown, where: string): RealNVPConfig {
@@ -279,7 +279,24 @@ function validateModelConfig(value: unknown, where: string): RealNVPConfig {
     });
   });
   if (preset === 'post' && Math.floor(dim / 2) < 1) throw new ConfigFieldError(`${field('dim')} is too small for the post's coupling`);
-  return { preset, dim, layers, hidden, depth, scale, bound, activation, permutation, permutationIndices, actNorm, standardize };
+  const config: RealNVPConfig = { preset, dim, layers, hidden, depth, scale, bound, activation, permutation, permutationIndices, actNorm, standardize };
+  // The optional fields of a conditional flow and of a box support (present only when used).
+  if (value.contextDim !== undefined) config.contextDim = integer(field('contextDim'), value.contextDim, 1, LIMITS.dim);
+  if (value.standardizeContext !== undefined) config.standardizeContext = boolean(field('standardizeContext'), value.standardizeContext);
+  if (value.embedding !== undefined) {
+    if (value.embedding !== null && !isObject(value.embedding)) throw new ConfigFieldError(`${field('embedding')} must be an embedding config object or null, got ${show(value.embedding)} (a custom embedding network cannot be saved)`);
+    config.embedding = value.embedding as unknown as NonNullable<RealNVPConfig['embedding']>;
+  }
+  if (value.support !== undefined) {
+    const box = value.support;
+    if (!isObject(box) || !Array.isArray(box.lo) || !Array.isArray(box.hi) || box.lo.length !== dim || box.hi.length !== dim) throw new ConfigFieldError(`${field('support')} must be { lo, hi } with ${dim} numbers each, got ${show(box)}`);
+    for (let j = 0; j < dim; j++) {
+      const lo = box.lo[j], hi = box.hi[j];
+      if (typeof lo !== 'number' || typeof hi !== 'number' || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) throw new ConfigFieldError(`${field('support')} coordinate ${j} needs finite lo < hi, got [${show(lo)}, ${show(hi)}]`);
+    }
+    config.support = { lo: [...(box.lo as number[])], hi: [...(box.hi as number[])] };
+  }
+  return config;
 }
 
 /** A lower bound on the parameter count of the model a config describes (the weight matrices alone). */

@@ -19,7 +19,7 @@ import * as assert from 'uvu/assert';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const hasNpm = spawnSync(npm, ['--version'], { encoding: 'utf8' }).status === 0;
-const SUBPATHS = ['rng', 'autograd', 'nn', 'optim', 'flow', 'data', 'io', 'train', 'plot'];
+const SUBPATHS = ['rng', 'autograd', 'nn', 'optim', 'flow', 'data', 'io', 'train', 'plot', 'sbi'];
 
 // The environment for child npm and node processes: without the npm_* variables of the `npm test` that
 // runs us (npm_config_prefix, npm_package_*...), so the child commands behave as they would for a user.

@@ -1,0 +1,303 @@
+/**
+ * Neural posterior estimation (G. Papamakarios & I. Murray, "Fast ε-free inference of simulation
+ * models with Bayesian conditional density estimation", NeurIPS 2016; D. S. Greenberg, M. Nonnenmacher &
+ * J. H. Macke, "Automatic posterior transformation for likelihood-free inference", ICML 2019, the
+ * single-round form that sbi's NPE and sbibm's "NPE" run): a conditional RealNVP q(θ | x) trained on
+ * simulated pairs (θᵢ, xᵢ) with θᵢ from the prior by minimising −(1/n) Σ log q(θᵢ | xᵢ); for any new
+ * observation it then samples the posterior in one pass, with no further simulation (amortized).
+ *
+ * Inside the model, saved with it: θ and x are z-scored by the training simulations' mean and standard
+ * deviation (θ after the box bijection when the prior is a box), and for a box prior a
+ * {@link BoxSupport} is the flow's first step, so every sample lies inside the prior's support (sbi #741).
+ * Training is `fit` itself (validation split, early stopping with the best weights restored, progress
+ * callbacks) on the rows [θ | x], read by a view whose log-density is log q(θ | x).
+ *
+ * @module
+ */
+
+import { sliceCols } from '../autograd/shape.ts';
+import { columnMeanStd } from '../autograd/stats.ts';
+import { noGrad, Tensor } from '../autograd/tensor.ts';
+import { checkOptionKeys } from '../autograd/options.ts';
+import { BoxSupport } from '../flow/box-support.ts';
+import { RealNVP } from '../flow/real-nvp.ts';
+import { loadModel, readModelConfig, saveModel, type SavedModel } from '../io/model.ts';
+import { Module } from '../nn/module.ts';
+import type { ActivationName } from '../nn/layers.ts';
+import type { Rng } from '../rng/rng.ts';
+import { fit, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
+import type { Box } from './prior.ts';
+
+/**
+ * The default NPE recipe, chosen by measurement (bench/sbibm.ts; see the README): the flow's
+ * architecture and the training settings.
+ * @example NPE_DEFAULTS.hidden; // 64
+ */
+export const NPE_DEFAULTS = Object.freeze({
+  layers: 8,
+  hidden: 64,
+  depth: 2,
+  activation: 'tanh' as ActivationName,
+  batchSize: 128,
+  lr: 1e-3,
+  epochs: 1000,
+  patience: 20,
+  validationFraction: 0.1,
+});
+
+/**
+ * Options of {@link trainNpe}; absent fields take {@link NPE_DEFAULTS}.
+ * @example trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support, onEpoch: (e) => console.log(e.epoch, e.valNll) });
+ */
+export interface NpeOptions {
+  /** The seeded generator: initial weights, the validation split, the shuffles. */
+  rng: Rng;
+  /** The prior's box support (from `prior.support`), or null/absent for an unbounded prior. */
+  support?: Box | null;
+  /** Coupling layers. */
+  layers?: number;
+  /** Hidden width of the conditioners. */
+  hidden?: number;
+  /** Hidden layers per conditioner. */
+  depth?: number;
+  /** Conditioner activation. */
+  activation?: ActivationName;
+  /** Minibatch rows. */
+  batchSize?: number;
+  /** Adam's learning rate. */
+  lr?: number;
+  /** Maximum epochs. */
+  epochs?: number;
+  /** Stop after this many epochs without a better validation loss. */
+  patience?: number;
+  /** Fraction of the simulations held out for validation. */
+  validationFraction?: number;
+  /** Names of θ's and x's columns, kept with the model. */
+  parameterNames?: readonly string[];
+  dataNames?: readonly string[];
+  /** The task's name, kept with the model (so a model of another task is refused). */
+  task?: string | null;
+  /** Progress after each epoch (fit's). */
+  onEpoch?: (info: EpochInfo) => void | 'stop';
+  /** Progress after each step (fit's). */
+  onStep?: (step: number, loss: number) => void;
+  /** Stops cleanly when aborted. */
+  signal?: StopSignal;
+}
+
+const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'batchSize', 'lr', 'epochs', 'patience', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal'] as const;
+
+/**
+ * What a trained posterior keeps besides its flow.
+ * @example posterior.meta.task; // 'two-moons'
+ */
+export interface PosteriorMeta {
+  task: string | null;
+  thetaDim: number;
+  xDim: number;
+  parameterNames: string[];
+  dataNames: string[];
+  support: { low: number[]; high: number[] } | null;
+  /** Simulations trained on (after dropping non-finite ones) and held out. */
+  trainRows: number;
+  validationRows: number;
+}
+
+/** The key under which a saved model keeps the posterior's metadata. */
+const META_KEY = 'sbi';
+
+/**
+ * Thrown for an observation that does not fit the posterior: wrong width, NaN or ±∞.
+ * @example try { posterior.sample(10, [1, 2, 3], rng); } catch (e) { e instanceof ObservationError; }
+ */
+export class ObservationError extends Error {
+  override name = 'ObservationError';
+}
+
+/**
+ * A trained amortized posterior q(θ | x).
+ *
+ * @example
+ * const { posterior } = trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support });
+ * posterior.sample(10_000, xObs, new Rng(1)); // 10000×thetaDim, every row inside the prior box
+ * posterior.logProb(theta, xObs); // log q(θ | x) per row
+ */
+export class NeuralPosterior {
+  constructor(
+    readonly flow: RealNVP,
+    readonly meta: PosteriorMeta,
+  ) {
+    if (flow.contextDim !== meta.xDim || flow.dim !== meta.thetaDim) throw new RangeError(`NeuralPosterior: the flow is ${flow.dim}-dimensional with context ${flow.contextDim}, the metadata says θ ${meta.thetaDim}, x ${meta.xDim}`);
+  }
+
+  /** One observation (xDim numbers) or k×xDim observations, checked. */
+  observations(x: ArrayLike<number> | Tensor): Tensor {
+    const d = this.meta.xDim;
+    const t = x instanceof Tensor ? x : Tensor.from(1, x.length, Float64Array.from(x));
+    if (t.cols !== d) throw new ObservationError(`the observation has ${t.cols} numbers, this posterior${this.meta.task !== null ? ` (task ${this.meta.task})` : ''} expects ${d} (${this.meta.dataNames.join(', ')})`);
+    for (let k = 0; k < t.data.length; k++) {
+      if (!Number.isFinite(t.data[k]!)) throw new ObservationError(`observation ${Math.floor(k / d) + 1}, column ${this.meta.dataNames[k % d]} is ${t.data[k]}`);
+    }
+    return t;
+  }
+
+  /**
+   * n samples of θ for each observation: one observation gives n×thetaDim; k observations give
+   * (k·n)×thetaDim, rows [i·n, (i+1)·n) for observation i, in one pass.
+   * @example posterior.sample(1000, [0.1, -0.2], new Rng(0));
+   */
+  sample(n: number, x: ArrayLike<number> | Tensor, rng: Rng): Tensor {
+    return this.flow.sample(n, this.observations(x), rng);
+  }
+
+  /**
+   * log q(θ | x) for each row of θ: x is one observation (used for every row) or one row per row of θ.
+   * @example posterior.logProb(theta, xObs);
+   */
+  logProb(theta: Tensor, x: ArrayLike<number> | Tensor): Float64Array {
+    const obs = this.observations(x);
+    let context = obs;
+    if (obs.rows === 1 && theta.rows !== 1) {
+      const rep = new Float64Array(theta.rows * obs.cols);
+      for (let i = 0; i < theta.rows; i++) rep.set(obs.data, i * obs.cols);
+      context = Tensor.from(theta.rows, obs.cols, rep);
+    }
+    return noGrad(() => this.flow.logProb(theta, context).data.slice());
+  }
+
+  /**
+   * The model as config JSON and safetensors weights (src/io's model format, with the posterior's
+   * metadata under `sbi`), for `NeuralPosterior.load`.
+   * @example const { configJson, weights } = posterior.save({ training: { seconds: 12 } });
+   */
+  save(extra: Record<string, unknown> = {}): SavedModel {
+    return saveModel(this.flow, { ...extra, [META_KEY]: this.meta });
+  }
+
+  /**
+   * Rebuilds a saved posterior; a model file without posterior metadata (an unconditional flow) is refused.
+   * @example const posterior = NeuralPosterior.load(configJson, weights);
+   */
+  static load(configJson: string, weights: Uint8Array): NeuralPosterior {
+    const doc = readModelConfig(configJson);
+    const meta = doc.extra[META_KEY] as PosteriorMeta | undefined;
+    if (meta === undefined || typeof meta !== 'object' || !Number.isInteger(meta.thetaDim) || !Number.isInteger(meta.xDim)) {
+      throw new RangeError('NeuralPosterior.load: this model file holds no posterior (no "sbi" section); it was not trained by NPE');
+    }
+    return new NeuralPosterior(loadModel(configJson, weights), meta);
+  }
+}
+
+/** fit's view of a conditional flow: rows [θ | x], log-density log q(θ | x). */
+class JointRows extends Module {
+  constructor(
+    readonly flow: RealNVP,
+    readonly thetaDim: number,
+  ) {
+    super();
+  }
+  get dim(): number {
+    return this.thetaDim + this.flow.contextDim;
+  }
+  logProb(rows: Tensor): Tensor {
+    return this.flow.logProb(sliceCols(rows, 0, this.thetaDim), sliceCols(rows, this.thetaDim));
+  }
+}
+
+function safeStd(std: Float64Array): Float64Array {
+  return std.map((s) => (s > 0 && Number.isFinite(s) ? s : 1));
+}
+
+/**
+ * Trains q(θ | x) on simulations (θ: n×thetaDim, x: n×xDim; non-finite rows must be dropped first, as
+ * `simulateDataset` does).
+ *
+ * @example
+ * const task = getTask('two-moons');
+ * const { theta, x } = simulateDataset(task, 10_000, { seed: 1 });
+ * const { posterior, history } = trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support, task: task.name });
+ * history.stopReason; // 'early-stopped'
+ */
+export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { posterior: NeuralPosterior; history: History } {
+  checkOptionKeys('trainNpe', options, OPTIONS);
+  const rng = options.rng;
+  if (rng === undefined || typeof rng.permutation !== 'function') throw new TypeError('trainNpe: pass { rng } (a seeded Rng)');
+  if (theta.rows !== x.rows) throw new RangeError(`trainNpe: θ has ${theta.rows} rows and x ${x.rows}; one simulation per row`);
+  const n = theta.rows, dTheta = theta.cols, dX = x.cols;
+  if (dTheta < 2) throw new RangeError(`trainNpe: θ needs at least 2 columns for a coupling flow, got ${dTheta}`);
+  for (const [name, t] of [['θ', theta], ['x', x]] as const) {
+    for (let k = 0; k < t.data.length; k++) if (!Number.isFinite(t.data[k]!)) throw new RangeError(`trainNpe: ${name} row ${Math.floor(k / t.cols)}, column ${k % t.cols} is ${t.data[k]}; drop non-finite simulations first`);
+  }
+  const o = { ...NPE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof NPE_DEFAULTS & NpeOptions;
+  const support = options.support ?? null;
+
+  // θ strictly inside the box: a draw exactly on an edge (probability 2⁻⁵³) has no logit.
+  let thetaIn = theta;
+  if (support !== null) {
+    if (support.low.length !== dTheta) throw new RangeError(`trainNpe: the support has ${support.low.length} dimensions, θ has ${dTheta}`);
+    const data = theta.data.slice();
+    for (let k = 0; k < data.length; k++) {
+      const lo = support.low[k % dTheta]!, hi = support.high[k % dTheta]!;
+      if (data[k]! < lo || data[k]! > hi) throw new RangeError(`trainNpe: θ row ${Math.floor(k / dTheta)}, column ${k % dTheta} is ${data[k]}, outside the support [${lo}, ${hi}]`);
+      const eps = (hi - lo) * 1e-12;
+      data[k] = Math.min(Math.max(data[k]!, lo + eps), hi - eps);
+    }
+    thetaIn = Tensor.from(n, dTheta, data);
+  }
+
+  // Validation split, shuffled.
+  const order = rng.permutation(n);
+  const nVal = Math.max(1, Math.round(n * o.validationFraction));
+  if (n - nVal < 1) throw new RangeError(`trainNpe: ${n} simulations leave none for training after the validation split`);
+  const rows = (from: number, to: number): Tensor => {
+    const m = to - from, out = new Float64Array(m * (dTheta + dX));
+    for (let i = 0; i < m; i++) {
+      const r = order[from + i]!;
+      out.set(thetaIn.data.subarray(r * dTheta, (r + 1) * dTheta), i * (dTheta + dX));
+      out.set(x.data.subarray(r * dX, (r + 1) * dX), i * (dTheta + dX) + dTheta);
+    }
+    return Tensor.from(m, dTheta + dX, out);
+  };
+  const val = rows(0, nVal), train = rows(nVal, n);
+
+  // z-scoring from the training rows: θ in the flow's working space (after the box logit), x as is.
+  const trainTheta = sliceCols(train, 0, dTheta), trainX = sliceCols(train, dTheta);
+  const working = support !== null ? new BoxSupport(support.low, support.high).forwardPoints(trainTheta) : trainTheta;
+  const thetaStats = columnMeanStd(working, 1), xStats = columnMeanStd(trainX, 1);
+  const flow = new RealNVP({
+    dim: dTheta,
+    contextDim: dX,
+    layers: o.layers,
+    hidden: o.hidden,
+    depth: o.depth,
+    activation: o.activation,
+    standardize: { mean: thetaStats.mean, std: safeStd(thetaStats.std) },
+    standardizeContext: { mean: xStats.mean, std: safeStd(xStats.std) },
+    ...(support !== null ? { support: { lo: support.low, hi: support.high } } : {}),
+    rng,
+  });
+  const history = fit(new JointRows(flow, dTheta), train, {
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    rng,
+    validation: val,
+    patience: o.patience,
+    ...(options.onEpoch !== undefined ? { onEpoch: options.onEpoch } : {}),
+    ...(options.onStep !== undefined ? { onStep: options.onStep } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
+  flow.eval();
+  const names = (given: readonly string[] | undefined, d: number, prefix: string): string[] => (given !== undefined ? [...given] : Array.from({ length: d }, (_, i) => `${prefix}${i + 1}`));
+  const meta: PosteriorMeta = {
+    task: options.task ?? null,
+    thetaDim: dTheta,
+    xDim: dX,
+    parameterNames: names(options.parameterNames, dTheta, 'theta'),
+    dataNames: names(options.dataNames, dX, 'x'),
+    support: support !== null ? { low: [...support.low], high: [...support.high] } : null,
+    trainRows: train.rows,
+    validationRows: val.rows,
+  };
+  return { posterior: new NeuralPosterior(flow, meta), history };
+}
