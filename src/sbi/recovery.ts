@@ -22,7 +22,7 @@
 
 import { checkOptionKeys } from '../autograd/options.ts';
 import type { CalibrationSet, Direction, Verdict } from './diagnostics-set.ts';
-import { twoSidedP } from './diagnostics-stats.ts';
+import { sampleMean, sampleVariance, twoSidedP } from './diagnostics-stats.ts';
 
 /**
  * Recovery numbers for one dimension of θ.
@@ -108,17 +108,17 @@ export function recovery(set: CalibrationSet, options: RecoveryOptions = {}): Re
       mean[i] = m;
       sd[i] = Math.sqrt(s2 / (L - 1));
     }
-    const priorVar = variance(truth);
+    const priorVar = sampleVariance(truth);
     const z = new Float64Array(n), contraction = new Float64Array(n), z2 = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       z[i] = sd[i]! > 0 ? (mean[i]! - truth[i]!) / sd[i]! : (mean[i]! === truth[i]! ? 0 : Math.sign(mean[i]! - truth[i]!) * Infinity);
       z2[i] = z[i]! * z[i]!;
       contraction[i] = Math.min(1, Math.max(0, 1 - (sd[i]! * sd[i]!) / priorVar));
     }
-    const meanZ = average(z), meanZ2 = average(z2);
-    const biasZ = meanZ / Math.sqrt(variance(z) / n);
+    const meanZ = sampleMean(z), meanZ2 = sampleMean(z2);
+    const biasZ = meanZ / Math.sqrt(sampleVariance(z) / n);
     // A posterior collapsed to a point away from the truth has z = ±∞: overconfident beyond doubt.
-    const spreadZ = L <= 3 ? 0 : Number.isFinite(meanZ2) ? (meanZ2 - expectedZ2) / Math.sqrt(variance(z2) / n) : Infinity;
+    const spreadZ = L <= 3 ? 0 : Number.isFinite(meanZ2) ? (meanZ2 - expectedZ2) / Math.sqrt(sampleVariance(z2) / n) : Infinity;
     const biasP = finiteP(biasZ), spreadP = L > 3 ? finiteP(spreadZ) : 1;
     const dim: RecoveryDimension = {
       dim: j,
@@ -133,7 +133,7 @@ export function recovery(set: CalibrationSet, options: RecoveryOptions = {}): Re
       meanZ2,
       expectedZ2,
       correlation: correlation(mean, truth),
-      rmse: Math.sqrt(average(Float64Array.from(mean, (m, i) => (m - truth[i]!) ** 2))),
+      rmse: Math.sqrt(sampleMean(Float64Array.from(mean, (m, i) => (m - truth[i]!) ** 2))),
       biasZ,
       biasP,
       spreadZ,
@@ -159,19 +159,6 @@ function finiteP(z: number): number {
   return twoSidedP(z);
 }
 
-function average(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return s / a.length;
-}
-
-function variance(a: Float64Array): number {
-  const m = average(a);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i]! - m) ** 2;
-  return s / (a.length - 1);
-}
-
 function median(a: Float64Array): number {
   const s = Float64Array.from(a).sort();
   const h = s.length >> 1;
@@ -179,7 +166,7 @@ function median(a: Float64Array): number {
 }
 
 function correlation(a: Float64Array, b: Float64Array): number {
-  const ma = average(a), mb = average(b);
+  const ma = sampleMean(a), mb = sampleMean(b);
   let sab = 0, saa = 0, sbb = 0;
   for (let i = 0; i < a.length; i++) {
     sab += (a[i]! - ma) * (b[i]! - mb);
