@@ -17,6 +17,7 @@ import { checkOutFile, writeAtomicChunks } from './fsx.ts';
 import { loadSimulator, simulatorSource } from './sbi-simulator.ts';
 import { sbiEval, sbiEvalSpec, sbiSample, sbiSampleSpec, sbiTrain, sbiTrainSpec } from './sbi-npe.ts';
 import { simulateInWorkers } from './sbi-workers.ts';
+import { sbiCheck, sbiCheckSpec } from './sbi-check.ts';
 
 /**
  * The flags of `flowgrad sbi tasks`.
@@ -55,6 +56,7 @@ const SUBCOMMANDS: Readonly<Record<string, { spec: CommandSpec; brief: string; r
   train: { spec: sbiTrainSpec, brief: 'train a neural posterior on simulations (a task, your simulator, or a CSV)', run: sbiTrain },
   sample: { spec: sbiSampleSpec, brief: 'posterior samples for observations in a CSV file', run: sbiSample },
   eval: { spec: sbiEvalSpec, brief: "C2ST against the task's reference posterior for fresh observations", run: sbiEval },
+  check: { spec: sbiCheckSpec, brief: 'is the posterior any good? calibration checks (SBC, coverage, recovery), report and figures', run: sbiCheck },
 };
 
 function sbiHelp(): string {
