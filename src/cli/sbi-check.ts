@@ -114,11 +114,18 @@ export async function sbiCheck(flags: Flags): Promise<number> {
     process.stdout.write('calibrated: no check flags this posterior\n');
     return 0;
   }
-  const flagged = report.summary.filter((s) => s.verdict !== 'calibrated').map((s) => `${s.name} ${s.verdict}${s.direction !== undefined ? ` (${s.direction})` : ''}`);
+  // Parameters grouped by verdict: `biased (above): theta1, theta2, theta3 and 7 more`.
+  const byLabel = new Map<string, string[]>();
+  for (const s of report.summary) {
+    if (s.verdict === 'calibrated') continue;
+    const label = `${s.verdict}${s.direction !== undefined ? ` (${s.direction})` : ''}`;
+    byLabel.set(label, [...(byLabel.get(label) ?? []), s.name]);
+  }
+  const flagged = [...byLabel].map(([label, names]) => `${label}: ${names.length <= 4 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`}`);
   const joint = [report.coverage.hpd?.verdict !== 'calibrated' && report.coverage.hpd !== null ? `HPD coverage ${report.coverage.hpd.verdict}` : '', report.ppc.joint.verdict !== 'calibrated' ? `joint predictive ${report.ppc.joint.verdict}` : ''].filter((s) => s !== '');
   const predictive = report.ppc.dimensions.filter((p) => p.verdict !== 'calibrated').length;
   const parts = [...flagged, ...joint, ...(predictive > 0 ? [`${predictive} predictive dimension${predictive > 1 ? 's' : ''} biased`] : [])];
-  process.stdout.write(`not calibrated (${report.verdict}): ${parts.join(', ')}; exit code ${CHECK_FAILED_EXIT}\n`);
+  process.stdout.write(`not calibrated (overall: ${report.verdict}) — ${parts.join('; ')}; exit code ${CHECK_FAILED_EXIT}\n`);
   return CHECK_FAILED_EXIT;
 }
 
