@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
-import { Rng } from '../../src/rng/rng.ts';
+import { Rng, type RandomSource } from '../../src/rng/rng.ts';
 import { checkPosterior } from '../../src/sbi/diagnostics.ts';
 import { simulateCalibrationSet, type PosteriorEstimate } from '../../src/sbi/diagnostics-set.ts';
 import { NeuralPosterior, trainNpe } from '../../src/sbi/npe.ts';
@@ -46,7 +46,7 @@ test('a two-moons NPE trained in the test runs through every check, its samples 
   const task = getTask('two-moons');
   const { theta, x } = simulateDataset(task, 400, { seed: 3 });
   const { posterior } = trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support, task: task.name, layers: 2, hidden: 8, epochs: 5 });
-  const options = { prior: task.prior, simulate: (t: Tensor, r: Rng) => task.simulate(t, r), posterior, pairs: 100, samples: 19 };
+  const options = { prior: task.prior, simulate: (t: Tensor, r: RandomSource) => task.simulate(t, r), posterior, pairs: 100, samples: 19 };
   const set = simulateCalibrationSet({ ...options, rng: new Rng(4) });
   assert.ok(set.samples.data.every((v) => v > -1 && v < 1), 'every sample inside (−1, 1)²');
   assert.ok(set.logProbSamples !== null && set.logProbSamples.every(Number.isFinite));
