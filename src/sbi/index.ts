@@ -1,8 +1,17 @@
 /**
  * Simulation-based inference: priors, simulators and the sbibm benchmark tasks, their reference
  * posteriors, tempered SMC for references without a closed form, the C2ST metric, neural posterior
- * estimation, and the calibration diagnostics (SBC, expected coverage, recovery, the posterior
- * predictive check; `checkPosterior` runs them all).
+ * estimation (a conditional RealNVP trained on simulations, amortized over observations), and the
+ * calibration diagnostics (SBC, expected coverage, recovery, the posterior predictive check;
+ * `checkPosterior` runs them all on any `PosteriorEstimate`, a `NeuralPosterior` as it is).
+ *
+ * @example
+ * const task = getTask('two-moons');
+ * const { theta, x } = simulateDataset(task, 10_000, { seed: 1 });
+ * const { posterior } = trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support, task: task.name });
+ * const obs = observation(task, 1).x;
+ * c2st(referencePosterior(task, obs).sample(10_000, new Rng(1)), posterior.sample(10_000, obs, new Rng(2)), { rng: new Rng(3) });
+ * checkPosterior({ prior: task.prior, simulate: (t, r) => task.simulate(t, r), posterior, rng: new Rng(4) }).verdict;
  *
  * @module
  */
