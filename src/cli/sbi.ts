@@ -1,8 +1,9 @@
 /**
  * `flowgrad sbi <subcommand>`: simulation-based inference from the command line. Subcommands:
  * `tasks` (the benchmark tasks, their dimensions and priors), `simulate` (simulations from a task or
- * a user's simulator module, in parallel worker threads, to CSV with θ's columns first), and `train`,
- * `sample`, `eval` (neural posterior estimation, `sbi-npe.ts`).
+ * a user's simulator module, in parallel worker threads, to CSV with θ's columns first), `train`,
+ * `sample`, `eval` (neural posterior estimation, `sbi-npe.ts`; `sample --plot` in `sbi-sample-plot.ts`)
+ * and `check` (the calibration diagnostics, `sbi-check.ts`).
  *
  * @module
  */
