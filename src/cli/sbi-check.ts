@@ -19,7 +19,7 @@
  */
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readModelConfig } from '../io/model.ts';
 import { coverageFigure } from '../plot/coverage.ts';
 import { recoveryFigure, zScoreContractionFigure } from '../plot/recovery.ts';
@@ -103,7 +103,7 @@ export async function sbiCheck(flags: Flags): Promise<number> {
   process.stdout.write(formatReport(report).join('\n') + '\n');
 
   mkdirp(join(out, OUTPUT.figures));
-  const figures = checkFigures(report, label);
+  const figures = checkFigures(report, posterior.meta.task ?? basename(flags.string('simulator') ?? 'simulator'));
   for (const [file, svg] of figures) writeFileAtomic(join(out, OUTPUT.figures, file), svg);
   writeFileAtomic(join(out, OUTPUT.pairs), pairsCsv(report, posterior.meta.dataNames));
   const document = { model: dir, source: label, seed, seconds, files: { pairs: OUTPUT.pairs, figures: FIGURES.map((f) => `${OUTPUT.figures}/${f}`) }, ...trimReport(report) };
@@ -166,17 +166,18 @@ function trainingSource(dir: string): string | null {
 }
 
 /**
- * The five figures of a report, as [file, svg] pairs.
- * @example for (const [file, svg] of checkFigures(report, 'task two-moons')) writeFileAtomic(join(dir, file), svg);
+ * The five figures of a report, as [file, svg] pairs; `what` names the task or simulator in the titles
+ * (kept short: the narrowest figure has two panels).
+ * @example for (const [file, svg] of checkFigures(report, 'two-moons')) writeFileAtomic(join(dir, file), svg);
  */
-export function checkFigures(report: DiagnosticsReport, label: string): [string, string][] {
-  const names = report.names, what = `${label}, ${report.pairs} pairs`;
+export function checkFigures(report: DiagnosticsReport, what: string): [string, string][] {
+  const names = report.names, about = `(${what}, ${report.pairs} pairs)`;
   return [
-    ['sbc-ranks.svg', sbcRankFigure(report.sbc, { names, title: `SBC rank histograms (${what})` })],
-    ['sbc-ecdf.svg', sbcEcdfFigure(report.sbc, { names, title: `SBC ECDF difference with the simultaneous band (${what})` })],
-    ['coverage.svg', coverageFigure(report.coverage, { names, title: `expected coverage (${what})` })],
-    ['recovery.svg', recoveryFigure(report.recovery, { names, title: `recovery: posterior mean against θ* (${what})` })],
-    ['z-contraction.svg', zScoreContractionFigure(report.recovery, { names, title: `posterior z-score against contraction (${what})` })],
+    ['sbc-ranks.svg', sbcRankFigure(report.sbc, { names, title: `SBC rank histograms ${about}` })],
+    ['sbc-ecdf.svg', sbcEcdfFigure(report.sbc, { names, title: `SBC ECDF difference ${about}` })],
+    ['coverage.svg', coverageFigure(report.coverage, { names, title: `expected coverage ${about}` })],
+    ['recovery.svg', recoveryFigure(report.recovery, { names, title: `recovery ${about}` })],
+    ['z-contraction.svg', zScoreContractionFigure(report.recovery, { names, title: `z-score, contraction ${about}` })],
   ];
 }
 
