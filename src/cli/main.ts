@@ -52,7 +52,7 @@ export function globalHelp(): string {
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.brief}`),
-    `  ${'sbi'.padEnd(width)}simulation-based inference: tasks, simulate, train, sample, eval (flowgrad sbi --help)`,
+    `  ${'sbi'.padEnd(width)}simulation-based inference: tasks, simulate, train, sample, eval, check (flowgrad sbi --help)`,
     `  ${'help'.padEnd(width)}this help; 'flowgrad help <command>' or 'flowgrad <command> --help' for a command's flags`,
     '',
     'Examples:',

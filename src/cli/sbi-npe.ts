@@ -91,7 +91,11 @@ export const sbiEvalSpec: CommandSpec = {
   },
 };
 
-function readPosterior(dir: string): NeuralPosterior {
+/**
+ * Reads the posterior in a folder written by `sbi train`; anything missing or corrupt is one CliError.
+ * @example const posterior = readPosterior('runs/two-moons');
+ */
+export function readPosterior(dir: string): NeuralPosterior {
   const configPath = join(dir, FILES.config), weightsPath = join(dir, FILES.weights);
   if (!existsSync(configPath)) throw new CliError(`${dir}: no ${FILES.config} (not a model folder written by flowgrad sbi train)`);
   const configJson = readText(configPath);

@@ -1,8 +1,9 @@
 /**
  * `flowgrad sbi <subcommand>`: simulation-based inference from the command line. Subcommands:
  * `tasks` (the benchmark tasks, their dimensions and priors), `simulate` (simulations from a task or
- * a user's simulator module, in parallel worker threads, to CSV with θ's columns first), and `train`,
- * `sample`, `eval` (neural posterior estimation, `sbi-npe.ts`).
+ * a user's simulator module, in parallel worker threads, to CSV with θ's columns first), `train`,
+ * `sample`, `eval` (neural posterior estimation, `sbi-npe.ts`; `sample --plot` in `sbi-sample-plot.ts`)
+ * and `check` (the calibration diagnostics, `sbi-check.ts`).
  *
  * @module
  */
@@ -15,8 +16,10 @@ import { formatHelp, parseArgs, wantsHelp, type CommandSpec, type Flags } from '
 import { UsageError } from './errors.ts';
 import { checkOutFile, writeAtomicChunks } from './fsx.ts';
 import { loadSimulator, simulatorSource } from './sbi-simulator.ts';
-import { sbiEval, sbiEvalSpec, sbiSample, sbiSampleSpec, sbiTrain, sbiTrainSpec } from './sbi-npe.ts';
+import { sbiEval, sbiEvalSpec, sbiTrain, sbiTrainSpec } from './sbi-npe.ts';
+import { sbiSamplePlotSpec, sbiSampleWithPlot } from './sbi-sample-plot.ts';
 import { simulateInWorkers } from './sbi-workers.ts';
+import { sbiCheck, sbiCheckSpec } from './sbi-check.ts';
 
 /**
  * The flags of `flowgrad sbi tasks`.
@@ -53,8 +56,9 @@ const SUBCOMMANDS: Readonly<Record<string, { spec: CommandSpec; brief: string; r
   tasks: { spec: sbiTasksSpec, brief: 'the benchmark tasks with dimensions and priors', run: tasks },
   simulate: { spec: sbiSimulateSpec, brief: 'simulations (θ, x) from a task or your simulator, to CSV', run: simulate },
   train: { spec: sbiTrainSpec, brief: 'train a neural posterior on simulations (a task, your simulator, or a CSV)', run: sbiTrain },
-  sample: { spec: sbiSampleSpec, brief: 'posterior samples for observations in a CSV file', run: sbiSample },
+  sample: { spec: sbiSamplePlotSpec, brief: 'posterior samples for observations in a CSV file (--plot: their corner plot)', run: sbiSampleWithPlot },
   eval: { spec: sbiEvalSpec, brief: "C2ST against the task's reference posterior for fresh observations", run: sbiEval },
+  check: { spec: sbiCheckSpec, brief: 'is the posterior any good? calibration checks (SBC, coverage, recovery), report and figures', run: sbiCheck },
 };
 
 function sbiHelp(): string {

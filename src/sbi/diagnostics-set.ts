@@ -9,6 +9,7 @@
 
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { checkOptionKeys } from '../autograd/options.ts';
+import { repeatRows } from '../flow/conditioner.ts';
 import type { RandomSource } from '../rng/rng.ts';
 
 /**
@@ -130,20 +131,6 @@ export function simulateCalibrationSet(options: CalibrationSetOptions): Calibrat
     }
     return { theta, x, samples, perPair: L, logProbTrue, logProbSamples, dropped };
   });
-}
-
-/**
- * Each row of `x` repeated `m` times in place: row i becomes rows i·m..(i+1)·m−1 (the layout of batched
- * posterior samples, so a per-sample context lines up with them).
- * @example repeatRows(tensor([[1], [2]]), 2).toArray(); // [[1], [1], [2], [2]]
- */
-export function repeatRows(x: Tensor, m: number): Tensor {
-  const c = x.cols, out = new Float64Array(x.rows * m * c);
-  for (let i = 0; i < x.rows; i++) {
-    const row = x.data.subarray(i * c, (i + 1) * c);
-    for (let s = 0; s < m; s++) out.set(row, (i * m + s) * c);
-  }
-  return Tensor.from(x.rows * m, c, out);
 }
 
 function values(v: Float64Array | Tensor, n: number, what: string): Float64Array {

@@ -1,10 +1,13 @@
 /**
- * The distribution functions the calibration diagnostics need for their p-values and bands: the
- * standard normal CDF, the chi-square survival function, the binomial CDF and quantiles, and the exact
- * one-sided Kolmogorov–Smirnov (Smirnov) tail. Plain float64, no tables.
+ * The distribution functions the calibration diagnostics need for their p-values and bands: two-sided
+ * normal p-values (Φ itself is `standardNormalCdf` in `special.ts`), the chi-square survival function,
+ * the binomial CDF and quantiles, the exact one-sided Kolmogorov–Smirnov (Smirnov) tail, and the sample
+ * mean and variance. Plain float64, no tables.
  *
  * @module
  */
+
+import { standardNormalCdf } from './special.ts';
 
 /**
  * log Γ(x) for x > 0 by the Lanczos approximation (g = 7, 9 coefficients; C. Lanczos, "A precision
@@ -31,46 +34,11 @@ const LANCZOS = [
 ];
 
 /**
- * The standard normal CDF Φ(z) = ½·erfc(−z/√2), with erfc from its Chebyshev fit (W. H. Press et al.,
- * Numerical Recipes, 3rd ed., §6.2, `erfccheb`: relative error below 1.2e-16 on the fitted range), so
- * tails far out (Φ(−30)) keep their relative precision.
- *
- * @example
- * normalCdf(0);     // 0.5
- * normalCdf(1.96);  // 0.9750021048517795
- * normalCdf(-1.96); // 0.024997895148220435
- */
-export function normalCdf(z: number): number {
-  if (Number.isNaN(z)) return NaN;
-  return 0.5 * erfc(-z / Math.SQRT2);
-}
-
-/**
  * The two-sided p-value of a standard-normal statistic, 2·Φ(−|z|).
  * @example twoSidedP(1.96); // 0.04999579029644087
  */
 export function twoSidedP(z: number): number {
-  return Math.min(1, 2 * normalCdf(-Math.abs(z)));
-}
-
-const ERFC_COF = [
-  -1.3026537197817094, 6.4196979235649026e-1, 1.9476473204185836e-2, -9.561514786808631e-3, -9.46595344482036e-4, 3.66839497852761e-4,
-  4.2523324806907e-5, -2.0278578112534e-5, -1.624290004647e-6, 1.30365583558e-6, 1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9,
-  5.059343495e-9, -9.91364156e-10, -2.27365122e-10, 9.6467911e-11, 2.394038e-12, -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13,
-  3.81e-16, 7.106e-15, -1.523e-15, -9.4e-17, 1.21e-16, -2.8e-17,
-];
-
-function erfc(x: number): number {
-  if (x < 0) return 2 - erfc(-x);
-  // erfc(z) = t·exp(−z² + Σ cₖ Tₖ(ty)), t = 2/(2 + z), ty = 4t − 2 (Clenshaw recurrence).
-  const t = 2 / (2 + x), ty = 4 * t - 2;
-  let d = 0, dd = 0;
-  for (let j = ERFC_COF.length - 1; j > 0; j--) {
-    const tmp = d;
-    d = ty * d - dd + ERFC_COF[j]!;
-    dd = tmp;
-  }
-  return t * Math.exp(-x * x + 0.5 * (ERFC_COF[0]! + ty * d) - dd);
+  return Math.min(1, 2 * standardNormalCdf(-Math.abs(z)));
 }
 
 /**
@@ -194,4 +162,25 @@ export function smirnovSf(d: number, n: number): number {
     sum += Math.exp(logTerm);
   }
   return Math.min(1, Math.max(0, d * sum));
+}
+
+/**
+ * The arithmetic mean of the values.
+ * @example sampleMean(Float64Array.of(1, 2, 6)); // 3
+ */
+export function sampleMean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s / a.length;
+}
+
+/**
+ * The unbiased sample variance, Σ(aᵢ − ā)²/(n − 1).
+ * @example sampleVariance(Float64Array.of(1, 2, 6)); // 7
+ */
+export function sampleVariance(a: ArrayLike<number>): number {
+  const m = sampleMean(a);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - m) ** 2;
+  return s / (a.length - 1);
 }

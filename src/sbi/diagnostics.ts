@@ -9,9 +9,8 @@
  */
 
 import { checkOptionKeys } from '../autograd/options.ts';
-import type { RandomSource } from '../rng/rng.ts';
 import type { EcdfBand } from './diagnostics-band.ts';
-import { simulateCalibrationSet, type Direction, type PosteriorEstimate, type PriorSampler, type Simulate, type Verdict } from './diagnostics-set.ts';
+import { simulateCalibrationSet, type CalibrationSetOptions, type Direction, type Verdict } from './diagnostics-set.ts';
 import { expectedCoverage, type CoverageCurve, type CoverageResult } from './coverage.ts';
 import { posteriorPredictiveCheck, type PpcResult } from './ppc.ts';
 import { recovery, type RecoveryResult } from './recovery.ts';
@@ -55,19 +54,11 @@ export interface DiagnosticsReport {
 }
 
 /**
- * Options of {@link checkPosterior}.
+ * Options of {@link checkPosterior}: those of the calibration set (prior, simulator, posterior, the
+ * generator, N and L; see `simulateCalibrationSet`) and the checks' own.
  * @example checkPosterior({ prior, simulate, posterior, rng: new Rng(0), pairs: 1000, samples: 99 });
  */
-export interface CheckPosteriorOptions {
-  prior: PriorSampler;
-  simulate: Simulate;
-  posterior: PosteriorEstimate;
-  /** One seeded generator for everything, used in a fixed order: same seed, same report. */
-  rng: RandomSource;
-  /** N pairs (default 1000). */
-  pairs?: number;
-  /** L posterior samples per pair (default 99). */
-  samples?: number;
+export interface CheckPosteriorOptions extends CalibrationSetOptions {
   /** Family-wise level of every check (default 0.01). */
   alpha?: number;
   /** Predictive draws per pair for the posterior predictive check (default min(50, L)). */

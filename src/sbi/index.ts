@@ -1,7 +1,9 @@
 /**
  * Simulation-based inference: priors, simulators and the sbibm benchmark tasks, their reference
- * posteriors, tempered SMC for references without a closed form, the C2ST metric, and neural
- * posterior estimation (a conditional RealNVP trained on simulations, amortized over observations).
+ * posteriors, tempered SMC for references without a closed form, the C2ST metric, neural posterior
+ * estimation (a conditional RealNVP trained on simulations, amortized over observations), and the
+ * calibration diagnostics (SBC, expected coverage, recovery, the posterior predictive check;
+ * `checkPosterior` runs them all on any `PosteriorEstimate`, a `NeuralPosterior` as it is).
  *
  * @example
  * const task = getTask('two-moons');
@@ -9,6 +11,7 @@
  * const { posterior } = trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support, task: task.name });
  * const obs = observation(task, 1).x;
  * c2st(referencePosterior(task, obs).sample(10_000, new Rng(1)), posterior.sample(10_000, obs, new Rng(2)), { rng: new Rng(3) });
+ * checkPosterior({ prior: task.prior, simulate: (t, r) => task.simulate(t, r), posterior, rng: new Rng(4) }).verdict;
  *
  * @module
  */
@@ -29,3 +32,20 @@ export type { C2stOptions, C2stReport } from './c2st.ts';
 export { erfc, logNormalMass, logStandardNormal, standardNormalCdf } from './special.ts';
 export { NeuralPosterior, NPE_DEFAULTS, ObservationError, trainNpe } from './npe.ts';
 export type { NpeOptions, PosteriorMeta } from './npe.ts';
+export { referenceEstimate } from './reference-estimate.ts';
+export { checkPosterior, formatReport } from './diagnostics.ts';
+export type { CheckPosteriorOptions, DiagnosticsReport, DimensionSummary } from './diagnostics.ts';
+export { pairColumn, simulateCalibrationSet } from './diagnostics-set.ts';
+export type { CalibrationSet, CalibrationSetOptions, Direction as BiasDirection, PosteriorEstimate, PriorSampler, Simulate, Verdict } from './diagnostics-set.ts';
+export { sbc, sbcRanks, ecdfLevelCount } from './sbc.ts';
+export type { SbcDimension, SbcOptions, SbcResult } from './sbc.ts';
+export { ecdfBand, ecdfGamma, ecdfP, levelTables } from './diagnostics-band.ts';
+export type { EcdfBand, EcdfBandOptions } from './diagnostics-band.ts';
+export { expectedCoverage } from './coverage.ts';
+export type { CoverageCurve, CoverageOptions, CoverageResult } from './coverage.ts';
+export { recovery } from './recovery.ts';
+export type { RecoveryDimension, RecoveryOptions, RecoveryResult } from './recovery.ts';
+export { posteriorPredictiveCheck } from './ppc.ts';
+export type { PpcDimension, PpcOptions, PpcResult } from './ppc.ts';
+export { binomialQuantile, binomialTable, chiSquareSf, gammaQ, logGamma, sampleMean, sampleVariance, smirnovSf, twoSidedP } from './diagnostics-stats.ts';
+export type { BinomialTable } from './diagnostics-stats.ts';

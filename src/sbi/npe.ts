@@ -24,8 +24,9 @@ import { RealNVP } from '../flow/real-nvp.ts';
 import { loadModel, readModelConfig, saveModel, type SavedModel } from '../io/model.ts';
 import { Module } from '../nn/module.ts';
 import type { ActivationName } from '../nn/layers.ts';
-import type { Rng } from '../rng/rng.ts';
+import type { RandomSource, Rng } from '../rng/rng.ts';
 import { fit, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
+import type { PosteriorEstimate } from './diagnostics-set.ts';
 import type { Box } from './prior.ts';
 
 /**
@@ -117,14 +118,16 @@ export class ObservationError extends Error {
 }
 
 /**
- * A trained amortized posterior q(θ | x).
+ * A trained amortized posterior q(θ | x). It is a {@link PosteriorEstimate}, so `checkPosterior` takes
+ * it as it is (batched `sample(m, x)` for N observations in one pass, `logProb(θ, x)` row by row).
  *
  * @example
  * const { posterior } = trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support });
  * posterior.sample(10_000, xObs, new Rng(1)); // 10000×thetaDim, every row inside the prior box
  * posterior.logProb(theta, xObs); // log q(θ | x) per row
+ * checkPosterior({ prior: task.prior, simulate: task.simulate, posterior, rng: new Rng(2) }).verdict; // 'calibrated'
  */
-export class NeuralPosterior {
+export class NeuralPosterior implements PosteriorEstimate {
   constructor(
     readonly flow: RealNVP,
     readonly meta: PosteriorMeta,
@@ -148,7 +151,7 @@ export class NeuralPosterior {
    * (k·n)×thetaDim, rows [i·n, (i+1)·n) for observation i, in one pass.
    * @example posterior.sample(1000, [0.1, -0.2], new Rng(0));
    */
-  sample(n: number, x: ArrayLike<number> | Tensor, rng: Rng): Tensor {
+  sample(n: number, x: ArrayLike<number> | Tensor, rng: RandomSource): Tensor {
     return this.flow.sample(n, this.observations(x), rng);
   }
 

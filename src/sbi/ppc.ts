@@ -28,7 +28,8 @@ import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { checkOptionKeys } from '../autograd/options.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import type { CalibrationSet, Direction, Simulate, Verdict } from './diagnostics-set.ts';
-import { normalCdf, twoSidedP } from './diagnostics-stats.ts';
+import { sampleMean, sampleVariance, twoSidedP } from './diagnostics-stats.ts';
+import { standardNormalCdf } from './special.ts';
 
 /**
  * The predictive placement of one dimension of x.
@@ -181,7 +182,7 @@ export function posteriorPredictiveCheck(set: CalibrationSet, options: PpcOption
   const threshold = alpha / (c + 1);
   const dimensions: PpcDimension[] = quantiles.map((q, j) => {
     const valid = q.filter((v) => !Number.isNaN(v));
-    const m = mean(valid);
+    const m = sampleMean(valid);
     const se = Math.sqrt(sampleVariance(valid) / valid.length);
     const shiftZ = se > 0 ? (m - 0.5) / se : 0;
     const shiftP = twoSidedP(shiftZ);
@@ -199,7 +200,7 @@ export function posteriorPredictiveCheck(set: CalibrationSet, options: PpcOption
   for (const p of validP) if (p <= tail) outliers++;
   const fraction = outliers / validP.length, bound = 2 * tail;
   const z = (fraction - bound) / Math.sqrt((bound * (1 - bound)) / validP.length);
-  const p = normalCdf(-z); // one-sided: only too many outliers is a failure
+  const p = standardNormalCdf(-z); // one-sided: only too many outliers is a failure
   return {
     pairs: n,
     draws: P,
@@ -209,17 +210,4 @@ export function posteriorPredictiveCheck(set: CalibrationSet, options: PpcOption
     dimensions,
     joint: { pValues: Array.from(pValues), outlierFraction: fraction, bound, z, p, verdict: p < threshold ? 'overconfident' : 'calibrated' },
   };
-}
-
-function mean(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return s / a.length;
-}
-
-function sampleVariance(a: Float64Array): number {
-  const m = mean(a);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i]! - m) ** 2;
-  return s / (a.length - 1);
 }

@@ -10,11 +10,15 @@
  * sd and var over the L samples with Bessel's correction, var_prior the variance of the N true θ* (ddof 1),
  * both summarised by their median over the pairs (BayesFlow's default aggregation).
  *
- * Tests, per dimension: for the true posterior E[z] = 0, so a mean z away from 0 (a z-test with the
- * z's own standard error) means a **bias** (positive: the posterior sits above the truth); and E[z²] =
- * (1 + 1/L)(L − 1)/(L − 3) for a Gaussian posterior whose mean and sd are estimated from L samples (θ* −
- * mean is N(0, σ²(1 + 1/L)), independent of sd² ~ σ²χ²_{L−1}/(L − 1)), so a larger mean z² means
- * errors bigger than the posterior admits (**overconfident**), a smaller one **underconfident**.
+ * Tests, per dimension, exact for any shape of posterior (no Gaussian assumption): if q is the true
+ * posterior, θ* and the L samples are exchangeable, so z* of θ* computed from L − 1 of the samples has
+ * the same distribution as the leave-one-out z of a sample, (mean of the other L − 1 − θₖ)/their sd.
+ * Per pair, the test compares z* (and z*²) with the average leave-one-out z (and z²) of its L samples;
+ * under calibration the differences have mean 0 (z-tests with their own standard errors). A mean z
+ * above its calibrated value means a **bias** (positive: the posterior sits above the truth); a mean z²
+ * above it errors bigger than the posterior admits (**overconfident**), below it **underconfident**.
+ * (For a Gaussian posterior the calibrated mean z² is (1 + 1/L)(L − 1)/(L − 3); a skewed, heavy-tailed
+ * or multimodal posterior has another, which is why it is estimated from the samples.)
  * Flagged below α/(2d) (Bonferroni); the label is the test with the smaller p-value.
  *
  * @module
@@ -22,7 +26,7 @@
 
 import { checkOptionKeys } from '../autograd/options.ts';
 import type { CalibrationSet, Direction, Verdict } from './diagnostics-set.ts';
-import { twoSidedP } from './diagnostics-stats.ts';
+import { sampleMean, sampleVariance, twoSidedP } from './diagnostics-stats.ts';
 
 /**
  * Recovery numbers for one dimension of θ.
@@ -40,14 +44,14 @@ export interface RecoveryDimension {
   /** BayesFlow's summaries: medians over the pairs. */
   medianZ: number;
   medianContraction: number;
-  /** Mean z and mean z², with the mean z² expected of a calibrated posterior. */
+  /** Mean z and mean z², with the mean z² expected of a calibrated posterior (the pairs' average leave-one-out z², see the module comment). */
   meanZ: number;
   meanZ2: number;
   expectedZ2: number;
   /** Pearson correlation of posterior mean and θ*, and the root mean squared error of the mean. */
   correlation: number;
   rmse: number;
-  /** z-tests of mean z = 0 and mean z² = expectedZ2, with p-values. */
+  /** z-tests of mean z and mean z² against their calibrated values (leave-one-out), with p-values. */
   biasZ: number;
   biasP: number;
   spreadZ: number;
@@ -94,31 +98,47 @@ export function recovery(set: CalibrationSet, options: RecoveryOptions = {}): Re
   const alpha = options.alpha ?? 0.01;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`recovery: alpha must be in (0, 1), got ${alpha}`);
   const threshold = alpha / (2 * d);
-  const expectedZ2 = L > 3 ? ((1 + 1 / L) * (L - 1)) / (L - 3) : NaN;
   const dimensions: RecoveryDimension[] = [];
   for (let j = 0; j < d; j++) {
     const truth = new Float64Array(n), mean = new Float64Array(n), sd = new Float64Array(n);
+    // Per pair: z* from the first L − 1 samples minus the average leave-one-out z of all L (bias), and
+    // likewise for z² (spread); both have mean 0 when the posterior is calibrated.
+    const biasDiff = new Float64Array(n), spreadDiff = new Float64Array(n), looZ2 = new Float64Array(n);
+    const column = new Float64Array(L);
     for (let i = 0; i < n; i++) {
       truth[i] = theta.data[i * d + j]!;
-      let s1 = 0;
-      for (let s = 0; s < L; s++) s1 += samples.data[(i * L + s) * d + j]!;
-      const m = s1 / L;
-      let s2 = 0;
-      for (let s = 0; s < L; s++) s2 += (samples.data[(i * L + s) * d + j]! - m) ** 2;
+      for (let s = 0; s < L; s++) column[s] = samples.data[(i * L + s) * d + j]!;
+      const m = sampleMean(column);
+      let q = 0;
+      for (let s = 0; s < L; s++) q += (column[s]! - m) ** 2;
       mean[i] = m;
-      sd[i] = Math.sqrt(s2 / (L - 1));
+      sd[i] = Math.sqrt(q / (L - 1));
+      if (L > 3) {
+        const star = leaveOneOutZ(column, L - 1, m, q, truth[i]!);
+        let z1 = 0, z2 = 0;
+        for (let k = 0; k < L; k++) {
+          const zk = leaveOneOutZ(column, k, m, q, column[k]!);
+          z1 += zk / L;
+          z2 += (zk * zk) / L;
+        }
+        biasDiff[i] = star - z1;
+        spreadDiff[i] = star * star - z2;
+        looZ2[i] = z2;
+      }
     }
-    const priorVar = variance(truth);
+    const priorVar = sampleVariance(truth);
     const z = new Float64Array(n), contraction = new Float64Array(n), z2 = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       z[i] = sd[i]! > 0 ? (mean[i]! - truth[i]!) / sd[i]! : (mean[i]! === truth[i]! ? 0 : Math.sign(mean[i]! - truth[i]!) * Infinity);
       z2[i] = z[i]! * z[i]!;
       contraction[i] = Math.min(1, Math.max(0, 1 - (sd[i]! * sd[i]!) / priorVar));
     }
-    const meanZ = average(z), meanZ2 = average(z2);
-    const biasZ = meanZ / Math.sqrt(variance(z) / n);
+    const meanZ = sampleMean(z), meanZ2 = sampleMean(z2);
+    const expectedZ2 = L > 3 ? sampleMean(looZ2) : NaN;
+    // Without the spread test (L ≤ 3) the bias test falls back to mean z = 0.
+    const biasZ = L > 3 ? diffZ(biasDiff) : meanZ / Math.sqrt(sampleVariance(z) / n);
     // A posterior collapsed to a point away from the truth has z = ±∞: overconfident beyond doubt.
-    const spreadZ = L <= 3 ? 0 : Number.isFinite(meanZ2) ? (meanZ2 - expectedZ2) / Math.sqrt(variance(z2) / n) : Infinity;
+    const spreadZ = L <= 3 ? 0 : diffZ(spreadDiff);
     const biasP = finiteP(biasZ), spreadP = L > 3 ? finiteP(spreadZ) : 1;
     const dim: RecoveryDimension = {
       dim: j,
@@ -133,7 +153,7 @@ export function recovery(set: CalibrationSet, options: RecoveryOptions = {}): Re
       meanZ2,
       expectedZ2,
       correlation: correlation(mean, truth),
-      rmse: Math.sqrt(average(Float64Array.from(mean, (m, i) => (m - truth[i]!) ** 2))),
+      rmse: Math.sqrt(sampleMean(Float64Array.from(mean, (m, i) => (m - truth[i]!) ** 2))),
       biasZ,
       biasP,
       spreadZ,
@@ -143,7 +163,7 @@ export function recovery(set: CalibrationSet, options: RecoveryOptions = {}): Re
     if (Math.min(biasP, spreadP) < threshold) {
       if (biasP <= spreadP) {
         dim.verdict = 'biased';
-        dim.direction = meanZ > 0 ? 'above' : 'below';
+        dim.direction = biasZ > 0 ? 'above' : 'below';
       } else {
         dim.verdict = spreadZ > 0 ? 'overconfident' : 'underconfident';
       }
@@ -153,23 +173,30 @@ export function recovery(set: CalibrationSet, options: RecoveryOptions = {}): Re
   return { pairs: n, samples: L, alpha, threshold, dimensions };
 }
 
+/**
+ * z of `value` against the samples other than sample k: (mean − value)/sd over those L − 1, from the
+ * full column's mean m and q = Σ(θₛ − m)² (with uₖ = θₖ − m: mean = m − uₖ/(L − 1), and
+ * (L − 2)·var = q − uₖ²·L/(L − 1)). A zero sd gives 0 at the mean and ±∞ elsewhere.
+ */
+function leaveOneOutZ(column: Float64Array, k: number, m: number, q: number, value: number): number {
+  const L = column.length, u = column[k]! - m;
+  const looMean = m - u / (L - 1), looVar = (q - (u * u * L) / (L - 1)) / (L - 2);
+  if (!(looVar > 0)) return looMean === value ? 0 : Math.sign(looMean - value) * Infinity;
+  return (looMean - value) / Math.sqrt(looVar);
+}
+
+/** The z-test of mean 0 for per-pair differences; a non-finite mean passes through (NaN: no evidence). */
+function diffZ(diff: Float64Array): number {
+  const m = sampleMean(diff);
+  if (!Number.isFinite(m)) return m;
+  const se = Math.sqrt(sampleVariance(diff) / diff.length);
+  return se > 0 ? m / se : m === 0 ? 0 : Math.sign(m) * Infinity;
+}
+
 // A z statistic that is NaN (no spread at all) counts as no evidence; ±∞ as overwhelming.
 function finiteP(z: number): number {
   if (Number.isNaN(z)) return 1;
   return twoSidedP(z);
-}
-
-function average(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return s / a.length;
-}
-
-function variance(a: Float64Array): number {
-  const m = average(a);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i]! - m) ** 2;
-  return s / (a.length - 1);
 }
 
 function median(a: Float64Array): number {
@@ -179,7 +206,7 @@ function median(a: Float64Array): number {
 }
 
 function correlation(a: Float64Array, b: Float64Array): number {
-  const ma = average(a), mb = average(b);
+  const ma = sampleMean(a), mb = sampleMean(b);
   let sab = 0, saa = 0, sbb = 0;
   for (let i = 0; i < a.length; i++) {
     sab += (a[i]! - ma) * (b[i]! - mb);

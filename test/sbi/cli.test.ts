@@ -8,38 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../../src/cli/main.ts';
 import { simulateInWorkers } from '../../src/cli/sbi-workers.ts';
 import { simulateDataset } from '../../src/sbi/simulator.ts';
 import { getTask } from '../../src/sbi/tasks.ts';
+import { assertOneLine, runCli } from '../helpers/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'flowgrad-sbi-'));
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: readonly string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
-
-function oneLine(r: Result, code: number, patterns: (string | RegExp)[], label = 'error'): void {
-  assert.is(r.code, code, `${label}: exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.is(lines.length, 1, `${label}: one line, got ${JSON.stringify(r.stderr)}`);
-  for (const p of patterns) assert.ok(typeof p === 'string' ? lines[0]!.includes(p) : p.test(lines[0]!), `${label}: "${lines[0]}" should match ${p}`);
-}
+const run = runCli;
+const oneLine = assertOneLine;
 
 function module(name: string, body: string): string {
   const path = join(tmp, name);

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng } from '../../src/rng/rng.ts';
-import { binomialQuantile, binomialTable, chiSquareSf, gammaQ, logGamma, normalCdf, smirnovSf, twoSidedP } from '../../src/sbi/diagnostics-stats.ts';
+import { binomialQuantile, binomialTable, chiSquareSf, gammaQ, logGamma, sampleMean, sampleVariance, smirnovSf, twoSidedP } from '../../src/sbi/diagnostics-stats.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 
 test('logGamma matches factorials and Γ(½) = √π', () => {
@@ -14,13 +14,16 @@ test('logGamma matches factorials and Γ(½) = √π', () => {
   assertClose(logGamma(0.25), Math.log(3.6256099082219083), 'log Γ(¼) (reflection branch)', { rtol: 1e-13 });
 });
 
-test('normalCdf has the textbook values and keeps relative precision in the tail', () => {
-  assertClose(normalCdf(0), 0.5, 'Φ(0)', { rtol: 1e-15 });
-  assertClose(normalCdf(1.959963984540054), 0.975, 'Φ(1.96)', { rtol: 1e-14 });
-  assertClose(normalCdf(-1), 0.15865525393145707, 'Φ(−1)', { rtol: 1e-14 });
-  assertClose(normalCdf(-8), 6.22096057427178e-16, 'Φ(−8)', { rtol: 1e-12 });
-  assertClose(normalCdf(-20), 2.7536241186062337e-89, 'Φ(−20)', { rtol: 1e-12 });
+test('twoSidedP is 2Φ(−|z|): 0.01 at z₀.₉₉₅, 1 at 0, symmetric', () => {
   assertClose(twoSidedP(2.5758293035489004), 0.01, 'two-sided p of z_0.995', { rtol: 1e-13 });
+  assertClose(twoSidedP(-2.5758293035489004), 0.01, 'two-sided p of −z_0.995', { rtol: 1e-13 });
+  assertClose(twoSidedP(0), 1, 'p at z = 0', { rtol: 1e-15 });
+});
+
+test('sampleMean and sampleVariance by hand (n − 1 in the variance)', () => {
+  assert.is(sampleMean(Float64Array.of(1, 2, 6)), 3);
+  assert.is(sampleVariance(Float64Array.of(1, 2, 6)), 7); // (4 + 1 + 9)/2
+  assert.is(sampleVariance([5, 5]), 0);
 });
 
 test('chiSquareSf gives α at the tabulated critical values', () => {

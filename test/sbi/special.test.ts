@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { erfc, logNormalMass, logStandardNormal, standardNormalCdf } from '../../src/sbi/special.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 
@@ -21,6 +22,10 @@ test('standardNormalCdf is ½ at 0, symmetric, and Φ(−8) keeps its digits', (
   assertClose(standardNormalCdf(0), 0.5, 'Φ(0)', { rtol: 1e-15 });
   assertClose(standardNormalCdf(1.3) + standardNormalCdf(-1.3), 1, 'Φ(z) + Φ(−z)', { rtol: 1e-15 });
   assertClose(standardNormalCdf(-8), 6.22096057427178e-16, 'Φ(−8)', { rtol: 1e-13 });
+  assertClose(standardNormalCdf(1.959963984540054), 0.975, 'Φ(1.96)', { rtol: 1e-14 });
+  assertClose(standardNormalCdf(-1), 0.15865525393145707, 'Φ(−1)', { rtol: 1e-14 });
+  assertClose(standardNormalCdf(-20), 2.7536241186062337e-89, 'Φ(−20) keeps its relative precision', { rtol: 1e-12 });
+  assert.ok(Number.isNaN(standardNormalCdf(NaN)), 'Φ(NaN) is NaN');
 });
 
 test('logNormalMass matches a fine midpoint integral of the density, near and far out', () => {
