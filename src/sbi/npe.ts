@@ -23,7 +23,7 @@ import { BoxSupport } from '../flow/box-support.ts';
 import { RealNVP } from '../flow/real-nvp.ts';
 import { loadModel, readModelConfig, saveModel, type SavedModel } from '../io/model.ts';
 import { Module } from '../nn/module.ts';
-import type { ActivationName } from '../nn/layers.ts';
+import type { ActivationName, Layer } from '../nn/layers.ts';
 import type { RandomSource, Rng } from '../rng/rng.ts';
 import { fit, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
 import type { PosteriorEstimate } from './diagnostics-set.ts';
@@ -65,6 +65,12 @@ export interface NpeOptions {
   depth?: number;
   /** Conditioner activation. */
   activation?: ActivationName;
+  /**
+   * An embedding network for x, trained with the flow (an `MLPEmbedding`, a `DeepSetEmbedding` for data
+   * that are a set of i.i.d. draws, or any Layer taking xDim columns); it reads x after z-scoring.
+   * These two describe themselves, so the posterior saves and loads with them. Default: none.
+   */
+  embedding?: Layer;
   /** Minibatch rows. */
   batchSize?: number;
   /** Adam's learning rate. */
@@ -88,7 +94,7 @@ export interface NpeOptions {
   signal?: StopSignal;
 }
 
-const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'batchSize', 'lr', 'epochs', 'patience', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal'] as const;
+const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'batchSize', 'lr', 'epochs', 'patience', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal'] as const;
 
 /**
  * What a trained posterior keeps besides its flow.
@@ -279,6 +285,7 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
     standardize: { mean: thetaStats.mean, std: safeStd(thetaStats.std) },
     standardizeContext: { mean: xStats.mean, std: safeStd(xStats.std) },
     ...(support !== null ? { support: { lo: support.low, hi: support.high } } : {}),
+    ...(options.embedding !== undefined ? { embedding: options.embedding } : {}),
     rng,
   });
   const history = fit(new JointRows(flow, dTheta), train, {

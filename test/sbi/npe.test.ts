@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { RealNVP } from '../../src/flow/real-nvp.ts';
+import { DeepSetEmbedding } from '../../src/nn/embedding.ts';
 import { saveModel } from '../../src/io/model.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { NeuralPosterior, ObservationError, trainNpe } from '../../src/sbi/npe.ts';
@@ -62,6 +63,19 @@ test('z-scoring lives in the model: saved and loaded, samples and densities are 
   const two = Tensor.from(2, 8, Float64Array.from([...observation(task, 1).x, ...x]));
   const both = posterior.sample(30, two, new Rng(9));
   assert.equal(both.shape, [60, 5]);
+});
+
+test('an embedding network (a DeepSet over slcp\'s four points) trains with the flow and saves with it', () => {
+  const task = getTask('slcp');
+  const data = simulateDataset(task, 400, { seed: 12 });
+  const embedding = new DeepSetEmbedding({ items: 4, itemDim: 2, phiHidden: [16], pooledDim: 16, rhoHidden: [16], outFeatures: 6, rng: new Rng(13) });
+  const before = embedding.parameters().map((p) => p.data.slice());
+  const { posterior } = trainNpe(data.theta, data.x, { rng: new Rng(14), support: task.prior.support, ...QUICK, epochs: 2, embedding });
+  assert.ok(embedding.parameters().some((p, k) => p.data.some((v, i) => v !== before[k]![i])), 'the embedding was trained');
+  const { configJson, weights } = posterior.save();
+  const again = NeuralPosterior.load(configJson, weights);
+  const x = observation(task, 1).x;
+  assert.equal(Array.from(again.sample(20, x, new Rng(15)).data), Array.from(posterior.sample(20, x, new Rng(15)).data));
 });
 
 test('a wrong observation or a model without a posterior gets a clear error', () => {
