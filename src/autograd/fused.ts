@@ -12,7 +12,7 @@
  */
 
 import { leakyRelu, relu, tanh } from './elementwise.ts';
-import { linear, linearBackward, linearForward } from './matmul.ts';
+import { linear, linearActivationForward, linearBackward, linearInputGradActivation } from './matmul.ts';
 import { defineOp, type OpContext } from './op.ts';
 import { formatShape, ShapeError, type Tensor } from './tensor.ts';
 
@@ -132,38 +132,57 @@ export const mlp = defineOp({
   },
 });
 
-/** The general loop: H_l = act_l(H_(l-1)·W_lᵀ + b_l) layer by layer, every H_l kept; the last is written to o. */
+/** An activation as the numbers of the fused epilogues: factor slope + rise·[v > 0], or tanh. */
+function activationNumbers(act: MlpActivation): { slope: number; rise: number; isTanh: boolean } {
+  const slope = act === 'tanh' ? 0 : slopeOf(act);
+  return { slope, rise: act === 'tanh' ? 0 : 1 - slope, isTanh: act === 'tanh' };
+}
+
+/**
+ * The general loop: H_l = act_l(H_(l-1)·W_lᵀ + b_l) layer by layer, every H_l kept; the last is written
+ * to o. Bias and activation are applied as the product's tiles are stored, and in the backward the
+ * activation derivative as dH_(l-1) = dA_l·W_l's tiles are stored (`linearActivationForward`,
+ * `linearInputGradActivation`): no separate pass over the hidden matrices.
+ */
 function mlpGeneral(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array): Backward {
-  const n = x.rows, X = x.data;
+  const n = x.rows, X = x.data, L = layers.length;
   const hidden: Float64Array[] = [];
   let input = X, inWidth = x.cols;
-  for (let l = 0; l < layers.length; l++) {
+  for (let l = 0; l < L; l++) {
     const { weight: W, bias: b, activation } = layers[l]!;
     const outWidth = W.rows;
-    const h = l === layers.length - 1 ? o : ctx.output(n * outWidth);
-    // the products, then bias and activation in one pass
-    linearForward(input, n, inWidth, W.data, outWidth, null, h);
-    biasActivation(h, b !== null ? b.data : null, outWidth, activation);
+    const h = l === L - 1 ? o : ctx.output(n * outWidth);
+    const { slope, rise, isTanh } = activationNumbers(activation);
+    linearActivationForward(input, n, inWidth, W.data, outWidth, b !== null ? b.data : null, slope, rise, isTanh, h);
     hidden.push(h);
     input = h;
     inWidth = outWidth;
   }
   const weights = layers.map((layer) => layer.weight.data);
   return (dOut, grad) => {
-    let dH = dOut;
-    for (let l = layers.length - 1; l >= 0; l--) {
-      const { weight: W, bias: b, activation } = layers[l]!;
-      const h = hidden[l]!;
+    // the top layer: dA = dOut ⊙ act'(A), read off the output, and db += Σ_rows dA in the same pass
+    const top = layers[L - 1]!;
+    let dA = top.activation === 'identity' ? dOut : ctx.output(n * top.weight.rows);
+    activationBackwardBias(dOut, hidden[L - 1]!, top.activation, dA, top.bias !== null ? grad(top.bias) : null, top.weight.rows);
+    for (let l = L - 1; l >= 0; l--) {
+      const W = layers[l]!.weight;
       const outWidth = W.rows;
       const inW = l === 0 ? x.cols : layers[l - 1]!.weight.rows;
       const hIn = l === 0 ? X : hidden[l - 1]!;
-      // dA = dH ⊙ act'(A), read off the output H, and db += Σ_rows dA in the same pass
-      const dA = activation === 'identity' ? dH : ctx.output(n * outWidth);
-      activationBackwardBias(dH, h, activation, dA, b !== null ? grad(b) : null, outWidth);
-      const dIn = l === 0 ? grad(x) : ctx.zeros(n * inW);
-      linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, dIn, grad(W), null);
-      if (dIn === null) break;
-      dH = dIn;
+      // dW += dAᵀ·H_(l-1) (and at the first layer dx += dA·W)
+      if (l === 0) {
+        linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, grad(x), grad(W), null);
+        break;
+      }
+      const gW = grad(W);
+      if (gW !== null) linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, null, gW, null);
+      // dA_(l-1) = (dA·W) ⊙ act'_(l-1)(A_(l-1)) and db_(l-1) += Σ_rows dA_(l-1), as the tiles are stored
+      const below = layers[l - 1]!;
+      const gb = below.bias !== null ? grad(below.bias) : null;
+      const dBelow = ctx.output(n * inW);
+      const { slope, rise, isTanh } = activationNumbers(below.activation);
+      linearInputGradActivation(dA, n, outWidth, weights[l]!, inW, hIn, slope, rise, isTanh, dBelow, gb);
+      dA = dBelow;
     }
   };
 }
@@ -310,28 +329,6 @@ function applyActivation(h: Float64Array, act: MlpActivation): void {
     for (let k = 0; k < h.length; k++) {
       const a = h[k]!;
       h[k] = a * (slope + rise * +(a > 0));
-    }
-  }
-}
-
-/** h[i, q] = act(h[i, q] + bias[q]) in place, one pass (bias may be null). */
-function biasActivation(h: Float64Array, bias: Float64Array | null, width: number, act: MlpActivation): void {
-  if (bias === null) {
-    applyActivation(h, act);
-    return;
-  }
-  const rows = h.length / width;
-  if (act === 'identity') {
-    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q]! += bias[q]!;
-  } else if (act === 'tanh') {
-    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q] = Math.tanh(h[i * width + q]! + bias[q]!);
-  } else {
-    const slope = slopeOf(act), rise = 1 - slope;
-    for (let i = 0; i < rows; i++) {
-      for (let q = 0; q < width; q++) {
-        const a = h[i * width + q]! + bias[q]!;
-        h[i * width + q] = a * (slope + rise * +(a > 0));
-      }
     }
   }
 }
