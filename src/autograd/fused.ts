@@ -132,6 +132,22 @@ export const mlp = defineOp({
   },
 });
 
+/**
+ * Space for the hidden layers' dA = dH ⊙ act'(A) inside one backward call of {@link mlpGeneral}: two
+ * arrays (a layer's dA is read while the one below is written), grown when too small, private to this
+ * file. A dA lives only during the call that made it (it is neither an output nor a gradient anyone
+ * holds: what leaves the call is accumulated into grad(x), grad(W) and grad(b)), so reusing the space
+ * cannot change any value a caller holds; it keeps the space in cache from one call to the next instead
+ * of writing a fresh n×width matrix per call.
+ */
+const dAScratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/** The first `size` values of scratch array `slot` (0 or 1), valid until the next call with that slot. */
+function backwardScratch(slot: number, size: number): Float64Array {
+  if (dAScratch[slot]!.length < size) dAScratch[slot] = new Float64Array(Math.max(size, 2 * dAScratch[slot]!.length));
+  return dAScratch[slot]!.subarray(0, size);
+}
+
 /** An activation as the numbers of the fused epilogues: factor slope + rise·[v > 0], or tanh. */
 function activationNumbers(act: MlpActivation): { slope: number; rise: number; isTanh: boolean } {
   const slope = act === 'tanh' ? 0 : slopeOf(act);
@@ -179,7 +195,7 @@ function mlpGeneral(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: F
       // dA_(l-1) = (dA·W) ⊙ act'_(l-1)(A_(l-1)) and db_(l-1) += Σ_rows dA_(l-1), as the tiles are stored
       const below = layers[l - 1]!;
       const gb = below.bias !== null ? grad(below.bias) : null;
-      const dBelow = ctx.output(n * inW);
+      const dBelow = backwardScratch((L - 1 - l) % 2, n * inW);
       const { slope, rise, isTanh } = activationNumbers(below.activation);
       linearInputGradActivation(dA, n, outWidth, weights[l]!, inW, hIn, slope, rise, isTanh, dBelow, gb);
       dA = dBelow;
