@@ -60,8 +60,9 @@ export interface MlpKernel {
  * backward: 215 µs forward + backward for 1→64→1 at 64 rows on the code before this table (issue 10
  * measured 236-263 µs against 78-80 µs on the general path). The general path itself is kept because it
  * beats the chain of `linear` and activation nodes it replaces inside an arena, as TrainStep runs it
- * (`npm run bench -- --only kernels`, 2026-12-01, load 6.5: the default recipe's tanh 1→32→2 at 64 rows
- * 1.52×, a dim-8 post conditioner 4→64→4 1.73×; whole training steps with `Sequential.fuse` on against
+ * (`npm run bench -- --only kernels` and the kernels section of two full runs, 2026-12-01, load 6.5-9:
+ * the default recipe's tanh 1→32→2 at 64 rows 1.12-1.52×, a dim-8 post conditioner 4→64→4 1.33-1.73×;
+ * whole training steps with `Sequential.fuse` on against
  * off, CPU time, on the code before the fused epilogues: default recipe 1.04×, post at dim 8 1.5-1.6×,
  * dim 32 1.24×).
  *
@@ -71,7 +72,7 @@ export const MLP_KERNELS: readonly MlpKernel[] = [
   {
     name: 'stream-1-H-1',
     when: 'two layers 1→H→1, piecewise-linear first activation',
-    measured: 'npm run bench -- --only kernels (2026-12-01, shared machine, load 6.5), against the general path with its fused epilogues: 64 rows, forward + backward inside an arena, 1→64→1 leakyRelu 4.3× (15.2 against 65.5 µs), relu 4.2×, 1→32→1 3.3×',
+    measured: 'npm run bench -- --only kernels and two full runs (2026-12-01, shared machine, load 6.5-9), against the general path with its fused epilogues: 64 rows, forward + backward inside an arena, 1→64→1 leakyRelu 4.2-5.0× (15.2 against 65.5 µs), relu 4.1-4.5×, 1→32→1 3.3-4.6×',
     applies: (x, layers) => layers.length === 2 && x.cols === 1 && layers[1]!.weight.rows === 1 && layers[0]!.activation !== 'tanh',
     run: stream1,
   },
