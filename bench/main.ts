@@ -266,8 +266,10 @@ if (sections.has('ops')) {
   say('== matmul n×n · n×n ==');
   const mm = matmulThroughput([64, 256, 512], quick ? 0.3 : 1);
   results.matmul = mm;
-  say(table(['n', 'fwd ms', 'fwd GFLOP/s', 'fwd+bwd ms', 'fwd+bwd GFLOP/s'], mm.map((m) => [`${m.n}`, fmt(m.fwdMs, 3), fmt(m.fwdGflops, 2), fmt(m.fwdBwdMs, 3), fmt(m.fwdBwdGflops, 2)])));
-  say('FLOPs: forward 2n³, forward+backward 6n³ (dA = dOut·Bᵀ and dB = Aᵀ·dOut). Fastest of a few batches.');
+  say(table(['n', 'fwd ms', 'fwd GFLOP/s', 'fwd GFLOP/s (cpu)', 'fwd+bwd ms', 'fwd+bwd GFLOP/s', 'fwd+bwd GFLOP/s (cpu)'],
+    mm.map((m) => [`${m.n}`, fmt(m.fwdMs, 3), fmt(m.fwdGflops, 2), fmt(m.fwdCpuGflops, 2), fmt(m.fwdBwdMs, 3), fmt(m.fwdBwdGflops, 2), fmt(m.fwdBwdCpuGflops, 2)])));
+  say('FLOPs: forward 2n³, forward+backward 6n³ (dA = dOut·Bᵀ and dB = Aᵀ·dOut). Fastest of a few batches; (cpu) from the');
+  say('process CPU time of the batch with the least (not counting time spent waiting for a shared core).');
   sectionDone();
 }
 

@@ -12,7 +12,7 @@
  */
 
 import { leakyRelu, relu, tanh } from './elementwise.ts';
-import { linear, linearBackward, linearForward } from './matmul.ts';
+import { linear, linearActivationForward, linearBackward, linearInputGradActivation } from './matmul.ts';
 import { defineOp, type OpContext } from './op.ts';
 import { formatShape, ShapeError, type Tensor } from './tensor.ts';
 
@@ -60,10 +60,11 @@ export interface MlpKernel {
  * backward: 215 µs forward + backward for 1→64→1 at 64 rows on the code before this table (issue 10
  * measured 236-263 µs against 78-80 µs on the general path). The general path itself is kept because it
  * beats the chain of `linear` and activation nodes it replaces inside an arena, as TrainStep runs it
- * (`npm run bench -- --only kernels`: the default recipe's tanh 1→32→2 at 64 rows 2.3×, a dim-8 post
- * conditioner 4→64→4 1.8×; whole training steps with `Sequential.fuse` on against off, CPU time: default
- * recipe 1.04×, post at dim 8 1.5-1.6×, dim 32 1.24×). Outside an arena (fresh arrays) it is level with the
- * chain (0.92-1.24×).
+ * (`npm run bench -- --only kernels` and the kernels section of two full runs, 2026-12-01, load 6.5-9:
+ * the default recipe's tanh 1→32→2 at 64 rows 1.12-1.52×, a dim-8 post conditioner 4→64→4 1.33-1.73×;
+ * whole training steps with `Sequential.fuse` on against
+ * off, CPU time, on the code before the fused epilogues: default recipe 1.04×, post at dim 8 1.5-1.6×,
+ * dim 32 1.24×).
  *
  * @example MLP_KERNELS[0].when; // 'two layers 1→H→1, piecewise-linear first activation'
  */
@@ -71,7 +72,7 @@ export const MLP_KERNELS: readonly MlpKernel[] = [
   {
     name: 'stream-1-H-1',
     when: 'two layers 1→H→1, piecewise-linear first activation',
-    measured: 'npm run bench -- --only kernels (2026-12-01, shared machine, load 5-10): 64 rows, forward + backward, 1→64→1 leakyRelu 3.9× the general path inside an arena (42.8 against 167.5 µs) and 6.1-8.0× outside one; relu 5.0×, 1→32→1 3.6×',
+    measured: 'npm run bench -- --only kernels and two full runs (2026-12-01, shared machine, load 6.5-9), against the general path with its fused epilogues: 64 rows, forward + backward inside an arena, 1→64→1 leakyRelu 4.2-5.0× (15.2 against 65.5 µs), relu 4.1-4.5×, 1→32→1 3.3-4.6×',
     applies: (x, layers) => layers.length === 2 && x.cols === 1 && layers[1]!.weight.rows === 1 && layers[0]!.activation !== 'tanh',
     run: stream1,
   },
@@ -132,38 +133,73 @@ export const mlp = defineOp({
   },
 });
 
-/** The general loop: H_l = act_l(H_(l-1)·W_lᵀ + b_l) layer by layer, every H_l kept; the last is written to o. */
+/**
+ * Space for the hidden layers' dA = dH ⊙ act'(A) inside one backward call of {@link mlpGeneral}: two
+ * arrays (a layer's dA is read while the one below is written), grown when too small, private to this
+ * file. A dA lives only during the call that made it (it is neither an output nor a gradient anyone
+ * holds: what leaves the call is accumulated into grad(x), grad(W) and grad(b)), so reusing the space
+ * cannot change any value a caller holds; it keeps the space in cache from one call to the next instead
+ * of writing a fresh n×width matrix per call.
+ */
+const dAScratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/** The first `size` values of scratch array `slot` (0 or 1), valid until the next call with that slot. */
+function backwardScratch(slot: number, size: number): Float64Array {
+  if (dAScratch[slot]!.length < size) dAScratch[slot] = new Float64Array(Math.max(size, 2 * dAScratch[slot]!.length));
+  return dAScratch[slot]!.subarray(0, size);
+}
+
+/** An activation as the numbers of the fused epilogues: factor slope + rise·[v > 0], or tanh. */
+function activationNumbers(act: MlpActivation): { slope: number; rise: number; isTanh: boolean } {
+  const slope = act === 'tanh' ? 0 : slopeOf(act);
+  return { slope, rise: act === 'tanh' ? 0 : 1 - slope, isTanh: act === 'tanh' };
+}
+
+/**
+ * The general loop: H_l = act_l(H_(l-1)·W_lᵀ + b_l) layer by layer, every H_l kept; the last is written
+ * to o. Bias and activation are applied as the product's tiles are stored, and in the backward the
+ * activation derivative as dH_(l-1) = dA_l·W_l's tiles are stored (`linearActivationForward`,
+ * `linearInputGradActivation`): no separate pass over the hidden matrices.
+ */
 function mlpGeneral(ctx: OpContext, x: Tensor, layers: readonly MlpLayer[], o: Float64Array): Backward {
-  const n = x.rows, X = x.data;
+  const n = x.rows, X = x.data, L = layers.length;
   const hidden: Float64Array[] = [];
   let input = X, inWidth = x.cols;
-  for (let l = 0; l < layers.length; l++) {
+  for (let l = 0; l < L; l++) {
     const { weight: W, bias: b, activation } = layers[l]!;
     const outWidth = W.rows;
-    const h = l === layers.length - 1 ? o : ctx.output(n * outWidth);
-    // the products, then bias and activation in one pass
-    linearForward(input, n, inWidth, W.data, outWidth, null, h);
-    biasActivation(h, b !== null ? b.data : null, outWidth, activation);
+    const h = l === L - 1 ? o : ctx.output(n * outWidth);
+    const { slope, rise, isTanh } = activationNumbers(activation);
+    linearActivationForward(input, n, inWidth, W.data, outWidth, b !== null ? b.data : null, slope, rise, isTanh, h);
     hidden.push(h);
     input = h;
     inWidth = outWidth;
   }
   const weights = layers.map((layer) => layer.weight.data);
   return (dOut, grad) => {
-    let dH = dOut;
-    for (let l = layers.length - 1; l >= 0; l--) {
-      const { weight: W, bias: b, activation } = layers[l]!;
-      const h = hidden[l]!;
+    // the top layer: dA = dOut ⊙ act'(A), read off the output, and db += Σ_rows dA in the same pass
+    const top = layers[L - 1]!;
+    let dA = top.activation === 'identity' ? dOut : ctx.output(n * top.weight.rows);
+    activationBackwardBias(dOut, hidden[L - 1]!, top.activation, dA, top.bias !== null ? grad(top.bias) : null, top.weight.rows);
+    for (let l = L - 1; l >= 0; l--) {
+      const W = layers[l]!.weight;
       const outWidth = W.rows;
       const inW = l === 0 ? x.cols : layers[l - 1]!.weight.rows;
       const hIn = l === 0 ? X : hidden[l - 1]!;
-      // dA = dH ⊙ act'(A), read off the output H, and db += Σ_rows dA in the same pass
-      const dA = activation === 'identity' ? dH : ctx.output(n * outWidth);
-      activationBackwardBias(dH, h, activation, dA, b !== null ? grad(b) : null, outWidth);
-      const dIn = l === 0 ? grad(x) : ctx.zeros(n * inW);
-      linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, dIn, grad(W), null);
-      if (dIn === null) break;
-      dH = dIn;
+      // dW += dAᵀ·H_(l-1) (and at the first layer dx += dA·W)
+      if (l === 0) {
+        linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, grad(x), grad(W), null);
+        break;
+      }
+      const gW = grad(W);
+      if (gW !== null) linearBackward(dA, hIn, n, inW, weights[l]!, outWidth, null, gW, null);
+      // dA_(l-1) = (dA·W) ⊙ act'_(l-1)(A_(l-1)) and db_(l-1) += Σ_rows dA_(l-1), as the tiles are stored
+      const below = layers[l - 1]!;
+      const gb = below.bias !== null ? grad(below.bias) : null;
+      const dBelow = backwardScratch((L - 1 - l) % 2, n * inW);
+      const { slope, rise, isTanh } = activationNumbers(below.activation);
+      linearInputGradActivation(dA, n, outWidth, weights[l]!, inW, hIn, slope, rise, isTanh, dBelow, gb);
+      dA = dBelow;
     }
   };
 }
@@ -310,28 +346,6 @@ function applyActivation(h: Float64Array, act: MlpActivation): void {
     for (let k = 0; k < h.length; k++) {
       const a = h[k]!;
       h[k] = a * (slope + rise * +(a > 0));
-    }
-  }
-}
-
-/** h[i, q] = act(h[i, q] + bias[q]) in place, one pass (bias may be null). */
-function biasActivation(h: Float64Array, bias: Float64Array | null, width: number, act: MlpActivation): void {
-  if (bias === null) {
-    applyActivation(h, act);
-    return;
-  }
-  const rows = h.length / width;
-  if (act === 'identity') {
-    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q]! += bias[q]!;
-  } else if (act === 'tanh') {
-    for (let i = 0; i < rows; i++) for (let q = 0; q < width; q++) h[i * width + q] = Math.tanh(h[i * width + q]! + bias[q]!);
-  } else {
-    const slope = slopeOf(act), rise = 1 - slope;
-    for (let i = 0; i < rows; i++) {
-      for (let q = 0; q < width; q++) {
-        const a = h[i * width + q]! + bias[q]!;
-        h[i * width + q] = a * (slope + rise * +(a > 0));
-      }
     }
   }
 }

@@ -324,3 +324,143 @@ export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn:
   if (gx !== null) tilesAB(g, w, n, nOut, nIn, gx);
   if (gW !== null) tilesAtB(g, X, n, nOut, nIn, gW);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The same products with the next elementwise step done where each tile is stored, for the fused `mlp`:
+// the forward's bias and activation, the backward's activation derivative. Each saves a pass over an
+// n×width matrix (at a dim-8 conditioner's 64×64 hidden layer that pass costs about as much as the
+// product). The values are those of the separate passes: act(c + b) with c the same sum, dH·act'(H)
+// with dH the same sum.
+//
+// An activation is given as numbers: piecewise-linear with factor slope + rise·[v > 0] (identity: slope
+// 1, rise 0; relu: 0, 1; leakyRelu(α): α, 1 - α), or tanh when `isTanh`.
+
+/** act(v): tanh, or v·(slope + rise·[v > 0]) (branch-free: exactly v, slope·v or 0). */
+function activate(v: number, slope: number, rise: number, isTanh: boolean): number {
+  return isTanh ? Math.tanh(v) : v * (slope + rise * +(v > 0));
+}
+
+/** act'(a) read off the output h = act(a): 1 - h² for tanh, else slope + rise·[h > 0] (h has a's sign). */
+function derivativeAt(h: number, slope: number, rise: number, isTanh: boolean): number {
+  return isTanh ? 1 - h * h : slope + rise * +(h > 0);
+}
+
+/**
+ * o[i, q] = act(Σ_p X[i, p]·W[q, p] + b[q]) for an n×nIn input and an nOut×nIn weight (b may be null);
+ * overwrites o. The products of {@link linearForward} (same sums), the bias and activation applied as
+ * each 4×4 tile is stored. For the few-inputs case it runs `linearForward` and then one pass.
+ * @example linearActivationForward(x.data, 64, 4, W.data, 64, b.data, 0.01, 0.99, false, o); // leakyRelu(x·Wᵀ + b)
+ */
+export function linearActivationForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null,
+  slope: number, rise: number, isTanh: boolean, o: Float64Array): void {
+  if (isWide(nIn, nOut) || nIn === 0) {
+    linearForward(X, n, nIn, w, nOut, bias, o);
+    for (let k = 0; k < n * nOut; k++) o[k] = activate(o[k]!, slope, rise, isTanh);
+    return;
+  }
+  const len = nIn, n4 = n - (n % 4), q4 = nOut - (nOut % 4);
+  // blocks of X's rows that stay in the level-2 cache while every group of four rows of W passes (as dotTiles)
+  const block = Math.max(4, 4 * Math.floor(BLOCK_VALUES / (4 * len)));
+  for (let i0 = 0; i0 < n4; i0 += block) {
+  const iEnd = Math.min(n4, i0 + block);
+  for (let j = 0; j < q4; j += 4) {
+    const q0 = j * len, q1 = q0 + len, q2 = q1 + len, q3 = q2 + len;
+    const e0 = bias !== null ? bias[j]! : 0, e1 = bias !== null ? bias[j + 1]! : 0;
+    const e2 = bias !== null ? bias[j + 2]! : 0, e3 = bias !== null ? bias[j + 3]! : 0;
+    for (let i = i0; i < iEnd; i += 4) {
+      const r0 = i * len, r1 = r0 + len, r2 = r1 + len, r3 = r2 + len;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let t = 0; t < len; t++) {
+        const b0 = w[q0 + t]!, b1 = w[q1 + t]!, b2 = w[q2 + t]!, b3 = w[q3 + t]!;
+        const a0 = X[r0 + t]!, a1 = X[r1 + t]!, a2 = X[r2 + t]!, a3 = X[r3 + t]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * nOut + j;
+      o[at] = activate(c00 + e0, slope, rise, isTanh); o[at + 1] = activate(c01 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c02 + e2, slope, rise, isTanh); o[at + 3] = activate(c03 + e3, slope, rise, isTanh);
+      at += nOut;
+      o[at] = activate(c10 + e0, slope, rise, isTanh); o[at + 1] = activate(c11 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c12 + e2, slope, rise, isTanh); o[at + 3] = activate(c13 + e3, slope, rise, isTanh);
+      at += nOut;
+      o[at] = activate(c20 + e0, slope, rise, isTanh); o[at + 1] = activate(c21 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c22 + e2, slope, rise, isTanh); o[at + 3] = activate(c23 + e3, slope, rise, isTanh);
+      at += nOut;
+      o[at] = activate(c30 + e0, slope, rise, isTanh); o[at + 1] = activate(c31 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c32 + e2, slope, rise, isTanh); o[at + 3] = activate(c33 + e3, slope, rise, isTanh);
+    }
+  }
+  }
+  // edges: the last n % 4 rows for every output, the last nOut % 4 outputs of the tiled rows
+  for (let i = 0; i < n; i++) {
+    for (let q = i < n4 ? q4 : 0; q < nOut; q++) {
+      let acc = 0;
+      for (let t = 0; t < len; t++) acc += X[i * len + t]! * w[q * len + t]!;
+      o[i * nOut + q] = activate(acc + (bias !== null ? bias[q]! : 0), slope, rise, isTanh);
+    }
+  }
+}
+
+/**
+ * dA[i, p] = (Σ_q dOut[i, q]·W[q, p])·act'(H[i, p]) for dOut n×nOut, W nOut×nIn, H n×nIn the previous
+ * layer's output (act' read off it): `linear`'s dx = dOut·W (same sums) times the previous activation's
+ * derivative, as each tile is stored; overwrites dA. With `gb` (the previous layer's bias gradient)
+ * also gb[p] += Σ_i dA[i, p], in row order (the tiles run down the rows of each column group, and the
+ * edge rows come last).
+ * @example linearInputGradActivation(dOut, 64, 4, W.data, 64, h, 0.01, 0.99, false, dA, gb);
+ */
+export function linearInputGradActivation(g: Float64Array, n: number, nOut: number, w: Float64Array, nIn: number, H: Float64Array,
+  slope: number, rise: number, isTanh: boolean, dA: Float64Array, gb: Float64Array | null): void {
+  const m = n, k = nOut, m4 = m - (m % 4), n4 = nIn - (nIn % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const bp = p * nIn + j;
+        const b0 = w[bp]!, b1 = w[bp + 1]!, b2 = w[bp + 2]!, b3 = w[bp + 3]!;
+        const a0 = g[r0 + p]!, a1 = g[r1 + p]!, a2 = g[r2 + p]!, a3 = g[r3 + p]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * nIn + j;
+      const d00 = c00 * derivativeAt(H[at]!, slope, rise, isTanh), d01 = c01 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d02 = c02 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d03 = c03 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d00; dA[at + 1] = d01; dA[at + 2] = d02; dA[at + 3] = d03;
+      at += nIn;
+      const d10 = c10 * derivativeAt(H[at]!, slope, rise, isTanh), d11 = c11 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d12 = c12 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d13 = c13 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d10; dA[at + 1] = d11; dA[at + 2] = d12; dA[at + 3] = d13;
+      at += nIn;
+      const d20 = c20 * derivativeAt(H[at]!, slope, rise, isTanh), d21 = c21 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d22 = c22 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d23 = c23 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d20; dA[at + 1] = d21; dA[at + 2] = d22; dA[at + 3] = d23;
+      at += nIn;
+      const d30 = c30 * derivativeAt(H[at]!, slope, rise, isTanh), d31 = c31 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d32 = c32 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d33 = c33 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d30; dA[at + 1] = d31; dA[at + 2] = d32; dA[at + 3] = d33;
+      // db += Σ_rows dA, row after row as a plain loop adds them
+      if (gb !== null) {
+        gb[j] = gb[j]! + d00 + d10 + d20 + d30;
+        gb[j + 1] = gb[j + 1]! + d01 + d11 + d21 + d31;
+        gb[j + 2] = gb[j + 2]! + d02 + d12 + d22 + d32;
+        gb[j + 3] = gb[j + 3]! + d03 + d13 + d23 + d33;
+      }
+    }
+  }
+  for (let i = 0; i < m; i++) {
+    for (let j = i < m4 ? n4 : 0; j < nIn; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += g[i * k + p]! * w[p * nIn + j]!;
+      const d = acc * derivativeAt(H[i * nIn + j]!, slope, rise, isTanh);
+      dA[i * nIn + j] = d;
+      if (gb !== null) gb[j]! += d;
+    }
+  }
+}

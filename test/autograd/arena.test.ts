@@ -102,4 +102,29 @@ test('checking mode NaN-fills recycled buffers and raw op buffers, so a kept Flo
   }
 });
 
+
+test('outside an arena every buffer is fresh: kept outputs and gradients keep their values through 20,000 later ops of every size', () => {
+  const x = Tensor.from(1, 8, Float64Array.from({ length: 8 }, (_, k) => k + 1), { requiresGrad: true });
+  const kept = exp(x);
+  const keptValues = Array.from(kept.data);
+  sum(kept).backward();
+  const keptGrad = Array.from(x.grad!);
+  const seen = new Set<Float64Array>();
+  for (let k = 0; k < 20000; k++) {
+    // sizes 1..1500 cross the small-buffer limit; each output must start zeroed or fully written
+    const n = 1 + ((k * 7919) % 1500);
+    const o = allocRaw(n);
+    o.fill(k);
+    if (k < 50) seen.add(o);
+  }
+  assert.equal(Array.from(kept.data), keptValues, 'a kept output changed');
+  assert.equal(Array.from(x.grad!), keptGrad, 'a kept leaf gradient changed');
+  // distinct buffers never overlap
+  const spans = [...seen].map((b) => [b.buffer, b.byteOffset, b.byteOffset + b.byteLength] as const);
+  for (let i = 0; i < spans.length; i++) for (let j = i + 1; j < spans.length; j++) {
+    const [bi, si, ei] = spans[i]!, [bj, sj, ej] = spans[j]!;
+    assert.ok(bi !== bj || ei <= sj || ej <= si, `buffers ${i} and ${j} overlap`);
+  }
+});
+
 test.run();

@@ -3,7 +3,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { add, linear, matmul, ShapeError, tensor, transpose } from '../../src/autograd/index.ts';
+import { add, linear, matmul, ShapeError, Tensor, tensor, transpose } from '../../src/autograd/index.ts';
 import { dim, matrix, pool } from '../helpers/arb.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 import { check, fc } from '../helpers/fc.ts';
@@ -148,6 +148,25 @@ test('linear refuses a weight whose columns do not match the input, naming both 
 
 test('linear refuses a bias that is not 1×out, naming its shape', () => {
   assertThrows(() => linear(tensor([[1, 2]]), tensor([[1, 2], [3, 4]]), tensor([[1], [2]])), ['linear:', '1×2', '2×1'], ShapeError);
+});
+
+test('linear over many rows (its dW = dOutᵀ·x taken in row blocks) equals its reference bit for bit, dW and db included', () => {
+  // 203 rows of 37 inputs and 41 outputs: the dW product runs in several row blocks plus edge rows and columns
+  let seed = 3;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const make = (r: number, c: number) => Tensor.from(r, c, Float64Array.from({ length: r * c }, next), { requiresGrad: true });
+  for (const [n, nIn, nOut] of [[203, 37, 41], [1000, 3, 5], [64, 64, 4]] as const) {
+    const x = make(n, nIn), W = make(nOut, nIn), b = make(1, nOut), dOut = make(n, nOut);
+    linear(x, W, b).backward(dOut.data);
+    const fused = [x.grad!.slice(), W.grad!.slice(), b.grad!.slice()];
+    x.grad = null;
+    W.grad = null;
+    b.grad = null;
+    add(matmul(x, transpose(W)), b).backward(dOut.data);
+    assert.equal(Array.from(fused[0]!), Array.from(x.grad!), `${n}×${nIn} -> ${nOut}: dx`);
+    assert.equal(Array.from(fused[1]!), Array.from(W.grad!), `${n}×${nIn} -> ${nOut}: dW`);
+    assert.equal(Array.from(fused[2]!), Array.from(b.grad!), `${n}×${nIn} -> ${nOut}: db`);
+  }
 });
 
 test.run();
