@@ -12,7 +12,7 @@
  * @module
  */
 
-import { POST_DEFAULTS, REALNVP_DEFAULTS } from '../flow/real-nvp.ts';
+import { POST_DEFAULTS, REALNVP_DEFAULTS, type CouplingKind } from '../flow/real-nvp.ts';
 
 /**
  * Architecture choices; an absent field means the RealNVP class's own default.
@@ -22,6 +22,11 @@ export interface RecipeModel {
   layers?: number;
   hidden?: number;
   depth?: number;
+  /** The couplings (absent: affine). */
+  coupling?: CouplingKind;
+  /** Spline bins and interval (spline and alternating couplings only). */
+  bins?: number;
+  splineBound?: number;
 }
 
 /**
