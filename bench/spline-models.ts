@@ -21,8 +21,8 @@ import type { Rng } from '../src/rng/rng.ts';
 
 /** What a model is made of. */
 export interface ModelSpec {
-  /** `'mixed'`: spline couplings at even layers, affine at odd ones. */
-  kind: 'affine' | 'spline' | 'mixed';
+  /** `'alternating'`: spline couplings at even layers, affine at odd ones (RealNVP's `coupling: 'alternating'`). */
+  kind: 'affine' | 'spline' | 'alternating';
   layers: number;
   hidden: number;
   depth: number;
@@ -55,7 +55,7 @@ export function buildModel(spec: ModelSpec, dim: number, rng: Rng, standardize?:
   const steps: Bijection[] = standardize !== undefined ? [standardize] : [];
   for (let l = 0; l < spec.layers; l++) {
     const common = { dim, hidden: spec.hidden, depth: spec.depth, activation: spec.activation ?? 'tanh', rng } as const;
-    const affine = spec.kind === 'affine' || (spec.kind === 'mixed' && l % 2 === 1);
+    const affine = spec.kind === 'affine' || (spec.kind === 'alternating' && l % 2 === 1);
     steps.push(affine
       ? new AffineCoupling(common)
       : new SplineCoupling({ ...common, bins: spec.bins ?? 8, bound: spec.bound ?? 3 }));

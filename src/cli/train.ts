@@ -20,7 +20,7 @@ import { CliError, UsageError } from './errors.ts';
 import { runInWorker } from './fit-worker.ts';
 import { faultCount, formatBytes, readBytes, removeTree } from './fsx.ts';
 import { formatDuration, Progress } from './progress.ts';
-import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, type Recipe } from './recipes.ts';
+import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, SPLINE_RECIPE, type Recipe } from './recipes.ts';
 import { csvPathOf, isRegularFile, RUN_LIMITS, type DataSource, type TrainingRecord } from './run-dir.ts';
 import { besideRun, planOut, recoverSwap, RUN_FILES } from './run-out.ts';
 import { formatCount, formatEvaluation, jsonNumbers } from './report.ts';
@@ -54,9 +54,9 @@ export const trainSpec: CommandSpec = {
     layers: { type: 'integer', min: 1, max: 10_000, help: `coupling layers (${both((r) => r.model.layers ?? CLASS_DEFAULTS.layers)})` },
     hidden: { type: 'integer', min: 1, max: 100_000, help: `hidden width of the conditioners (${both((r) => r.model.hidden ?? CLASS_DEFAULTS.hidden)})` },
     depth: { type: 'integer', min: 1, max: 100, help: `hidden layers per conditioner, default preset only (${DEFAULT_RECIPE.model.depth ?? CLASS_DEFAULTS.depth})` },
-    coupling: { type: 'string', choices: COUPLING_KINDS, help: `the couplings, default preset only: affine, spline (rational-quadratic splines) or alternating (${DEFAULT_RECIPE.model.coupling ?? 'affine'})` },
-    bins: { type: 'integer', min: 2, max: 64, value: 'K', help: `spline bins, with --coupling spline|alternating (${DEFAULT_RECIPE.model.bins ?? SPLINE_DEFAULTS.bins})` },
-    bound: { type: 'number', min: 0, exclusiveMin: true, value: 'B', help: `the splines act on [-B, B] of the standardised features, identity outside, with --coupling spline|alternating (${DEFAULT_RECIPE.model.splineBound ?? SPLINE_DEFAULTS.splineBound})` },
+    coupling: { type: 'string', choices: COUPLING_KINDS, help: `the couplings, default preset only: affine, spline (rational-quadratic splines; the spline recipe: ${SPLINE_RECIPE.model.layers} layers, hidden ${SPLINE_RECIPE.model.hidden}) or alternating (spline and affine in turn) (${DEFAULT_RECIPE.model.coupling ?? 'affine'})` },
+    bins: { type: 'integer', min: 2, max: 64, value: 'K', help: `spline bins, with --coupling spline|alternating (spline: ${SPLINE_RECIPE.model.bins}; alternating: ${SPLINE_DEFAULTS.bins})` },
+    bound: { type: 'number', min: 0, exclusiveMin: true, value: 'B', help: `the splines act on [-B, B] of the standardised features, identity outside, with --coupling spline|alternating (spline: ${SPLINE_RECIPE.model.splineBound}; alternating: ${SPLINE_DEFAULTS.splineBound})` },
     epochs: { type: 'integer', min: 1, help: `passes over the training rows (${both((r) => r.epochs)})` },
     'batch-size': { type: 'integer', min: 1, value: 'N', help: `rows per minibatch (${both((r) => r.batchSize)})` },
     lr: { type: 'number', min: 0, exclusiveMin: true, help: `Adam's learning rate (${both((r) => r.lr)})` },
@@ -122,7 +122,7 @@ interface Resolved {
 
 function resolve(flags: Flags): Resolved {
   const preset = (flags.string('preset') ?? 'default') as 'default' | 'post';
-  const recipe = recipeFor(preset);
+  const recipe = recipeFor(preset, flags.string('coupling') as CouplingKind | undefined);
   if (preset === 'post' && flags.has('depth')) throw new UsageError("train: --depth applies to the default preset only (the post's conditioners have one hidden layer); see flowgrad train --help");
   if (preset === 'post' && flags.has('coupling')) throw new UsageError("train: --coupling applies to the default preset only (the post's couplings are affine); see flowgrad train --help");
   const coupling = (flags.string('coupling') as CouplingKind | undefined) ?? recipe.model.coupling;
