@@ -19,6 +19,7 @@ import { Rng } from '../../src/rng/rng.ts';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { loadModel, readModelConfig } from '../../src/io/model.ts';
 import { main } from '../../src/cli/main.ts';
+import { SPLINE_RECIPE } from '../../src/cli/recipes.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Running the CLI
@@ -138,7 +139,8 @@ test.before(() => {
   const trainCsv = cli(['train', '--data', files.good, ...tiny, '--out', dirs.csv, '--force', '--json']);
   runs.trainDataset = trainDataset;
   runs.trainCsv = trainCsv;
-  runs.trainSpline = cli(['train', '--dataset', 'checkerboard', ...tiny, '--coupling', 'spline', '--bins', '4', '--bound', '4', '--out', dirs.spline, '--json']);
+  // --coupling spline takes the spline recipe's bins (no --bins here); --bound and the tiny flags override it.
+  runs.trainSpline = cli(['train', '--dataset', 'checkerboard', ...tiny, '--coupling', 'spline', '--bound', '3.5', '--out', dirs.spline, '--json']);
   runs.infoSpline = runs.trainSpline.then(() => cli(['info', '--model', dirs.spline]));
 
   // Mistakes that need no model.
@@ -332,19 +334,20 @@ test('info shows the config, the parameter count, the model tree and the metrics
   assert.type(out.metrics.nll, 'number');
 });
 
-test('train --coupling spline --bins K --bound B trains spline couplings, saves them, and info shows them', async () => {
+test('train --coupling spline trains the spline recipe (flags overriding it), saves it, and info shows it', async () => {
   const r = await runs.trainSpline!;
   assert.is(r.code, 0, r.stderr);
   assert.type(JSON.parse(r.stdout.trim().split('\n').at(-1)!).kl, 'number');
   const { model } = readModelConfig(readFileSync(join(dirs.spline, 'config.json'), 'utf8'));
   assert.is(model.coupling, 'spline');
-  assert.is(model.bins, 4);
-  assert.is(model.splineBound, 4);
+  assert.is(model.bins, SPLINE_RECIPE.model.bins);
+  assert.is(model.splineBound, 3.5);
+  assert.is(model.layers, 2);
   const flow = loadModel(readFileSync(join(dirs.spline, 'config.json'), 'utf8'), readFileSync(join(dirs.spline, 'model.safetensors')));
   assert.is(flow.flows[0]!.constructor.name, 'SplineCoupling');
   const info = await runs.infoSpline!;
   assert.is(info.code, 0, info.stderr);
-  assert.match(info.stdout, /coupling +rational-quadratic spline, 4 bins on \[-4, 4\]/);
+  assert.match(info.stdout, `rational-quadratic spline, ${SPLINE_RECIPE.model.bins} bins on [-3.5, 3.5]`);
   assert.match(info.stdout, 'SplineCoupling(dim=2');
   const help = await runs.help!;
   for (const flag of ['--coupling', '--bins K', '--bound B']) assert.match(help.stdout, flag);
