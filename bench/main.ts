@@ -3,7 +3,7 @@
  *
  *   npm run bench                       # full run, a few minutes
  *   npm run bench -- --quick            # under a minute: fewer steps, a smaller scaling grid
- *   npm run bench -- --only train,ops   # sections: train, scaling, ops, kernels, memory
+ *   npm run bench -- --only train,ops   # sections: train, scaling, ops, kernels, spline, memory
  *   node --import tsx bench/main.ts --peer-mode --epochs 20 [--impl engine|ceiling]
  *                                       # the peers' protocol: one RESULT_JSON line for run_all.sh
  *   node --cpu-prof --import tsx bench/main.ts --profile-steps 3000
@@ -28,6 +28,7 @@ import { TrainStep } from '../src/train/step.ts';
 import { memoryReport, type MemoryReport } from './memory.ts';
 import { kernelTimings, matmulThroughput, opOverhead, type KernelTiming, type MatmulTiming, type OpTiming } from './ops.ts';
 import { fmt, table } from './stats.ts';
+import { SPLINE_OP_HEAD, SPLINE_STEP_HEAD, splineOpTimings, splineStepTimings } from './spline.ts';
 import { compareTrainStep, defaultRecipeStep, runPeerProblem, type Comparison, type RecipeTiming, type StepConfig } from './train-step.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -93,7 +94,7 @@ if (flag('profile-steps') !== undefined) {
 // ---------------------------------------------------------------------------------------------------
 
 const quick = has('quick');
-const sections = new Set((flag('only') ?? 'train,scaling,ops,kernels,memory').split(','));
+const sections = new Set((flag('only') ?? 'train,scaling,ops,kernels,spline,memory').split(','));
 const started = Date.now();
 const loadStart = loadavg();
 const say = (s = '') => console.log(s);
@@ -137,6 +138,7 @@ const results: {
   matmul?: MatmulTiming[];
   kernels?: KernelTiming[];
   memory?: MemoryReport;
+  spline?: { ops: string[][]; steps: string[][] };
   loadAverageAtEnd?: number[];
   seconds?: number;
 } = { machine };
@@ -284,6 +286,24 @@ if (sections.has('kernels')) {
   say(table(['kernel', 'shape', 'kernel µs', 'replaced path µs', 'speedup'], ks.map((k) => [k.kernel, k.shape, fmt(k.kernelUs, 1), fmt(k.generalUs, 1), `${fmt(k.speedup, 2)}×`])));
   say('forward + backward inside a BufferArena (as TrainStep runs them), fastest of several batches, the two interleaved.');
   say('A kernel whose speedup is not above 1 is deleted.');
+  sectionDone();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4b. Spline couplings: the spline op beside other ops, and the spline step against the affine step.
+
+if (sections.has('spline')) {
+  say();
+  say('== Spline op (rqSpline, K = 8 on [-3, 3]), µs per call, beside exp and a small linear; inputs require grad ==');
+  const ops = splineOpTimings(quick ? 0.25 : 1);
+  say(table(SPLINE_OP_HEAD, ops));
+  say('Fastest of several batches of many calls. The reference is the same spline written with primitive ops.');
+  say();
+  say('== Training step: spline RealNVP vs the same RealNVP with affine couplings (batch 64, Adam), interleaved ==');
+  const steps = splineStepTimings({ quick });
+  say(table(SPLINE_STEP_HEAD, steps));
+  say('vs affine = median spline step / median affine step; per-round = min-max of the ratio of each round\'s block medians.');
+  results.spline = { ops, steps };
   sectionDone();
 }
 

@@ -21,7 +21,8 @@ import type { Rng } from '../src/rng/rng.ts';
 
 /** What a model is made of. */
 export interface ModelSpec {
-  kind: 'affine' | 'spline';
+  /** `'alternating'`: spline couplings at even layers, affine at odd ones (RealNVP's `coupling: 'alternating'`). */
+  kind: 'affine' | 'spline' | 'alternating';
   layers: number;
   hidden: number;
   depth: number;
@@ -54,7 +55,8 @@ export function buildModel(spec: ModelSpec, dim: number, rng: Rng, standardize?:
   const steps: Bijection[] = standardize !== undefined ? [standardize] : [];
   for (let l = 0; l < spec.layers; l++) {
     const common = { dim, hidden: spec.hidden, depth: spec.depth, activation: spec.activation ?? 'tanh', rng } as const;
-    steps.push(spec.kind === 'affine'
+    const affine = spec.kind === 'affine' || (spec.kind === 'alternating' && l % 2 === 1);
+    steps.push(affine
       ? new AffineCoupling(common)
       : new SplineCoupling({ ...common, bins: spec.bins ?? 8, bound: spec.bound ?? 3 }));
     steps.push(Permutation.reverse(dim));
@@ -64,5 +66,5 @@ export function buildModel(spec: ModelSpec, dim: number, rng: Rng, standardize?:
 
 /** "spline K=8 B=3, 8×(32×1)" */
 export function describeSpec(s: ModelSpec): string {
-  return `${s.kind}${s.kind === 'spline' ? ` K=${s.bins ?? 8} B=${s.bound ?? 3}` : ''}, ${s.layers} layers, hidden ${s.hidden}×${s.depth}`;
+  return `${s.kind}${s.kind !== 'affine' ? ` K=${s.bins ?? 8} B=${s.bound ?? 3}` : ''}, ${s.layers} layers, hidden ${s.hidden}×${s.depth}`;
 }

@@ -5,9 +5,11 @@
  *
  *   npx tsx bench/spline.ts [--quick] [--only ops,step]
  *
- * Both flows are a Chain [(coupling, reverse permutation) × 8] with conditioners of one hidden layer of
- * 32 (the default RealNVP's architecture), a standard normal base, Adam, batch 64 (`TrainStep`: zero
- * grads, forward, backward, finite checks, update). Spline: K = 8 bins on [−3, 3].
+ * `npm run bench` runs both too (its `spline` section calls {@link splineOpTimings} and
+ * {@link splineStepTimings}). The flows are RealNVPs that differ only in `coupling` (affine or spline,
+ * K = 8 bins on [−3, 3]), a standard normal base, Adam, batch 64 (`TrainStep`: zero grads, forward,
+ * backward, finite checks, update), at the post's size (dim 2, 16 couplings of hidden 64) and at dim 8
+ * and 32 with the same conditioners.
  *
  * @module
  */
@@ -19,14 +21,9 @@ import { rqSpline, rqSplineInverse, rqSplineReference, splineParamCount } from '
 import { Adam } from '../src/optim/adam.ts';
 import { Rng } from '../src/rng/rng.ts';
 import { TrainStep } from '../src/train/step.ts';
-import { buildModel, describeSpec, type ModelSpec } from './spline-models.ts';
+import { RealNVP } from '../src/flow/real-nvp.ts';
+import { pathToFileURL } from 'node:url';
 import { fmt, interleave, summarize, table } from './stats.ts';
-
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const onlyAt = args.indexOf('--only');
-const sections = new Set((onlyAt >= 0 ? args[onlyAt + 1]! : 'ops,step').split(','));
-const scale = quick ? 0.25 : 1;
 
 /** Fastest of `batches` batches of `reps` calls, µs per call (other processes only ever add time). */
 function timeUs(fn: () => void, reps: number, batches: number): number {
@@ -46,7 +43,15 @@ function filled(rows: number, cols: number, rng: Rng, sd: number, requiresGrad =
   return t;
 }
 
-if (sections.has('ops')) {
+/** The header of {@link splineOpTimings}' rows. */
+export const SPLINE_OP_HEAD = ['op', 'shape', 'fwd µs', 'fwd+bwd µs', 'fwd+bwd µs/entry'];
+
+/**
+ * The spline op's µs per call (forward, forward + backward) at 64×1 and 64×16 with K = 8, its
+ * primitive-op reference, and exp and a small linear for scale; `scale` < 1 for fewer repetitions.
+ * @example console.log(table(SPLINE_OP_HEAD, splineOpTimings(0.25)));
+ */
+export function splineOpTimings(scale = 1): string[][] {
   const rng = new Rng(3);
   const K = 8, opts = { bins: K, bound: 3 };
   const rows: string[][] = [];
@@ -87,38 +92,65 @@ if (sections.has('ops')) {
     }, reps * 4, batches);
     rows.push([name, shape, fmt(fwd, 1), fmt(fwdBwd, 1), fmt(fwdBwd / input.size, 3)]);
   }
-  console.log('Spline op, µs per call (fastest of the batches; inputs require grad):\n');
-  console.log(table(['op', 'shape', 'fwd µs', 'fwd+bwd µs', 'fwd+bwd µs/entry'], rows));
-  console.log();
+  return rows;
 }
 
-if (sections.has('step')) {
+/** The header of {@link splineStepTimings}' rows. */
+export const SPLINE_STEP_HEAD = ['size', 'flow', 'params', 'ms/step', 'p10-p90', 'vs affine', 'per-round'];
+
+/**
+ * One training step (batch 64, Adam) of a spline RealNVP against the same RealNVP with affine couplings,
+ * interleaved A B A B in one process: median ms per step, spread, and the ratio (per-round min-max).
+ * @example console.log(table(SPLINE_STEP_HEAD, splineStepTimings({ quick: true })));
+ */
+export function splineStepTimings(o: { quick?: boolean } = {}): string[][] {
+  const quick = o.quick === true, scale = quick ? 0.25 : 1;
   const rows: string[][] = [];
-  for (const dim of [2, 8, 32]) {
-    const rng = new Rng(dim);
-    const data = filled(1024, dim, rng, 1.2, false);
-    const specs: ModelSpec[] = [
-      { kind: 'affine', layers: 8, hidden: 32, depth: 1 },
-      { kind: 'spline', layers: 8, hidden: 32, depth: 1, bins: 8, bound: 3 },
-    ];
-    const contenders = specs.map((spec) => {
-      const model = buildModel(spec, dim, new Rng(1));
-      const step = new TrainStep(model, new Adam(model.parameters(), { lr: 1e-4 }));
+  const sizes = [
+    { name: "post's (dim 2)", dim: 2, layers: 16, hidden: 64 },
+    { name: 'dim 8', dim: 8, layers: 16, hidden: 64 },
+    { name: 'dim 32', dim: 32, layers: 16, hidden: 64 },
+  ];
+  for (const size of sizes) {
+    const rng = new Rng(size.dim);
+    const data = filled(1024, size.dim, rng, 1.2, false);
+    const contenders = (['affine', 'spline'] as const).map((coupling) => {
+      const flow = new RealNVP({ dim: size.dim, layers: size.layers, hidden: size.hidden, rng: new Rng(1), ...(coupling === 'spline' ? { coupling, bins: 8, splineBound: 3 } : {}) });
+      const step = new TrainStep(flow, new Adam(flow.parameters(), { lr: 1e-4 }));
       let at = 0;
       return {
-        name: describeSpec(spec),
-        params: model.parameters().reduce((s, p) => s + p.size, 0),
+        name: `${coupling}${coupling === 'spline' ? ' K=8 B=3' : ''}, ${size.layers}×(${size.hidden}×1)`,
+        params: flow.parameterCount(),
         run: () => {
-          const batch = Tensor.from(64, dim, data.data.subarray(at * dim, (at + 64) * dim));
+          const batch = Tensor.from(64, size.dim, data.data.subarray(at * size.dim, (at + 64) * size.dim));
           at = (at + 64) % 1024;
           return step.run(batch);
         },
       };
     });
-    const r = interleave(contenders, { warmupSteps: Math.round(100 * scale), rounds: quick ? 6 : 20, stepsPerBlock: Math.round(40 * scale) + 5, budgetMs: quick ? 4000 : 20000 });
-    const med = r.times.map((t) => summarize(t).median);
-    contenders.forEach((c, i) => rows.push([`dim ${dim}`, c.name, String(c.params), fmt(med[i]!, 3), i === 0 ? '1.00' : fmt(med[i]! / med[0]!, 2)]));
+    const r = interleave(contenders, { warmupSteps: Math.round(60 * scale) + 2, rounds: quick ? 4 : 12, stepsPerBlock: Math.round(30 * scale) + 3, budgetMs: quick ? 3000 : 15000 });
+    const sums = r.times.map((t) => summarize(t));
+    const perRound = r.blockMedians[1]!.map((m, k) => m / r.blockMedians[0]![k]!);
+    contenders.forEach((c, i) => rows.push([
+      size.name, c.name, String(c.params), fmt(sums[i]!.median, 3), `${fmt(sums[i]!.p10, 3)}-${fmt(sums[i]!.p90, 3)}`,
+      i === 0 ? '1.00' : fmt(sums[i]!.median / sums[0]!.median, 2), i === 0 ? '' : `${fmt(Math.min(...perRound), 2)}-${fmt(Math.max(...perRound), 2)}`,
+    ]));
   }
-  console.log('Training step (batch 64, Adam), median ms/step, interleaved A B A B in one process:\n');
-  console.log(table(['size', 'flow', 'params', 'ms/step', 'vs affine'], rows));
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyAt = args.indexOf('--only');
+  const sections = new Set((onlyAt >= 0 ? args[onlyAt + 1]! : 'ops,step').split(','));
+  if (sections.has('ops')) {
+    console.log('Spline op, µs per call (fastest of the batches; inputs require grad):\n');
+    console.log(table(SPLINE_OP_HEAD, splineOpTimings(quick ? 0.25 : 1)));
+    console.log();
+  }
+  if (sections.has('step')) {
+    console.log('Training step (batch 64, Adam), median ms/step, interleaved A B A B in one process:\n');
+    console.log(table(SPLINE_STEP_HEAD, splineStepTimings({ quick })));
+  }
 }

@@ -225,7 +225,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Flags {
 function convert(name: string, flag: FlagSpec, text: string, fail: (message: string) => never): FlagValue {
   if (flag.type === 'string') {
     if (text === '') return fail(`--${name} needs a non-empty value`);
-    if (flag.choices !== undefined && !flag.choices.includes(text)) return fail(`--${name} must be one of ${flag.choices.join(', ')}, got ${JSON.stringify(text)}`);
+    if (flag.choices !== undefined && !flag.choices.includes(text)) return fail(`--${name} must be one of ${flag.choices.join(', ')}, got ${JSON.stringify(text)}${suggest(text, flag.choices, '')}`);
     return text;
   }
   const kind = flag.type === 'integer' ? 'an integer' : 'a number';

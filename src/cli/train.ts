@@ -9,7 +9,7 @@ import { totalmem } from 'node:os';
 import { basename, join, relative, resolve as resolvePath } from 'node:path';
 import { datasets } from '../data/datasets.ts';
 import type { Target } from '../data/target.ts';
-import { RealNVP } from '../flow/real-nvp.ts';
+import { COUPLING_KINDS, RealNVP, SPLINE_DEFAULTS, type CouplingKind } from '../flow/real-nvp.ts';
 import { Standardize } from '../flow/standardize.ts';
 import { readModelConfig, saveModel } from '../io/model.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
@@ -20,7 +20,7 @@ import { CliError, UsageError } from './errors.ts';
 import { runInWorker } from './fit-worker.ts';
 import { faultCount, formatBytes, readBytes, removeTree } from './fsx.ts';
 import { formatDuration, Progress } from './progress.ts';
-import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, type Recipe } from './recipes.ts';
+import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, SPLINE_RECIPE, type Recipe } from './recipes.ts';
 import { csvPathOf, isRegularFile, RUN_LIMITS, type DataSource, type TrainingRecord } from './run-dir.ts';
 import { besideRun, planOut, recoverSwap, RUN_FILES } from './run-out.ts';
 import { formatCount, formatEvaluation, jsonNumbers } from './report.ts';
@@ -54,6 +54,9 @@ export const trainSpec: CommandSpec = {
     layers: { type: 'integer', min: 1, max: 10_000, help: `coupling layers (${both((r) => r.model.layers ?? CLASS_DEFAULTS.layers)})` },
     hidden: { type: 'integer', min: 1, max: 100_000, help: `hidden width of the conditioners (${both((r) => r.model.hidden ?? CLASS_DEFAULTS.hidden)})` },
     depth: { type: 'integer', min: 1, max: 100, help: `hidden layers per conditioner, default preset only (${DEFAULT_RECIPE.model.depth ?? CLASS_DEFAULTS.depth})` },
+    coupling: { type: 'string', choices: COUPLING_KINDS, help: `the couplings, default preset only: affine, spline (rational-quadratic splines; the spline recipe: ${SPLINE_RECIPE.model.layers} layers, hidden ${SPLINE_RECIPE.model.hidden}) or alternating (spline and affine in turn) (${DEFAULT_RECIPE.model.coupling ?? 'affine'})` },
+    bins: { type: 'integer', min: 2, max: 64, value: 'K', help: `spline bins, with --coupling spline|alternating (spline: ${SPLINE_RECIPE.model.bins}; alternating: ${SPLINE_DEFAULTS.bins})` },
+    bound: { type: 'number', min: 0, exclusiveMin: true, value: 'B', help: `the splines act on [-B, B] of the standardised features, identity outside, with --coupling spline|alternating (spline: ${SPLINE_RECIPE.model.splineBound}; alternating: ${SPLINE_DEFAULTS.splineBound})` },
     epochs: { type: 'integer', min: 1, help: `passes over the training rows (${both((r) => r.epochs)})` },
     'batch-size': { type: 'integer', min: 1, value: 'N', help: `rows per minibatch (${both((r) => r.batchSize)})` },
     lr: { type: 'number', min: 0, exclusiveMin: true, help: `Adam's learning rate (${both((r) => r.lr)})` },
@@ -112,12 +115,20 @@ interface Resolved {
   layers: number | undefined;
   hidden: number | undefined;
   depth: number | undefined;
+  coupling: CouplingKind | undefined;
+  bins: number | undefined;
+  splineBound: number | undefined;
 }
 
 function resolve(flags: Flags): Resolved {
   const preset = (flags.string('preset') ?? 'default') as 'default' | 'post';
-  const recipe = recipeFor(preset);
+  const recipe = recipeFor(preset, flags.string('coupling') as CouplingKind | undefined);
   if (preset === 'post' && flags.has('depth')) throw new UsageError("train: --depth applies to the default preset only (the post's conditioners have one hidden layer); see flowgrad train --help");
+  if (preset === 'post' && flags.has('coupling')) throw new UsageError("train: --coupling applies to the default preset only (the post's couplings are affine); see flowgrad train --help");
+  const coupling = (flags.string('coupling') as CouplingKind | undefined) ?? recipe.model.coupling;
+  const splineFlag = ['bins', 'bound'].find((f) => flags.has(f));
+  if (splineFlag !== undefined && (coupling === undefined || coupling === 'affine')) throw new UsageError(`train: --${splineFlag} applies to spline couplings; add --coupling spline (or alternating); see flowgrad train --help`);
+  const spline = coupling !== undefined && coupling !== 'affine';
   const valFraction = flags.number('val-fraction') ?? recipe.valFraction;
   let patience = flags.integer('patience') ?? recipe.patience;
   if (patience === 0) patience = null;
@@ -142,6 +153,9 @@ function resolve(flags: Flags): Resolved {
     layers: flags.integer('layers') ?? recipe.model.layers,
     hidden: flags.integer('hidden') ?? recipe.model.hidden,
     depth: flags.integer('depth') ?? recipe.model.depth,
+    coupling,
+    bins: spline ? flags.integer('bins') ?? recipe.model.bins : undefined,
+    splineBound: spline ? flags.number('bound') ?? recipe.model.splineBound : undefined,
   };
 }
 
@@ -149,11 +163,13 @@ function resolve(flags: Flags): Resolved {
  * The size of a model and of its training, estimated from the options before anything is allocated.
  * @example estimateSize({ preset: 'post', dim: 2, layers: 16, hidden: 64, depth: 1, batchSize: 64, rows: 1000 }).parameters; // 8,480
  */
-export function estimateSize(o: { preset: 'default' | 'post'; dim: number; layers: number; hidden: number; depth: number; batchSize: number; rows: number }): { parameters: number; bytes: number } {
+export function estimateSize(o: { preset: 'default' | 'post'; dim: number; layers: number; hidden: number; depth: number; batchSize: number; rows: number; bins?: number }): { parameters: number; bytes: number } {
   const dA = Math.floor(o.dim / 2), dB = o.dim - dA, h = o.hidden;
+  // Outputs per transformed feature: s and t (affine), or the spline's 3K−1 logits (spline couplings, K = bins).
+  const outs = o.bins !== undefined ? 3 * o.bins - 1 : 2;
   const perLayer = o.preset === 'post'
     ? 2 * (Math.max(dA, dB) * h + h + h * Math.max(dA, dB) + Math.max(dA, dB))
-    : Math.max(dA, dB) * h + h + (o.depth - 1) * (h * h + h) + h * 2 * Math.max(dA, dB) + 2 * Math.max(dA, dB);
+    : Math.max(dA, dB) * h + h + (o.depth - 1) * (h * h + h) + h * outs * Math.max(dA, dB) + outs * Math.max(dA, dB);
   const parameters = o.layers * perLayer;
   // Weights, gradients, Adam's two moments, the last good copy, best and averaged weights, checkpoint
   // copies: about 12 copies; activations and their gradients: ~6 per hidden unit per row per layer.
@@ -340,6 +356,7 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
   const dim0 = datasetName !== undefined ? datasetByName(datasetName).dim : 2;
   const sizeOf = (dim: number, rows: number) => estimateSize({
     preset: o.recipe.preset, dim, layers: o.layers ?? CLASS_DEFAULTS.layers, hidden: o.hidden ?? CLASS_DEFAULTS.hidden, depth: o.depth ?? CLASS_DEFAULTS.depth, batchSize: o.batchSize, rows,
+    ...(o.bins !== undefined ? { bins: o.bins } : {}),
   });
   if (datasetName !== undefined) {
     if (!allowLarge && o.trainPoints + o.testPoints > RUN_LIMITS.points) throw new CliError(`train: --n and --test-n together ask for ${formatCount(o.trainPoints + o.testPoints)} points, over the limit of ${formatCount(RUN_LIMITS.points)}; pass --allow-large if you mean it`);
@@ -388,6 +405,9 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
           ...(o.layers !== undefined ? { layers: o.layers } : {}),
           ...(o.hidden !== undefined ? { hidden: o.hidden } : {}),
           ...(o.depth !== undefined ? { depth: o.depth } : {}),
+          ...(o.coupling !== undefined ? { coupling: o.coupling } : {}),
+          ...(o.bins !== undefined ? { bins: o.bins } : {}),
+          ...(o.splineBound !== undefined ? { splineBound: o.splineBound } : {}),
           ...(standardize !== undefined ? { standardize } : {}),
         });
     const c = flow.config;
@@ -396,7 +416,8 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
       valFraction: o.valFraction, testFraction: datasetName === undefined ? o.testFraction : null, patience: o.patience, clipGradNorm: o.clipGradNorm, ema: o.ema,
     };
     const saved = saveModel(flow);
-    const summary = `Training RealNVP (${c.preset} preset, ${c.layers} layers, hidden ${c.hidden}, ${formatCount(flow.parameterCount())} parameters) on ${name}: ` +
+    const couplingText = c.coupling !== undefined && c.coupling !== 'affine' ? `, ${c.coupling} couplings K=${c.bins} B=${c.splineBound}` : '';
+    const summary = `Training RealNVP (${c.preset} preset, ${c.layers} layers${couplingText}, hidden ${c.hidden}, ${formatCount(flow.parameterCount())} parameters) on ${name}: ` +
       `${formatCount(split.train.rows)} training${split.val !== undefined ? `, ${formatCount(split.val.rows)} validation` : ''} and ${formatCount(split.test.rows)} test rows, ` +
       `${o.epochs} epochs, batch ${o.batchSize}, Adam lr ${o.lr}${o.patience !== null ? `, patience ${o.patience}` : ''}, seed ${o.seed}`;
     return {

@@ -47,6 +47,7 @@ import { StandardNormal } from './base.ts';
 import { repeatRows } from './conditioner.ts';
 import { Permutation } from './permutation.ts';
 import { PostCoupling } from './post-coupling.ts';
+import { SplineCoupling } from './spline-coupling.ts';
 import { Standardize } from './standardize.ts';
 
 /**
@@ -54,6 +55,31 @@ import { Standardize } from './standardize.ts';
  * @example new RealNVP({ dim: 4, permutation: 'random', rng: new Rng(0) });
  */
 export type PermutationKind = 'swap' | 'reverse' | 'random' | 'none';
+
+/**
+ * Which coupling each layer is: `'affine'` ({@link AffineCoupling}, the default), `'spline'`
+ * ({@link SplineCoupling}: a rational-quadratic spline per feature, Durkan et al. 2019), or
+ * `'alternating'` (a spline coupling at layers 0, 2, 4, ..., an affine one at layers 1, 3, ...).
+ * @example new RealNVP({ dim: 2, coupling: 'spline', bins: 8, splineBound: 4, rng: new Rng(0) });
+ */
+export type CouplingKind = 'affine' | 'spline' | 'alternating';
+
+/** The coupling kinds, for validation and the command line. */
+export const COUPLING_KINDS: readonly CouplingKind[] = Object.freeze(['affine', 'spline', 'alternating']);
+
+/**
+ * The spline couplings' defaults (used when `coupling` is `'spline'` or `'alternating'` and `bins` or
+ * `splineBound` is absent): K = 8 bins on [−3, 3], as nflows' and zuko's defaults.
+ * @example SPLINE_DEFAULTS.bins; // 8
+ */
+export const SPLINE_DEFAULTS = Object.freeze({ bins: 8, splineBound: 3 });
+
+/**
+ * The most bins a RealNVP's spline couplings may have (and a model file may ask for): 1024, far above
+ * any useful K (8-16 is usual) and a bound on what a hostile config can allocate per feature.
+ * @example MAX_BINS; // 1024
+ */
+export const MAX_BINS = 1024;
 
 /**
  * The default architecture: what `new RealNVP({ dim, rng })` builds, and what the command line's default
@@ -141,13 +167,19 @@ export interface RealNVPOptions extends ConditionalOptions, SupportOption {
   permutationIndices?: readonly (readonly number[])[];
   /** An ActNorm before each coupling (default false). */
   actNorm?: boolean;
+  /** The coupling of each layer (default `'affine'`); see {@link CouplingKind}. */
+  coupling?: CouplingKind;
+  /** Bins K of the spline couplings, 2..{@link MAX_BINS} (default 8; spline and alternating only). */
+  bins?: number;
+  /** The spline couplings act on [−splineBound, splineBound], identity outside (default 3; spline and alternating only). */
+  splineBound?: number;
   /** Standardise features inside the model: `true` for a placeholder to be loaded, or mean and std. */
   standardize?: StandardizeSpec;
   /** Seeded generator for the initial weights (and a random permutation). */
   rng: RandomSource & Partial<Pick<Rng, 'permutation'>>;
 }
 
-const OPTION_KEYS = ['dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'rng', 'contextDim', 'embedding', 'standardizeContext', 'support'];
+const OPTION_KEYS = ['dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'coupling', 'bins', 'splineBound', 'standardize', 'rng', 'contextDim', 'embedding', 'standardizeContext', 'support'];
 
 /**
  * Options of {@link RealNVP.post}.
@@ -190,6 +222,12 @@ export interface RealNVPConfig {
   permutationIndices: number[][];
   actNorm: boolean;
   standardize: boolean;
+  /** The coupling kind (present only for spline and alternating models: a config without it is affine, as earlier versions wrote). */
+  coupling?: CouplingKind;
+  /** Bins K of the spline couplings (spline and alternating models only). */
+  bins?: number;
+  /** The spline couplings' interval [−splineBound, splineBound] (spline and alternating models only). */
+  splineBound?: number;
   /** Width of the context (conditional models only). */
   contextDim?: number;
   /** Whether the context is standardised inside the model (conditional models only). */
@@ -323,11 +361,24 @@ function defaultParts(options: RealNVPOptions): RealNVPParts {
   const standardize = makeStandardize(where, 'standardize', options.standardize, dim);
   const support = makeSupport(where, options.support, dim);
   const cond = conditioning(where, options);
+  const coupling = options.coupling ?? 'affine';
+  if (!COUPLING_KINDS.includes(coupling)) throw new RangeError(`${where}: coupling must be ${COUPLING_KINDS.map((k) => `'${k}'`).join(', ')}, got ${String(coupling)}`);
+  if (coupling === 'affine') {
+    for (const key of ['bins', 'splineBound'] as const) {
+      if (options[key] !== undefined) throw new RangeError(`${where}: ${key} applies to spline couplings; give coupling: 'spline' (or 'alternating')`);
+    }
+  }
+  const bins = options.bins ?? SPLINE_DEFAULTS.bins;
+  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 2 || bins > MAX_BINS) throw new RangeError(`${where}: bins must be an integer in 2..${MAX_BINS}, got ${String(options.bins)}`);
+  const splineBound = options.splineBound ?? SPLINE_DEFAULTS.splineBound;
+  if (typeof splineBound !== 'number' || !Number.isFinite(splineBound) || !(splineBound > 0)) throw new RangeError(`${where}: splineBound must be a positive finite number, got ${String(options.splineBound)}`);
   const given = options.permutationIndices;
   if (given !== undefined && given.length !== layers) throw new RangeError(`${where}: permutationIndices has ${given.length} entries for ${layers} layers`);
   const couplings: Bijection[] = [], permutations: Permutation[] = [];
   for (let i = 0; i < layers; i++) {
-    couplings.push(new AffineCoupling({ dim, hidden, depth, scale, bound, activation, contextDim: cond.embeddedDim, rng }));
+    const common = { dim, hidden, depth, activation, contextDim: cond.embeddedDim, rng };
+    const spline = coupling === 'spline' || (coupling === 'alternating' && i % 2 === 0);
+    couplings.push(spline ? new SplineCoupling({ ...common, bins, bound: splineBound }) : new AffineCoupling({ ...common, scale, bound }));
     const indices = given?.[i];
     if (indices !== undefined) {
       if (indices.length !== dim) throw new RangeError(`${where}: permutationIndices[${i}] has ${indices.length} entries for dim ${dim}`);
@@ -344,7 +395,8 @@ function defaultParts(options: RealNVPOptions): RealNVPParts {
   const config: RealNVPConfig = {
     preset: 'default', dim, layers, hidden, depth, scale, bound, activation, permutation,
     permutationIndices: permutations.map((p) => Array.from(p.indices)),
-    actNorm, standardize: standardize !== null, ...conditioningConfig(cond), ...supportConfig(support),
+    actNorm, standardize: standardize !== null, ...(coupling !== 'affine' ? { coupling, bins, splineBound } : {}),
+    ...conditioningConfig(cond), ...supportConfig(support),
   };
   return { couplings, permutations, norms, standardize, support, conditioning: cond, config };
 }
@@ -494,6 +546,7 @@ export class RealNVP extends Bijection {
       dim: config.dim, layers: config.layers, hidden: config.hidden, depth: config.depth, scale: config.scale, bound: config.bound,
       activation: config.activation, permutation: config.permutation, permutationIndices: config.permutationIndices,
       actNorm: config.actNorm, standardize, rng, ...cond,
+      ...(config.coupling !== undefined && config.coupling !== 'affine' ? { coupling: config.coupling, bins: config.bins, splineBound: config.splineBound } : {}),
     });
   }
 
@@ -677,7 +730,8 @@ export class RealNVP extends Bijection {
   override describe(): string {
     const c = this.config;
     const context = this.contextDim > 0 ? `, context=${this.contextDim}${this.embedding !== null ? ' (embedded)' : ''}` : '';
-    return `RealNVP(preset=${c.preset}, dim=${c.dim}, layers=${c.layers}, hidden=${c.hidden}${c.preset === 'default' ? `, depth=${c.depth}, scale=${c.scale}, permutation=${c.permutation}` : ''}${context})`;
+    const spline = c.coupling !== undefined && c.coupling !== 'affine' ? `, coupling=${c.coupling}, bins=${c.bins}, splineBound=${c.splineBound}` : '';
+    return `RealNVP(preset=${c.preset}, dim=${c.dim}, layers=${c.layers}, hidden=${c.hidden}${c.preset === 'default' ? `, depth=${c.depth}, scale=${c.scale}, permutation=${c.permutation}` : ''}${spline}${context})`;
   }
 }
 

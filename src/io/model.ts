@@ -21,7 +21,7 @@
  * @module
  */
 
-import { RealNVP, type RealNVPConfig } from '../flow/real-nvp.ts';
+import { COUPLING_KINDS, MAX_BINS, RealNVP, type RealNVPConfig } from '../flow/real-nvp.ts';
 import { StateDictError } from '../nn/module.ts';
 import { loadSafetensors, safetensorsHeader, saveSafetensors, SafetensorsError } from './safetensors.ts';
 
@@ -269,11 +269,11 @@ export function loadModel(configJson: string, weights: Uint8Array, options: Load
 /** A config field with the wrong type or range; turned into a ModelFileError by the callers. */
 class ConfigFieldError extends Error {}
 
-const LIMITS = { dim: 100_000, layers: 10_000, hidden: 1_000_000, depth: 1_000 } as const;
+const LIMITS = { dim: 100_000, layers: 10_000, hidden: 1_000_000, depth: 1_000, bins: MAX_BINS } as const;
 const SCALES = ['exp', 'tanh', 'softclamp'] as const;
 const ACTIVATIONS = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'softplus'] as const;
 const PERMUTATIONS = ['swap', 'reverse', 'random', 'none'] as const;
-const FIELDS = ['preset', 'dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'contextDim', 'standardizeContext', 'embedding', 'support'];
+const FIELDS = ['preset', 'dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'coupling', 'bins', 'splineBound', 'contextDim', 'standardizeContext', 'embedding', 'support'];
 
 /** Checks every field of a RealNVPConfig; returns a fresh copy. `where` prefixes field names. */
 function validateModelConfig(value: unknown, where: string): RealNVPConfig {
@@ -312,7 +312,21 @@ function validateModelConfig(value: unknown, where: string): RealNVPConfig {
   });
   if (preset === 'post' && Math.floor(dim / 2) < 1) throw new ConfigFieldError(`${field('dim')} is too small for the post's coupling`);
   const config: RealNVPConfig = { preset, dim, layers, hidden, depth, scale, bound, activation, permutation, permutationIndices, actNorm, standardize };
-  // The optional fields of a conditional flow and of a box support (present only when used).
+  // The optional fields of spline couplings, of a conditional flow and of a box support (present only when used).
+  if (value.coupling !== undefined || value.bins !== undefined || value.splineBound !== undefined) {
+    const coupling = oneOf(field('coupling'), value.coupling, COUPLING_KINDS);
+    if (coupling !== 'affine') {
+      if (preset !== 'default') throw new ConfigFieldError(`${field('coupling')} '${coupling}' needs preset 'default' (the post's model is affine)`);
+      config.coupling = coupling;
+      config.bins = integer(field('bins'), value.bins, 2, LIMITS.bins);
+      if (typeof value.splineBound !== 'number' || !Number.isFinite(value.splineBound) || !(value.splineBound > 0)) {
+        throw new ConfigFieldError(`${field('splineBound')} must be a finite number > 0, got ${show(value.splineBound)}`);
+      }
+      config.splineBound = value.splineBound;
+    } else if (value.bins !== undefined || value.splineBound !== undefined) {
+      throw new ConfigFieldError(`${field(value.bins !== undefined ? 'bins' : 'splineBound')} applies to spline couplings, but ${field('coupling')} is 'affine'`);
+    }
+  }
   if (value.contextDim !== undefined) config.contextDim = integer(field('contextDim'), value.contextDim, 1, LIMITS.dim);
   if (value.standardizeContext !== undefined) config.standardizeContext = boolean(field('standardizeContext'), value.standardizeContext);
   if (value.embedding !== undefined) {
@@ -335,6 +349,7 @@ function validateModelConfig(value: unknown, where: string): RealNVPConfig {
 function minimumParameters(c: RealNVPConfig): number {
   const dimA = Math.floor(c.dim / 2), dimB = c.dim - dimA;
   if (c.preset === 'post') return c.layers * 2 * c.hidden * (dimA + dimB);
+  // Affine: in |A|, out 2|B| per conditioner; spline: out |B|·(3K−1), at least as many. Both ≥ 3·min(|A|, |B|).
   return c.layers * ((c.depth - 1) * c.hidden * c.hidden + c.hidden * Math.min(dimA, dimB) * 3);
 }
 

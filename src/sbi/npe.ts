@@ -20,7 +20,7 @@ import { columnMeanStd } from '../autograd/stats.ts';
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { checkOptionKeys } from '../autograd/options.ts';
 import { BoxSupport } from '../flow/box-support.ts';
-import { RealNVP } from '../flow/real-nvp.ts';
+import { RealNVP, type CouplingKind } from '../flow/real-nvp.ts';
 import { loadModel, readModelConfig, saveModel, type SavedModel } from '../io/model.ts';
 import { Module } from '../nn/module.ts';
 import type { ActivationName, Layer } from '../nn/layers.ts';
@@ -71,6 +71,12 @@ export interface NpeOptions {
    * These two describe themselves, so the posterior saves and loads with them. Default: none.
    */
   embedding?: Layer;
+  /** The couplings (default affine): `'spline'` for rational-quadratic spline couplings, as sbi's NSF (see RealNVP's `coupling`). */
+  coupling?: CouplingKind;
+  /** Bins of the spline couplings (RealNVP's default 8). */
+  bins?: number;
+  /** The spline couplings' interval [−splineBound, splineBound] in the standardised space (RealNVP's default 3). */
+  splineBound?: number;
   /** Minibatch rows. */
   batchSize?: number;
   /** Adam's learning rate. */
@@ -94,7 +100,7 @@ export interface NpeOptions {
   signal?: StopSignal;
 }
 
-const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'batchSize', 'lr', 'epochs', 'patience', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal'] as const;
+const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'coupling', 'bins', 'splineBound', 'batchSize', 'lr', 'epochs', 'patience', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal'] as const;
 
 /**
  * What a trained posterior keeps besides its flow.
@@ -282,6 +288,9 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
     hidden: o.hidden,
     depth: o.depth,
     activation: o.activation,
+    ...(options.coupling !== undefined ? { coupling: options.coupling } : {}),
+    ...(options.bins !== undefined ? { bins: options.bins } : {}),
+    ...(options.splineBound !== undefined ? { splineBound: options.splineBound } : {}),
     standardize: { mean: thetaStats.mean, std: safeStd(thetaStats.std) },
     standardizeContext: { mean: xStats.mean, std: safeStd(xStats.std) },
     ...(support !== null ? { support: { lo: support.low, hi: support.high } } : {}),

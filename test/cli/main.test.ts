@@ -19,6 +19,7 @@ import { Rng } from '../../src/rng/rng.ts';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { loadModel, readModelConfig } from '../../src/io/model.ts';
 import { main } from '../../src/cli/main.ts';
+import { SPLINE_RECIPE } from '../../src/cli/recipes.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Running the CLI
@@ -103,6 +104,7 @@ const dirs = {
   truncated: join(tmp, 'run-truncated'),
   garbled: join(tmp, 'run-garbled'),
   replot: join(tmp, 'run-replot'),
+  spline: join(tmp, 'run-spline'),
 };
 const files = {
   good: join(tmp, 'good.csv'),
@@ -137,6 +139,9 @@ test.before(() => {
   const trainCsv = cli(['train', '--data', files.good, ...tiny, '--out', dirs.csv, '--force', '--json']);
   runs.trainDataset = trainDataset;
   runs.trainCsv = trainCsv;
+  // --coupling spline takes the spline recipe's bins (no --bins here); --bound and the tiny flags override it.
+  runs.trainSpline = cli(['train', '--dataset', 'checkerboard', ...tiny, '--coupling', 'spline', '--bound', '3.5', '--out', dirs.spline, '--json']);
+  runs.infoSpline = runs.trainSpline.then(() => cli(['info', '--model', dirs.spline]));
 
   // Mistakes that need no model.
   runs.badFlag = cli(['train', '--dataset', 'post-mixture', '--out', join(tmp, 'never-flag'), '--epoch', '3']);
@@ -329,6 +334,25 @@ test('info shows the config, the parameter count, the model tree and the metrics
   assert.type(out.metrics.nll, 'number');
 });
 
+test('train --coupling spline trains the spline recipe (flags overriding it), saves it, and info shows it', async () => {
+  const r = await runs.trainSpline!;
+  assert.is(r.code, 0, r.stderr);
+  assert.type(JSON.parse(r.stdout.trim().split('\n').at(-1)!).kl, 'number');
+  const { model } = readModelConfig(readFileSync(join(dirs.spline, 'config.json'), 'utf8'));
+  assert.is(model.coupling, 'spline');
+  assert.is(model.bins, SPLINE_RECIPE.model.bins);
+  assert.is(model.splineBound, 3.5);
+  assert.is(model.layers, 2);
+  const flow = loadModel(readFileSync(join(dirs.spline, 'config.json'), 'utf8'), readFileSync(join(dirs.spline, 'model.safetensors')));
+  assert.is(flow.flows[0]!.constructor.name, 'SplineCoupling');
+  const info = await runs.infoSpline!;
+  assert.is(info.code, 0, info.stderr);
+  assert.match(info.stdout, `rational-quadratic spline, ${SPLINE_RECIPE.model.bins} bins on [-3.5, 3.5]`);
+  assert.match(info.stdout, 'SplineCoupling(dim=2');
+  const help = await runs.help!;
+  for (const flag of ['--coupling', '--bins K', '--bound B']) assert.match(help.stdout, flag);
+});
+
 // ---------------------------------------------------------------------------------------------------
 // Help and mistakes
 
@@ -360,6 +384,12 @@ test('a wrong flag or command is a usage error (exit code 2) naming it and the h
   oneLineError(await runs.unknownCommand!, 2, ['unknown command "trian"', 'did you mean train?'], 'unknown command');
   oneLineError(await inProcess(['train', '--dataset', 'moons', '--out', join(tmp, 'never')]), 2, ['--dataset must be one of', 'post-mixture', '"moons"'], 'unknown data set');
   oneLineError(await inProcess(['sample', '--model', dirs.dataset]), 2, ['--n is required'], 'sample without -n');
+  const never = join(tmp, 'never-spline');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--coupling', 'splin']), 2, ['--coupling must be one of affine, spline, alternating', '"splin"', 'did you mean spline?'], 'unknown coupling');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--bins', '4']), 2, ['--bins applies to spline couplings', '--coupling spline'], '--bins without --coupling');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--coupling', 'spline', '--bins', '65']), 2, ['--bins must be an integer', '65'], '--bins out of range');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--coupling', 'spline', '--bound', '0']), 2, ['--bound must be a number', 'got 0'], '--bound 0');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--preset', 'post', '--coupling', 'spline']), 2, ['--coupling applies to the default preset only'], 'post with spline');
 });
 
 test('two runs started at once into one --out never trip over each other: each finishes or is told the folder is taken', async () => {

@@ -47,6 +47,19 @@ test('for a box prior every sample lies inside the support, even for an observat
   assert.ok(free.data.some((v) => Math.abs(v) > 1), 'an unbounded flow puts mass outside the prior');
 });
 
+test('NPE takes spline couplings (coupling, bins, splineBound) and keeps every sample inside a box prior', () => {
+  const task = getTask('two-moons');
+  const data = simulateDataset(task, 400, { seed: 5 });
+  const { posterior, history } = trainNpe(data.theta, data.x, { rng: new Rng(6), support: task.prior.support, ...QUICK, epochs: 3, coupling: 'spline', bins: 5, splineBound: 4 });
+  assert.ok(history.valNll.every(Number.isFinite));
+  assert.is(posterior.flow.config.coupling, 'spline');
+  assert.is(posterior.flow.config.bins, 5);
+  assert.is(posterior.flow.config.splineBound, 4);
+  assert.is(posterior.flow.flows[0]!.constructor.name, 'SplineCoupling');
+  for (const v of posterior.sample(500, observation(task, 1).x, new Rng(7)).data) assert.ok(v > -1 && v < 1, `sample ${v} outside (-1, 1)`);
+  assertThrows(() => trainNpe(data.theta, data.x, { rng: new Rng(6), ...QUICK, coupling: 'spline', bin: 5 } as never), ['"bin"', 'did you mean "bins"']);
+});
+
 test('z-scoring lives in the model: saved and loaded, samples and densities are bit-identical', () => {
   const task = getTask('slcp');
   const data = simulateDataset(task, 600, { seed: 5 });
