@@ -33,6 +33,11 @@ function ruleOf(t: Tensor): string {
 export interface ExplainOptions {
   /** After each fused node (`mlp`, `linear`), list the nodes of its readable reference, indented. Default false. */
   expand?: boolean;
+  /**
+   * A model whose parameters label their leaves by their dotted names (`flows.0.net.0.weight`), e.g. the
+   * flow itself: anything with `namedParameters()`. A tensor's own `name` wins.
+   */
+  names?: { namedParameters(): [string, Tensor][] };
 }
 
 /**
@@ -49,29 +54,32 @@ export interface ExplainOptions {
  * // #0 leaf x 1×2  a leaf: values given, not computed; gradient accumulates here  |∇| = 4.472136
  * // #1 mul 1×2 ← #0, #0  out = a·b (broadcast); da = dOut·b, db = dOut·a ...  |∇| = 1.414214
  * // #2 sum 1×1 ← #1  out = Σ x ...  |∇| = 1.000000
+ * explain(nll(flow, batch), { names: flow }); // leaves labelled flows.0.net.0.weight, ...
  */
 export function explain(out: Tensor, options: ExplainOptions = {}): string {
-  checkOptionKeys('explain', options, ['expand']);
+  checkOptionKeys('explain', options, ['expand', 'names']);
+  const names = new Map<Tensor, string>(options.names !== undefined ? options.names.namedParameters().map(([n, t]) => [t, n]) : []);
   const lines: string[] = [];
   const order = topologicalOrder(out);
   // Nodes are numbered by their position in this listing (#0 is the first input), not by global id.
   const position = new Map<Tensor, string>(order.map((t, k) => [t, `#${k}`]));
   for (const t of order) {
-    lines.push(line(t, position, ''));
-    if (options.expand === true && t.reference !== null) lines.push(...expandNode(t, position));
+    lines.push(line(t, position, '', names));
+    if (options.expand === true && t.reference !== null) lines.push(...expandNode(t, position, names));
   }
   return lines.join('\n');
 }
 
-function line(t: Tensor, position: ReadonlyMap<Tensor, string>, indent: string): string {
+function line(t: Tensor, position: ReadonlyMap<Tensor, string>, indent: string, names: ReadonlyMap<Tensor, string>): string {
   const inputs = t.parents.length > 0 ? ` ← ${t.parents.map((p) => position.get(p) ?? '?').join(', ')}` : '';
-  const label = t.label !== '' ? ` ${t.label}` : '';
+  const text = t.label !== '' ? t.label : names.get(t) ?? '';
+  const label = text !== '' ? ` ${text}` : '';
   const grad = t.grad !== null ? `  |∇| = ${norm(t.grad).toPrecision(7)}` : t.requiresGrad ? '  |∇| = (not computed)' : '';
   return `${indent}${position.get(t)} ${t.op}${label} ${formatShape(t.rows, t.cols)}${inputs}  ${ruleOf(t)}${grad}`;
 }
 
 /** The reference nodes of fused node `t`, rebuilt on copies of its inputs (so the real graph is untouched). */
-function expandNode(t: Tensor, position: ReadonlyMap<Tensor, string>): string[] {
+function expandNode(t: Tensor, position: ReadonlyMap<Tensor, string>, names: ReadonlyMap<Tensor, string>): string[] {
   const copies = t.parents.map((p) => Tensor.from(p.rows, p.cols, p.data.slice(), { requiresGrad: true }));
   const ref = referenceOn(t, copies);
   const dOut = t.grad;
@@ -84,7 +92,7 @@ function expandNode(t: Tensor, position: ReadonlyMap<Tensor, string>): string[] 
   for (const node of topologicalOrder(ref)) {
     if (own.has(node)) continue;
     own.set(node, `${head}.${k++}`);
-    lines.push(line(node, own, '    '));
+    lines.push(line(node, own, '    ', names));
   }
   return lines;
 }

@@ -95,4 +95,14 @@ test('toDot escapes quotes and backslashes in names, so the DOT stays valid', ()
   assert.match(nodes.get(`n${x.id}`)!, 'say \\"hi\\" \\\\ bye');
 });
 
+test('explain labels parameters by their dotted names when given the model, and a tensor\'s own name wins', () => {
+  const w = tensor([[3]], { requiresGrad: true }), b = tensor([[1]], { requiresGrad: true, name: 'mine' });
+  const y = sum(mul(w, b));
+  const model = { namedParameters: (): [string, Tensor][] => [['net.0.weight', w], ['net.0.bias', b]] };
+  const lines = explain(y, { names: model }).split('\n');
+  assert.match(lines[0]!, /^#0 leaf net\.0\.weight 1×1/);
+  assert.match(lines[1]!, /^#1 leaf mine 1×1/);
+  assert.not.match(explain(y), 'net.0.weight');
+});
+
 test.run();
