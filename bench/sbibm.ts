@@ -86,6 +86,8 @@ for (const name of tasks) {
       refSeconds += (t2 - t1) / 1000;
       c2stSeconds += (performance.now() - t2) / 1000;
       c2stCpuSeconds += (c.user + c.system) / 1e6;
+      // Each observation as it completes: a C2ST can take minutes, and a stopped run keeps what it printed.
+      console.log(`  ${task.name} ${n} sims, observation ${k}: C2ST ${report.accuracy.toFixed(3)} (folds' epochs ${report.folds.map((f) => f.epochs).join(' ')}, ${((c.user + c.system) / 1e6).toFixed(1)} s CPU)`);
     }
     const mean = scores.reduce((s, v) => s + v, 0) / scores.length;
     const target = n === 1000 ? SBI_NPE[task.name]?.[0] : n === 10000 ? SBI_NPE[task.name]?.[1] : undefined;
