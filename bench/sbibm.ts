@@ -17,7 +17,7 @@
 
 import { appendFileSync } from 'node:fs';
 import { Rng } from '../src/rng/rng.ts';
-import { c2st } from '../src/sbi/c2st.ts';
+import { c2st, c2stDetailed } from '../src/sbi/c2st.ts';
 import { NPE_DEFAULTS, trainNpe } from '../src/sbi/npe.ts';
 import { observation } from '../src/sbi/observations.ts';
 import { referencePosterior } from '../src/sbi/reference.ts';
@@ -40,10 +40,13 @@ function arg(name: string): string | undefined {
 const tasks = (arg('tasks') ?? TASK_NAMES.join(',')).split(',');
 const budgets = (arg('sims') ?? '1000,10000').split(',').map(Number);
 const K = Number(arg('observations') ?? 3);
+/** The first observation's number (default 1): `--from 4 --observations 3` runs observations 4-6. */
+const first = Number(arg('from') ?? 1);
 const seed = Number(arg('seed') ?? 1);
 const samples = Number(arg('samples') ?? 10000);
-const overrides: Record<string, number> = {};
+const overrides: Record<string, number | string> = {};
 for (const key of ['layers', 'hidden', 'depth', 'batchSize', 'lr', 'patience']) if (arg(key) !== undefined) overrides[key] = Number(arg(key));
+if (arg('activation') !== undefined) overrides.activation = arg('activation')!;
 
 if (process.argv.includes('--check-slcp-reference')) {
   const task = getTask('slcp');
@@ -67,28 +70,35 @@ for (const name of tasks) {
     const { posterior, history } = trainNpe(data.theta, data.x, { rng: new Rng(seed), support: task.prior.support, task: task.name, ...overrides });
     const trainSeconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0), trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const scores: number[] = [];
-    let refSeconds = 0, c2stSeconds = 0;
-    for (let k = 1; k <= K; k++) {
+    const scores: number[] = [], c2stEpochs: number[][] = [];
+    let refSeconds = 0, c2stSeconds = 0, c2stCpuSeconds = 0;
+    for (let k = first; k < first + K; k++) {
       const obs = observation(task, k);
       const t1 = performance.now();
       const ref = referencePosterior(task, obs.x).sample(samples, new Rng(1000 + k));
       const t2 = performance.now();
       const q = posterior.sample(samples, obs.x, new Rng(2000 + k));
-      scores.push(c2st(ref, q, { rng: new Rng(3000 + k) }));
+      const c0 = process.cpuUsage();
+      const report = c2stDetailed(ref, q, { rng: new Rng(3000 + k) });
+      const c = process.cpuUsage(c0);
+      scores.push(report.accuracy);
+      c2stEpochs.push(report.folds.map((f) => f.epochs));
       refSeconds += (t2 - t1) / 1000;
       c2stSeconds += (performance.now() - t2) / 1000;
+      c2stCpuSeconds += (c.user + c.system) / 1e6;
+      // Each observation as it completes: a C2ST can take minutes, and a stopped run keeps what it printed.
+      console.log(`  ${task.name} ${n} sims, observation ${k}: C2ST ${report.accuracy.toFixed(3)} (folds' epochs ${report.folds.map((f) => f.epochs).join(' ')}, ${((c.user + c.system) / 1e6).toFixed(1)} s CPU)`);
     }
     const mean = scores.reduce((s, v) => s + v, 0) / scores.length;
     const target = n === 1000 ? SBI_NPE[task.name]?.[0] : n === 10000 ? SBI_NPE[task.name]?.[1] : undefined;
     console.log(
       `${task.name.padEnd(24)} ${String(n).padStart(6)} sims  C2ST ${mean.toFixed(3)}  [${scores.map((s) => s.toFixed(3)).join(' ')}]` +
         `${target !== undefined ? `  sbi NPE ${target}` : ''}  train ${trainSeconds.toFixed(1)} s wall, ${trainCpuSeconds.toFixed(1)} s CPU (${history.epochs} epochs, ${history.stopReason}, best ${history.bestEpoch})` +
-        `  reference ${refSeconds.toFixed(1)} s, c2st ${c2stSeconds.toFixed(1)} s`,
+        `  reference ${refSeconds.toFixed(1)} s, c2st ${c2stSeconds.toFixed(1)} s wall, ${c2stCpuSeconds.toFixed(1)} s CPU`,
     );
     appendFileSync(
       new URL('./sbibm-results.jsonl', import.meta.url),
-      JSON.stringify({ date: new Date().toISOString(), task: task.name, simulations: n, seed, recipe: { ...NPE_DEFAULTS, ...overrides }, c2st: scores, mean, trainSeconds, trainCpuSeconds, epochs: history.epochs, dropped: data.dropped }) + '\n',
+      JSON.stringify({ date: new Date().toISOString(), task: task.name, simulations: n, seed, recipe: { ...NPE_DEFAULTS, ...overrides }, observations: Array.from({ length: K }, (_, i) => first + i), c2st: scores, mean, trainSeconds, trainCpuSeconds, epochs: history.epochs, c2stEpochs, c2stCpuSeconds, dropped: data.dropped }) + '\n',
     );
   }
 }
