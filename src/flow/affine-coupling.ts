@@ -29,14 +29,14 @@
 
 import { abs, add, addScalar, div, exp, mul, neg, scale as scaleBy, sub, tanh } from '../autograd/elementwise.ts';
 import { sum } from '../autograd/reduce.ts';
-import { concatCols, gatherCols, sliceCols } from '../autograd/shape.ts';
+import { sliceCols } from '../autograd/shape.ts';
 import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
 import { checkOptionKeys } from '../autograd/options.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import type { ActivationName, Layer } from '../nn/layers.ts';
 import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
 import { conditionerInput, conditionerNet } from './conditioner.ts';
-import { makeSplit, type MaskSpec, type Split } from './mask.ts';
+import { joinParts, makeSplit, splitParts, type MaskSpec, type Split } from './mask.ts';
 
 /**
  * How the raw log-scale is bounded; see the module comment.
@@ -100,8 +100,6 @@ export class AffineCoupling extends Bijection {
   readonly dim: number;
   override readonly contextDim: number;
   readonly split: Split;
-  /** Where each feature sits in [x_A | x_B]: gathering by it puts the two parts back in place. */
-  private readonly positions: Int32Array;
   readonly scaleMode: ScaleMode;
   readonly bound: number;
   /** The conditioner (two heads), or null when separate nets are used. */
@@ -120,9 +118,6 @@ export class AffineCoupling extends Bijection {
     if (!Number.isInteger(contextDim) || contextDim < 0) throw new RangeError(`AffineCoupling: contextDim must be a non-negative integer, got ${String(options.contextDim)}`);
     this.contextDim = contextDim;
     this.split = split;
-    this.positions = new Int32Array(options.dim);
-    split.a.forEach((j, i) => (this.positions[j] = i));
-    split.b.forEach((j, i) => (this.positions[j] = split.a.length + i));
     this.scaleMode = options.scale ?? 'softclamp';
     if (!['exp', 'tanh', 'softclamp'].includes(this.scaleMode)) throw new RangeError(`AffineCoupling: scale must be 'exp', 'tanh' or 'softclamp', got ${String(this.scaleMode)}`);
     this.bound = options.bound ?? 3;
@@ -170,18 +165,6 @@ export class AffineCoupling extends Bijection {
     return [s, t];
   }
 
-  private parts(x: Tensor): [Tensor, Tensor] {
-    const { a, b, contiguous } = this.split;
-    if (contiguous) return [sliceCols(x, 0, a.length), sliceCols(x, a.length, this.dim)];
-    return [gatherCols(x, a), gatherCols(x, b)];
-  }
-
-  private assemble(ya: Tensor, yb: Tensor): Tensor {
-    const joined = concatCols([ya, yb]);
-    if (this.split.contiguous) return joined;
-    return gatherCols(joined, this.positions);
-  }
-
   /**
    * Data -> latent: y_B = x_B·exp(s(x_A)) + t(x_A), y_A = x_A; log|det| = Σ s per row.
    * @example const [y, logDet] = layer.forward(x); // y n×dim, logDet n×1
@@ -189,11 +172,11 @@ export class AffineCoupling extends Bijection {
   forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('AffineCoupling.forward', x, this.dim);
     checkContext('AffineCoupling.forward', x, context, this.contextDim);
-    const [xa, xb] = this.parts(x);
+    const [xa, xb] = splitParts(x, this.split);
     const [s, t] = this.conditioner(xa, context);
     // y_B = x_B·exp(s) + t, log|det| = Σ s
     const yb = add(mul(xb, exp(s)), t);
-    return [this.assemble(xa, yb), sum(s, 1)];
+    return [joinParts(xa, yb, this.split), sum(s, 1)];
   }
 
   /**
@@ -203,11 +186,11 @@ export class AffineCoupling extends Bijection {
   inverse(y: Tensor, context?: Tensor): FlowResult {
     checkWidth('AffineCoupling.inverse', y, this.dim);
     checkContext('AffineCoupling.inverse', y, context, this.contextDim);
-    const [ya, yb] = this.parts(y);
+    const [ya, yb] = splitParts(y, this.split);
     const [s, t] = this.conditioner(ya, context);
     // x_B = (y_B - t)·exp(-s), log|det| = -Σ s
     const xb = mul(sub(yb, t), exp(neg(s)));
-    return [this.assemble(ya, xb), neg(sum(s, 1))];
+    return [joinParts(ya, xb, this.split), neg(sum(s, 1))];
   }
 
   /**

@@ -3,7 +3,7 @@ export { Bijection, cascade, Chain, checkContext, checkFinite, checkWidth, Conte
 export type { Direction, FlowResult } from './bijection.ts';
 export { conditionerInput, conditionerNet, gatherRows, repeatRows } from './conditioner.ts';
 export type { ConditionerNetOptions } from './conditioner.ts';
-export { makeSplit } from './mask.ts';
+export { joinParts, makeSplit, splitParts } from './mask.ts';
 export type { MaskSpec, Split } from './mask.ts';
 export { AffineCoupling } from './affine-coupling.ts';
 export type { AffineCouplingOptions, ScaleMode } from './affine-coupling.ts';

@@ -5,6 +5,9 @@
  * @module
  */
 
+import { concatCols, gatherCols, sliceCols } from '../autograd/shape.ts';
+import type { Tensor } from '../autograd/tensor.ts';
+
 /**
  * A mask spec: `'half'` (A = the first ⌊d/2⌋ features), `'alternating'` (A = even positions), or one boolean per feature, `true` for A.
  * @example new AffineCoupling({ dim: 3, mask: [true, false, true], rng: new Rng(0) });
@@ -22,6 +25,8 @@ export interface Split {
   b: Int32Array;
   /** True when A is exactly the first |A| features (then slicing is enough). */
   contiguous: boolean;
+  /** Where each feature sits in [x_A | x_B]: gathering by it puts the two parts back in place. */
+  positions: Int32Array;
 }
 
 /**
@@ -46,5 +51,26 @@ export function makeSplit(dim: number, mask: MaskSpec = 'half', invert = false):
   inA.forEach((m, j) => (m ? a : b).push(j));
   if (a.length === 0 || b.length === 0) throw new RangeError(`coupling: the mask leaves ${a.length === 0 ? 'no feature to condition on' : 'no feature to transform'} (dim ${dim})`);
   const contiguous = a.every((j, i) => j === i);
-  return { a: Int32Array.from(a), b: Int32Array.from(b), contiguous };
+  const positions = new Int32Array(dim);
+  a.forEach((j, i) => (positions[j] = i));
+  b.forEach((j, i) => (positions[j] = a.length + i));
+  return { a: Int32Array.from(a), b: Int32Array.from(b), contiguous, positions };
+}
+
+/**
+ * [x_A, x_B]: the two parts of x (n×dim) for a coupling, by slicing when A is contiguous, else gathering.
+ * @example const [xa, xb] = splitParts(x, makeSplit(4, 'alternating')); // columns [0, 2] and [1, 3]
+ */
+export function splitParts(x: Tensor, split: Split): [Tensor, Tensor] {
+  if (split.contiguous) return [sliceCols(x, 0, split.a.length), sliceCols(x, split.a.length, x.cols)];
+  return [gatherCols(x, split.a), gatherCols(x, split.b)];
+}
+
+/**
+ * The inverse of {@link splitParts}: y_A and y_B put back in their features' places.
+ * @example joinParts(...splitParts(x, split), split); // equals x
+ */
+export function joinParts(ya: Tensor, yb: Tensor, split: Split): Tensor {
+  const joined = concatCols([ya, yb]);
+  return split.contiguous ? joined : gatherCols(joined, split.positions);
 }

@@ -19,13 +19,12 @@
  */
 
 import { checkOptionKeys } from '../autograd/options.ts';
-import { concatCols, gatherCols, sliceCols } from '../autograd/shape.ts';
 import { formatShape, ShapeError, type Tensor } from '../autograd/tensor.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import type { ActivationName, Layer } from '../nn/layers.ts';
 import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
 import { conditionerInput, conditionerNet } from './conditioner.ts';
-import { makeSplit, type MaskSpec, type Split } from './mask.ts';
+import { joinParts, makeSplit, splitParts, type MaskSpec, type Split } from './mask.ts';
 import { rqSpline, rqSplineInverse, splineParamCount, splitSpline, type SplineOptions } from './spline.ts';
 
 /**
@@ -80,8 +79,6 @@ export class SplineCoupling extends Bijection {
   readonly dim: number;
   override readonly contextDim: number;
   readonly split: Split;
-  /** Where each feature sits in [x_A | x_B]: gathering by it puts the two parts back in place. */
-  private readonly positions: Int32Array;
   /** The spline's options (bins, bound and the minimums), as passed to {@link rqSpline}. */
   readonly spline: Readonly<Required<SplineOptions>>;
   /** The conditioner: [x_A | context] -> |B|·(3K−1) logits. */
@@ -96,9 +93,6 @@ export class SplineCoupling extends Bijection {
     if (!Number.isInteger(contextDim) || contextDim < 0) throw new RangeError(`SplineCoupling: contextDim must be a non-negative integer, got ${String(options.contextDim)}`);
     this.contextDim = contextDim;
     this.split = split;
-    this.positions = new Int32Array(options.dim);
-    split.a.forEach((j, i) => (this.positions[j] = i));
-    split.b.forEach((j, i) => (this.positions[j] = split.a.length + i));
     const bins = options.bins ?? 8, bound = options.bound ?? 3;
     if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`SplineCoupling: bins must be a positive integer, got ${String(options.bins)}`);
     if (!(bound > 0) || !Number.isFinite(bound)) throw new RangeError(`SplineCoupling: bound must be a positive finite number, got ${String(options.bound)}`);
@@ -125,18 +119,6 @@ export class SplineCoupling extends Bijection {
     return out;
   }
 
-  private parts(x: Tensor): [Tensor, Tensor] {
-    const { a, b, contiguous } = this.split;
-    if (contiguous) return [sliceCols(x, 0, a.length), sliceCols(x, a.length, this.dim)];
-    return [gatherCols(x, a), gatherCols(x, b)];
-  }
-
-  private assemble(ya: Tensor, yb: Tensor): Tensor {
-    const joined = concatCols([ya, yb]);
-    if (this.split.contiguous) return joined;
-    return gatherCols(joined, this.positions);
-  }
-
   /**
    * Data -> latent: y_B = RQS(x_B; θ(x_A, c)), y_A = x_A; log|det| = Σ log RQS' per row.
    * @example const [y, logDet] = layer.forward(x); // y n×dim, logDet n×1
@@ -144,9 +126,9 @@ export class SplineCoupling extends Bijection {
   forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('SplineCoupling.forward', x, this.dim);
     checkContext('SplineCoupling.forward', x, context, this.contextDim);
-    const [xa, xb] = this.parts(x);
+    const [xa, xb] = splitParts(x, this.split);
     const [yb, logDet] = splitSpline(rqSpline(xb, this.logits(xa, context), this.spline));
-    return [this.assemble(xa, yb), logDet];
+    return [joinParts(xa, yb, this.split), logDet];
   }
 
   /**
@@ -156,9 +138,9 @@ export class SplineCoupling extends Bijection {
   inverse(y: Tensor, context?: Tensor): FlowResult {
     checkWidth('SplineCoupling.inverse', y, this.dim);
     checkContext('SplineCoupling.inverse', y, context, this.contextDim);
-    const [ya, yb] = this.parts(y);
+    const [ya, yb] = splitParts(y, this.split);
     const [xb, logDet] = splitSpline(rqSplineInverse(yb, this.logits(ya, context), this.spline));
-    return [this.assemble(ya, xb), logDet];
+    return [joinParts(ya, xb, this.split), logDet];
   }
 
   /**

@@ -3,7 +3,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeSplit } from '../../src/flow/mask.ts';
+import { joinParts, makeSplit, splitParts } from '../../src/flow/mask.ts';
+import { tensor } from '../../src/autograd/tensor.ts';
 import { assertThrows } from '../helpers/assert.ts';
 import { check, fc } from '../helpers/fc.ts';
 import { booleanMask } from './helpers/arb.ts';
@@ -59,6 +60,17 @@ test('d < 2, a mask of the wrong length, and a mask that empties a part are refu
   assertThrows(() => makeSplit(3, [true, true, true]), ['leaves no feature to transform (dim 3)'], RangeError);
   assertThrows(() => makeSplit(3, [true, true, true], true), ['no feature to condition on'], RangeError);
   assertThrows(() => makeSplit(3, 'checker' as never), ["mask must be 'half', 'alternating' or an array of booleans, got checker"], RangeError);
+});
+
+test('splitParts and joinParts take a batch apart and put it back, for contiguous and scattered masks', () => {
+  const x = tensor([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]);
+  for (const mask of ['half', 'alternating', [false, true, true, false, true]] as const) {
+    const split = makeSplit(5, mask);
+    const [xa, xb] = splitParts(x, split);
+    assert.equal(xa.toArray()[0], Array.from(split.a), `${String(mask)}: x_A`);
+    assert.equal(xb.toArray()[0], Array.from(split.b), `${String(mask)}: x_B`);
+    assert.equal(joinParts(xa, xb, split).toArray(), x.toArray(), `${String(mask)}: rejoined`);
+  }
 });
 
 test.run();
