@@ -10,6 +10,7 @@
  * @module
  */
 
+import { didYouMean } from '../autograd/options.ts';
 import { UsageError } from './errors.ts';
 
 /**
@@ -252,31 +253,10 @@ function placeholder(name: string, flag: FlagSpec): string {
   return flag.value ?? (flag.choices !== undefined ? flag.choices.join('|') : flag.type === 'string' ? name.toUpperCase() : flag.type === 'integer' ? 'N' : 'X');
 }
 
-/** ` (did you mean --epochs?)` for a name within edit distance 2 of a known one, else ''. */
+/** ` (did you mean --epochs?)` for a name within edit distance 2 of a known one (the library's `didYouMean`), else ''. */
 function suggest(name: string, known: readonly string[], prefix: string): string {
-  let best = '', bestDistance = 3;
-  for (const k of known) {
-    const bare = k.replace(/^-+/, '');
-    const d = editDistance(name, bare);
-    if (d < bestDistance) {
-      best = bare;
-      bestDistance = d;
-    }
-  }
-  return best === '' ? '' : ` (did you mean ${prefix}${best}?)`;
-}
-
-// Levenshtein distance by the two-row dynamic programme.
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
+  const best = didYouMean(name, known.map((k) => k.replace(/^-+/, '')));
+  return best === undefined ? '' : ` (did you mean ${prefix}${best}?)`;
 }
 
 /**
