@@ -12,7 +12,7 @@ export { mean, sum } from './reduce.ts';
 export { MLP_KERNELS, mlp } from './fused.ts';
 export type { MlpActivation, MlpKernel, MlpLayer } from './fused.ts';
 export type { Axis } from './reduce.ts';
-export { concatCols, gatherCols, sliceCols } from './shape.ts';
+export { concatCols, gatherCols, gatherRows, repeatRows, sliceCols } from './shape.ts';
 export { gradcheck, GradcheckError } from './gradcheck.ts';
 export type { GradcheckOptions, GradcheckReport, InputReport } from './gradcheck.ts';
 export { explain, toDot } from './explain.ts';

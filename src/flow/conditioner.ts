@@ -23,8 +23,7 @@
  */
 
 import { concatCols } from '../autograd/shape.ts';
-import { defineOp } from '../autograd/op.ts';
-import { formatShape, ShapeError, Tensor } from '../autograd/tensor.ts';
+import type { Tensor } from '../autograd/tensor.ts';
 import { checkOptionKeys } from '../autograd/options.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import { zeros } from '../nn/init.ts';
@@ -84,55 +83,4 @@ export function conditionerNet(options: ConditionerNetOptions): MLP {
     if (net.lastLinear.bias !== null) zeros(net.lastLinear.bias);
   }
   return net;
-}
-
-// out[i, :] = x[index[i], :]
-// dx[index[i], :] += dOut[i, :]
-/**
- * Picks rows of x by index (repeats allowed): out row i is x row `index[i]`. Used to repeat a context row
- * for each of the samples drawn under it.
- * @example gatherRows(tensor([[1, 2], [3, 4]]), [1, 1, 0]).toArray(); // [[3, 4], [3, 4], [1, 2]]
- */
-export const gatherRows = defineOp({
-  name: 'gatherRows',
-  formula: 'out[i, :] = x[index[i], :]',
-  derivative: 'dx[index[i], :] += dOut[i, :]',
-  forward(ctx, x: Tensor, index: ArrayLike<number>) {
-    const r = x.rows, c = x.cols, n = index.length;
-    const idx = Int32Array.from(index);
-    for (let i = 0; i < n; i++) {
-      const k = idx[i]!;
-      if (k !== index[i] || k < 0 || k >= r) throw new ShapeError(`gatherRows: index ${index[i]} (position ${i}) is outside the ${r} rows of ${formatShape(r, c)}`);
-    }
-    const o = ctx.output(n * c), v = x.data;
-    for (let i = 0; i < n; i++) {
-      const from = idx[i]! * c;
-      for (let j = 0; j < c; j++) o[i * c + j] = v[from + j]!;
-    }
-    return {
-      rows: n, cols: c, data: o, inputs: [x],
-      backward(dOut, grad) {
-        const gx = grad(x);
-        if (gx === null) return;
-        for (let i = 0; i < n; i++) {
-          const to = idx[i]! * c;
-          for (let j = 0; j < c; j++) gx[to + j]! += dOut[i * c + j]!;
-        }
-      },
-      detail: () => `${n} of ${r} rows`,
-    };
-  },
-});
-
-/**
- * Each row of x repeated `times` times in place: rows [i·times, (i+1)·times) are copies of row i
- * (k×c -> (k·times)×c), by index in one pass.
- * @example repeatRows(tensor([[1], [2]]), 2).toArray(); // [[1], [1], [2], [2]]
- */
-export function repeatRows(x: Tensor, times: number): Tensor {
-  if (!Number.isInteger(times) || times < 0) throw new RangeError(`repeatRows: times must be a non-negative integer, got ${times}`);
-  if (times === 1) return x;
-  const index = new Int32Array(x.rows * times);
-  for (let i = 0; i < index.length; i++) index[i] = Math.floor(i / times);
-  return gatherRows(x, index);
 }

@@ -1,7 +1,9 @@
 /** Normalizing flows: the bijection contract (with an optional context), the composition routine, couplings, permutations, RealNVP, checks. @module */
 export { Bijection, cascade, Chain, checkContext, checkFinite, checkWidth, ContextError, FlowInputError, sharedContextDim, zeroLogDet } from './bijection.ts';
 export type { Direction, FlowResult } from './bijection.ts';
-export { conditionerInput, conditionerNet, gatherRows, repeatRows } from './conditioner.ts';
+export { conditionerInput, conditionerNet } from './conditioner.ts';
+// The row ops live in src/autograd/shape.ts beside gatherCols; re-exported for `flowgrad/flow` users.
+export { gatherRows, repeatRows } from '../autograd/shape.ts';
 export type { ConditionerNetOptions } from './conditioner.ts';
 export { joinParts, makeSplit, splitParts } from './mask.ts';
 export type { MaskSpec, Split } from './mask.ts';

@@ -44,7 +44,7 @@ import { AffineCoupling, type ScaleMode } from './affine-coupling.ts';
 import { BoxSupport } from './box-support.ts';
 import { Bijection, cascade, Chain, checkContext, checkFinite, checkWidth, ContextError, type Direction, type FlowResult } from './bijection.ts';
 import { StandardNormal } from './base.ts';
-import { repeatRows } from './conditioner.ts';
+import { repeatRows } from '../autograd/shape.ts';
 import { Permutation } from './permutation.ts';
 import { PostCoupling } from './post-coupling.ts';
 import { SplineCoupling } from './spline-coupling.ts';

@@ -9,7 +9,7 @@
 
 import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { checkOptionKeys } from '../autograd/options.ts';
-import { repeatRows } from '../flow/conditioner.ts';
+import { repeatRows } from '../autograd/shape.ts';
 import type { RandomSource } from '../rng/rng.ts';
 
 /**

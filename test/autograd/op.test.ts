@@ -78,7 +78,7 @@ const SAMPLES: Record<string, () => Tensor> = {
   sqrt: () => a.sqrt(x), abs: () => a.abs(x), scale: () => a.scale(x, 2), addScalar: () => a.addScalar(x, 2),
   powScalar: () => a.powScalar(x, 2), matmul: () => a.matmul(x, x), transpose: () => a.transpose(x),
   linear: () => a.linear(x, x), sum: () => a.sum(x), mean: () => a.mean(x, 0), sliceCols: () => a.sliceCols(x, 1),
-  concatCols: () => a.concatCols([x, x]), gatherCols: () => a.gatherCols(x, [1, 0]),
+  concatCols: () => a.concatCols([x, x]), gatherCols: () => a.gatherCols(x, [1, 0]), gatherRows: () => a.gatherRows(x, [1, 1, 0]),
   mlp: () => a.mlp(x, [{ weight: x, bias: null, activation: 'tanh' }]),
 };
 

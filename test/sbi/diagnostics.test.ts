@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { Rng, type RandomSource } from '../../src/rng/rng.ts';
 import { checkPosterior, formatReport } from '../../src/sbi/diagnostics.ts';
-import { repeatRows } from '../../src/flow/conditioner.ts';
+import { repeatRows } from '../../src/autograd/shape.ts';
 import { simulateCalibrationSet } from '../../src/sbi/diagnostics-set.ts';
 import { assertThrows } from '../helpers/assert.ts';
 import { gaussianPosterior, gaussianPrior, gaussianSimulate, VARIANTS } from '../helpers/gaussian-linear.ts';
