@@ -370,7 +370,7 @@ export const rqSpline = defineOp({
     const soft = ctx.output(params.rows * d * 2 * K);
     for (let i = 0; i < params.rows; i++) for (let j = 0; j < d; j++) squash(P, (i * d + j) * per, K, soft, (i * d + j) * 2 * K);
     const o = ctx.output(n * 2 * d);
-    const bins = new Int32Array(n * d), loc = ctx.output(n * d * LOC);
+    const bins = ctx.output(n * d), loc = ctx.output(n * d * LOC); // bins: the bin of each entry, −1 in the tails
     const xs = new Float64Array(K + 1), ys = new Float64Array(K + 1);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
@@ -449,7 +449,7 @@ export const rqSplineInverse = defineOp({
     const soft = ctx.output(params.rows * d * 2 * K);
     for (let i = 0; i < params.rows; i++) for (let j = 0; j < d; j++) squash(P, (i * d + j) * per, K, soft, (i * d + j) * 2 * K);
     const o = ctx.output(n * 2 * d);
-    const bins = new Int32Array(n * d), loc = ctx.output(n * d * LOC);
+    const bins = ctx.output(n * d), loc = ctx.output(n * d * LOC); // bins: the bin of each entry, −1 in the tails
     const xs = new Float64Array(K + 1), ys = new Float64Array(K + 1);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < d; j++) {
