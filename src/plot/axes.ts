@@ -223,3 +223,12 @@ export function plotScales(plot: Rect, x: Ticks, y: Ticks): [(v: number) => numb
 function fmtPair(a: number, b: number): string {
   return `${fmt(a)} ${fmt(b)}`;
 }
+
+/**
+ * A figure's title, centred above its panels (a grid made with `top: 30` leaves room for it); nothing
+ * without a title.
+ * @example body.push(...figureTitle(grid.width, options.title));
+ */
+export function figureTitle(width: number, title: string | undefined): string[] {
+  return title === undefined ? [] : [text(width / 2, 21, title, { 'text-anchor': 'middle', 'font-size': FONT_SIZE.figureTitle, 'font-weight': '600' })];
+}

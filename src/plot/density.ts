@@ -5,7 +5,7 @@
  * @module
  */
 
-import { drawAxes, linearScale, panelGrid, type Rect } from './axes.ts';
+import { drawAxes, figureTitle, linearScale, panelGrid, type Rect } from './axes.ts';
 import { viridis } from './colormap.ts';
 import { comment, el, escapeXml, fmt, FONT_SIZE, INK, svgDocument, text } from './svg.ts';
 import { niceTicks } from './ticks.ts';
@@ -89,9 +89,7 @@ export function densityFigure(panels: readonly { title: string; grid: DensityGri
   });
   const body: string[] = [];
   const notes: string[] = [];
-  if (options.title !== undefined) {
-    body.push(text(grid.width / 2, 21, options.title, { 'text-anchor': 'middle', 'font-size': FONT_SIZE.figureTitle, 'font-weight': '600' }));
-  }
+  body.push(...figureTitle(grid.width, options.title));
   panels.forEach((panel, k) => {
     const plot = grid.plots[k]!;
     const g = panel.grid;

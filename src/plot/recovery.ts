@@ -9,7 +9,7 @@
  * @module
  */
 
-import { drawAxes, panelGrid, plotScales } from './axes.ts';
+import { drawAxes, figureTitle, panelGrid, plotScales } from './axes.ts';
 import { CATEGORY10 } from './colormap.ts';
 import { comment, el, fmt, FONT_SIZE, INK, svgDocument, text } from './svg.ts';
 import { namesFor, panelTitle } from './names.ts';
@@ -72,7 +72,7 @@ export function recoveryFigure(input: { readonly dimensions: readonly RecoveryDi
   const titleRoom = options.title !== undefined ? 30 : 0;
   const grid = panelGrid(dims.length, { columns, width: size, height: size, margin: MARGIN, top: titleRoom });
   const body: string[] = [];
-  if (options.title !== undefined) body.push(text(grid.width / 2, 21, options.title, { 'text-anchor': 'middle', 'font-size': FONT_SIZE.figureTitle, 'font-weight': '600' }));
+  body.push(...figureTitle(grid.width, options.title));
   dims.forEach((dim, k) => {
     const plot = grid.plots[k]!;
     const n = dim.truth.length;
@@ -137,7 +137,7 @@ export function zScoreContractionFigure(input: { readonly dimensions: readonly R
   const titleRoom = options.title !== undefined ? 30 : 0;
   const grid = panelGrid(dims.length, { columns, width: size, height: size, margin: MARGIN, top: titleRoom });
   const body: string[] = [];
-  if (options.title !== undefined) body.push(text(grid.width / 2, 21, options.title, { 'text-anchor': 'middle', 'font-size': FONT_SIZE.figureTitle, 'font-weight': '600' }));
+  body.push(...figureTitle(grid.width, options.title));
   dims.forEach((dim, k) => {
     const plot = grid.plots[k]!;
     const [sx, sy] = plotScales(plot, xTicks, yTicks);

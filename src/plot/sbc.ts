@@ -8,9 +8,9 @@
  * @module
  */
 
-import { drawAxes, panelGrid, plotScales } from './axes.ts';
+import { drawAxes, figureTitle, panelGrid, plotScales } from './axes.ts';
 import { CATEGORY10 } from './colormap.ts';
-import { el, fmt, FONT_SIZE, INK, svgDocument, text } from './svg.ts';
+import { el, fmt, INK, svgDocument } from './svg.ts';
 import { namesFor, panelTitle } from './names.ts';
 import { niceTicks } from './ticks.ts';
 
@@ -84,7 +84,7 @@ export function sbcRankFigure(input: SbcRankInput, options: SbcFigureOptions = {
   const columns = options.columns ?? Math.min(4, dimensions.length);
   const grid = panelGrid(dimensions.length, { columns, width: size, height: 160, margin: MARGIN, top: titleRoom });
   const body: string[] = [];
-  if (options.title !== undefined) body.push(text(grid.width / 2, 21, options.title, { 'text-anchor': 'middle', 'font-size': FONT_SIZE.figureTitle, 'font-weight': '600' }));
+  body.push(...figureTitle(grid.width, options.title));
   dimensions.forEach((dim, k) => {
     const plot = grid.plots[k]!;
     const [sx, sy] = plotScales(plot, xTicks, yTicks);
@@ -137,7 +137,7 @@ export function sbcEcdfFigure(input: SbcEcdfInput, options: SbcFigureOptions = {
   const columns = options.columns ?? Math.min(4, dimensions.length);
   const grid = panelGrid(dimensions.length, { columns, width: size, height: 160, margin: MARGIN, top: titleRoom });
   const body: string[] = [];
-  if (options.title !== undefined) body.push(text(grid.width / 2, 21, options.title, { 'text-anchor': 'middle', 'font-size': FONT_SIZE.figureTitle, 'font-weight': '600' }));
+  body.push(...figureTitle(grid.width, options.title));
   dimensions.forEach((dim, k) => {
     const plot = grid.plots[k]!;
     const [sx, sy] = plotScales(plot, xTicks, yTicks);

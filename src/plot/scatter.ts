@@ -5,7 +5,7 @@
  * @module
  */
 
-import { drawAxes, drawLegend, panelGrid, plotScales, type LegendEntry, type Rect } from './axes.ts';
+import { drawAxes, drawLegend, figureTitle, panelGrid, plotScales, type LegendEntry, type Rect } from './axes.ts';
 import { CATEGORY10 } from './colormap.ts';
 import { comment, el, escapeXml, fmt, FONT_SIZE, INK, svgDocument, text } from './svg.ts';
 import { niceTicks, type Ticks } from './ticks.ts';
@@ -147,9 +147,7 @@ export function scatterPanels(panels: readonly ScatterPanel[], options: ScatterL
   const grid = panelGrid(panels.length, { columns: options.columns ?? Math.min(4, panels.length), width: size, height: size, margin: MARGIN, top: titleHeight });
   const notes: string[] = [];
   const body: string[] = [];
-  if (options.title !== undefined) {
-    body.push(text(grid.width / 2, 21, options.title, { 'text-anchor': 'middle', 'font-size': FONT_SIZE.figureTitle, 'font-weight': '600' }));
-  }
+  body.push(...figureTitle(grid.width, options.title));
   if (legend.length > 0) body.push(drawLegend(grid.width - MARGIN.right, 4, legend, 'row'));
   panels.forEach((panel, k) => {
     const plot = grid.plots[k]!;
