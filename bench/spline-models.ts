@@ -31,6 +31,8 @@ export interface ModelSpec {
   /** Spline bound B (spline only). */
   bound?: number;
   activation?: ActivationName;
+  /** The permutation after each coupling: 'reverse' (default) or 'random' (a fixed random one per layer, from `rng`). */
+  permutation?: 'reverse' | 'random';
 }
 
 /** A Chain with a standard normal base: what `fit`, `TrainStep` and `evaluate` need. */
@@ -51,7 +53,7 @@ export class ChainDensity extends Module {
 }
 
 /** The model of a spec for `dim` features; `standardize` (fitted on the training rows) goes first. */
-export function buildModel(spec: ModelSpec, dim: number, rng: Rng, standardize?: Standardize): ChainDensity {
+export function buildModel(spec: ModelSpec, dim: number, rng: Rng, standardize?: Standardize | Bijection): ChainDensity {
   const steps: Bijection[] = standardize !== undefined ? [standardize] : [];
   for (let l = 0; l < spec.layers; l++) {
     const common = { dim, hidden: spec.hidden, depth: spec.depth, activation: spec.activation ?? 'tanh', rng } as const;
@@ -59,12 +61,12 @@ export function buildModel(spec: ModelSpec, dim: number, rng: Rng, standardize?:
     steps.push(affine
       ? new AffineCoupling(common)
       : new SplineCoupling({ ...common, bins: spec.bins ?? 8, bound: spec.bound ?? 3 }));
-    steps.push(Permutation.reverse(dim));
+    steps.push(spec.permutation === 'random' ? Permutation.random(dim, rng) : Permutation.reverse(dim));
   }
   return new ChainDensity(new Chain(steps));
 }
 
 /** "spline K=8 B=3, 8×(32×1)" */
 export function describeSpec(s: ModelSpec): string {
-  return `${s.kind}${s.kind !== 'affine' ? ` K=${s.bins ?? 8} B=${s.bound ?? 3}` : ''}, ${s.layers} layers, hidden ${s.hidden}×${s.depth}`;
+  return `${s.kind}${s.kind !== 'affine' ? ` K=${s.bins ?? 8} B=${s.bound ?? 3}` : ''}, ${s.layers} layers, hidden ${s.hidden}×${s.depth}${s.permutation === 'random' ? ', random permutations' : ''}`;
 }

@@ -17,9 +17,14 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { datasetByName, splitDataset, streams } from '../src/cli/data.ts';
 import { Standardize } from '../src/flow/standardize.ts';
 import { AdamW } from '../src/optim/adamw.ts';
+import { Adam } from '../src/optim/adam.ts';
+import type { Tensor } from '../src/autograd/tensor.ts';
+import { SplineCoupling } from '../src/flow/spline-coupling.ts';
+import type { MLP } from '../src/nn/layers.ts';
 import { evaluate } from '../src/train/evaluate.ts';
 import { fit } from '../src/train/fit.ts';
 import type { ActivationName } from '../src/nn/layers.ts';
+import { Whiten } from '../src/flow/whiten.ts';
 import { buildModel, describeSpec, type ModelSpec } from './spline-models.ts';
 
 const args = process.argv.slice(2);
@@ -30,13 +35,27 @@ const flag = (name: string) => {
 const seeds = (flag('seeds') ?? '0,1,2').split(',').map(Number);
 const names = (flag('datasets') ?? 'two-moons,eight-gaussians,circles,checkerboard,post-mixture').split(',');
 const outFile = flag('out') ?? 'bench/spline-search.jsonl';
-const grid = readFileSync(flag('grid') ?? 'bench/spline-grid.jsonl', 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => JSON.parse(l) as Record<string, number | string>);
+const grid = readFileSync(flag('grid') ?? 'bench/spline-grid.jsonl', 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => JSON.parse(l) as Record<string, number | string | boolean>);
+
+// Experimental: Adam, then decoupled decay of the spline conditioners' last layers only (a pull toward the identity).
+class OutputDecayAdam extends Adam {
+  readonly decayed: Tensor[];
+  constructor(model: ReturnType<typeof buildModel>, lr: number, readonly lambda: number) {
+    super(model.parameters(), { lr });
+    this.decayed = model.chain.steps.filter((b): b is SplineCoupling => b instanceof SplineCoupling).flatMap((b) => { const l = (b.net as MLP).lastLinear; return l.bias !== null ? [l.weight, l.bias] : [l.weight]; });
+  }
+  override step(): void {
+    super.step();
+    const f = 1 - this.lr * this.lambda;
+    for (const p of this.decayed) for (let i = 0; i < p.data.length; i++) p.data[i] = p.data[i]! * f;
+  }
+}
 
 for (const c of grid) {
-  const spec: ModelSpec = { kind: (c.kind ?? 'spline') as ModelSpec['kind'], layers: Number(c.layers ?? 4), hidden: Number(c.hidden ?? 32), depth: Number(c.depth ?? 1), bins: Number(c.bins ?? 8), bound: Number(c.bound ?? 3), activation: (c.activation ?? 'tanh') as ActivationName };
+  const spec: ModelSpec = { kind: (c.kind ?? 'spline') as ModelSpec['kind'], layers: Number(c.layers ?? 4), hidden: Number(c.hidden ?? 32), depth: Number(c.depth ?? 1), bins: Number(c.bins ?? 8), bound: Number(c.bound ?? 3), activation: (c.activation ?? 'tanh') as ActivationName, permutation: (c.permutation ?? 'reverse') as 'reverse' | 'random' };
   const lr = Number(c.lr ?? 1e-3), weightDecay = Number(c.weightDecay ?? 0);
   const recipe = { epochs: 1000, patience: Number(c.patience ?? 80), ema: Number(c.ema ?? 0.995), batchSize: 64, noise: Number(c.noise ?? 0) };
-  const title = `${String(c.name ?? '')}: ${describeSpec(spec)}, ${spec.activation}; lr ${lr}, wd ${weightDecay}, patience ${recipe.patience}, ema ${recipe.ema}, noise ${recipe.noise}`;
+  const title = `${String(c.name ?? '')}: ${describeSpec(spec)}, ${spec.activation}; lr ${lr}, wd ${weightDecay}, output decay ${Number(c.outputDecay ?? 0)}, whiten ${c.whiten === true ? 'yes' : 'no'}, patience ${recipe.patience}, ema ${recipe.ema}, noise ${recipe.noise}`;
   console.log(`== ${title}`);
   const means: string[] = [];
   for (const name of names) {
@@ -46,8 +65,9 @@ for (const c of grid) {
       const s = streams(seed);
       const target = datasetByName(name);
       const split = splitDataset(target, 1000, 10_000, 0.1, s);
-      const model = buildModel(spec, target.dim, s.init, Standardize.fit(split.train));
-      const optimizer = weightDecay > 0 ? { optimizer: new AdamW(model.parameters(), { lr, weightDecay }) } : { lr };
+      const model = buildModel(spec, target.dim, s.init, c.whiten === true ? Whiten.fit(split.train) : Standardize.fit(split.train));
+      const outputDecay = Number(c.outputDecay ?? 0);
+      const optimizer = weightDecay > 0 ? { optimizer: new AdamW(model.parameters(), { lr, weightDecay }) } : outputDecay > 0 ? { optimizer: new OutputDecayAdam(model, lr, outputDecay) } : { lr };
       const history = fit(model, split.train, { ...recipe, ...optimizer, rng: s.shuffle, ...(split.val !== undefined ? { validation: split.val } : {}) });
       const e = evaluate(model, split.test, target);
       kls.push(e.kl!);

@@ -61,11 +61,12 @@ export function makeFigures(input: FigureInput): Figure[] {
   const n = input.points ?? 1000;
 
   // Figure 1 of the post: base samples after each pair of layers, training data in red on the last panel.
-  // With standardisation inside the model, every panel is mapped back to the data's units.
+  // With standardisation (or whitening) inside the model, every panel is mapped back to the data's units.
   const z = flow.base.sample(n, input.rng);
   const steps = flow.trace(z);
   const layers = flow.config.layers;
-  const toData = (t: Tensor): Tensor => (flow.standardize === null ? t : noGrad(() => flow.standardize!.inverse(t)[0]));
+  const front = flow.standardize ?? flow.whiten;
+  const toData = (t: Tensor): Tensor => (front === null ? t : noGrad(() => front.inverse(t)[0]));
   const panels: { title: string; points: Tensor }[] = [];
   for (let k = 1; k < layers; k += 2) panels.push({ title: `after ${k + 1} of ${layers} layers`, points: firstTwo(toData(steps[k]!)) });
   if (layers % 2 === 1) panels.push({ title: `after ${layers} of ${layers} layers`, points: firstTwo(toData(steps[layers - 1]!)) });

@@ -40,6 +40,8 @@ export interface Recipe {
   readonly model: Readonly<RecipeModel>;
   /** Standardise features inside the model (mean and std of the training rows). */
   readonly standardize: boolean;
+  /** Whiten the features inside the model instead (PCA of the training rows, `Whiten.fit`; default preset only). */
+  readonly whiten: boolean;
   /** Training points drawn from a toy data set (`--dataset`). */
   readonly trainPoints: number;
   /** Fresh test points drawn from a toy data set (`--dataset`). */
@@ -70,6 +72,7 @@ export const POST_RECIPE: Recipe = Object.freeze({
   preset: 'post',
   model: Object.freeze({ layers: POST_DEFAULTS.layers, hidden: POST_DEFAULTS.hidden }),
   standardize: false,
+  whiten: false,
   trainPoints: 1000,
   testPoints: 10_000,
   testFraction: 0.1,
@@ -94,6 +97,7 @@ export const DEFAULT_RECIPE: Recipe = Object.freeze({
   // is in REALNVP_DEFAULTS' comment), so "the default model" names one model.
   model: Object.freeze({ layers: REALNVP_DEFAULTS.layers, hidden: REALNVP_DEFAULTS.hidden, depth: REALNVP_DEFAULTS.depth }),
   standardize: true,
+  whiten: false,
   trainPoints: 1000,
   testPoints: 10_000,
   testFraction: 0.1,

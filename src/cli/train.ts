@@ -11,6 +11,7 @@ import { datasets } from '../data/datasets.ts';
 import type { Target } from '../data/target.ts';
 import { COUPLING_KINDS, RealNVP, SPLINE_DEFAULTS, type CouplingKind } from '../flow/real-nvp.ts';
 import { Standardize } from '../flow/standardize.ts';
+import { Whiten } from '../flow/whiten.ts';
 import { readModelConfig, saveModel } from '../io/model.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { Rng } from '../rng/rng.ts';
@@ -56,7 +57,7 @@ export const trainSpec: CommandSpec = {
     depth: { type: 'integer', min: 1, max: 100, help: `hidden layers per conditioner, default preset only (${DEFAULT_RECIPE.model.depth ?? CLASS_DEFAULTS.depth})` },
     coupling: { type: 'string', choices: COUPLING_KINDS, help: `the couplings, default preset only: affine, spline (rational-quadratic splines; the spline recipe: ${SPLINE_RECIPE.model.layers} layers, hidden ${SPLINE_RECIPE.model.hidden}) or alternating (spline and affine in turn) (${DEFAULT_RECIPE.model.coupling ?? 'affine'})` },
     bins: { type: 'integer', min: 2, max: 64, value: 'K', help: `spline bins, with --coupling spline|alternating (spline: ${SPLINE_RECIPE.model.bins}; alternating: ${SPLINE_DEFAULTS.bins})` },
-    bound: { type: 'number', min: 0, exclusiveMin: true, value: 'B', help: `the splines act on [-B, B] of the standardised features, identity outside, with --coupling spline|alternating (spline: ${SPLINE_RECIPE.model.splineBound}; alternating: ${SPLINE_DEFAULTS.splineBound})` },
+    bound: { type: 'number', min: 0, exclusiveMin: true, value: 'B', help: `the splines act on [-B, B] of the standardised (or whitened) features, identity outside, with --coupling spline|alternating (spline: ${SPLINE_RECIPE.model.splineBound}; alternating: ${SPLINE_DEFAULTS.splineBound})` },
     epochs: { type: 'integer', min: 1, help: `passes over the training rows (${both((r) => r.epochs)})` },
     'batch-size': { type: 'integer', min: 1, value: 'N', help: `rows per minibatch (${both((r) => r.batchSize)})` },
     lr: { type: 'number', min: 0, exclusiveMin: true, help: `Adam's learning rate (${both((r) => r.lr)})` },
@@ -65,7 +66,8 @@ export const trainSpec: CommandSpec = {
     'test-n': { type: 'integer', min: 1, value: 'N', help: `fresh test points drawn from --dataset (${both((r) => r.testPoints)})` },
     'val-fraction': { type: 'number', min: 0, max: 1, exclusiveMax: true, value: 'F', help: `training rows held out for validation, 0 = none (${both((r) => r.valFraction)})` },
     'test-fraction': { type: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, value: 'F', help: `rows of --data held out as the test set (${both((r) => r.testFraction)})` },
-    standardize: { type: 'boolean', help: `standardise features inside the model; --no-standardize to turn off (${both((r) => (r.standardize ? 'on' : 'off'))})` },
+    standardize: { type: 'boolean', help: `standardise features inside the model; --no-standardize to turn off (${both((r) => (r.standardize && !r.whiten ? 'on' : 'off'))}; spline: ${SPLINE_RECIPE.standardize && !SPLINE_RECIPE.whiten ? 'on' : 'off'})` },
+    whiten: { type: 'boolean', help: `whiten features inside the model instead (PCA: principal components of unit variance, interleaved between the coupling halves), default preset only; --no-whiten to standardise instead (default: ${DEFAULT_RECIPE.whiten ? 'on' : 'off'}; spline: ${SPLINE_RECIPE.whiten ? 'on' : 'off'})` },
     patience: { type: 'integer', min: 0, help: `stop after N epochs without a better validation NLL, 0 = never (${both((r) => r.patience ?? 'never')})` },
     ema: { type: 'number', min: 0, max: 1, exclusiveMax: true, value: 'D', help: `average the weights with decay D for validation and the result, 0 = off (${both((r) => r.ema ?? 'off')})` },
     'clip-grad-norm': { type: 'number', min: 0, exclusiveMin: true, value: 'X', help: `clip the gradient norm to X (${both((r) => r.clipGradNorm ?? 'off')})` },
@@ -110,6 +112,7 @@ interface Resolved {
   clipGradNorm: number | null;
   ema: number | null;
   standardize: boolean;
+  whiten: boolean;
   trainPoints: number;
   testPoints: number;
   layers: number | undefined;
@@ -129,6 +132,10 @@ function resolve(flags: Flags): Resolved {
   const splineFlag = ['bins', 'bound'].find((f) => flags.has(f));
   if (splineFlag !== undefined && (coupling === undefined || coupling === 'affine')) throw new UsageError(`train: --${splineFlag} applies to spline couplings; add --coupling spline (or alternating); see flowgrad train --help`);
   const spline = coupling !== undefined && coupling !== 'affine';
+  if (preset === 'post' && flags.boolean('whiten') === true) throw new UsageError("train: --whiten applies to the default preset only (the post's model standardises at most); see flowgrad train --help");
+  if (flags.boolean('whiten') === true && flags.boolean('standardize') === true) throw new UsageError('train: --whiten and --standardize exclude each other (whitening also centres and scales the features); give one; see flowgrad train --help');
+  // Whitening replaces the standardisation: --standardize turns a recipe's whitening off, --whiten its standardisation.
+  const whiten = preset === 'default' && (flags.boolean('whiten') ?? (flags.boolean('standardize') === true ? false : recipe.whiten));
   const valFraction = flags.number('val-fraction') ?? recipe.valFraction;
   let patience = flags.integer('patience') ?? recipe.patience;
   if (patience === 0) patience = null;
@@ -147,7 +154,8 @@ function resolve(flags: Flags): Resolved {
     patience,
     clipGradNorm: flags.number('clip-grad-norm') ?? recipe.clipGradNorm,
     ema: flags.has('ema') ? (flags.number('ema')! > 0 ? flags.number('ema')! : null) : recipe.ema,
-    standardize: flags.boolean('standardize') ?? recipe.standardize,
+    standardize: !whiten && (flags.boolean('standardize') ?? recipe.standardize),
+    whiten,
     trainPoints: flags.integer('n') ?? recipe.trainPoints,
     testPoints: flags.integer('test-n') ?? recipe.testPoints,
     layers: flags.integer('layers') ?? recipe.model.layers,
@@ -397,6 +405,18 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
       const st = Standardize.fit(split.train);
       standardize = { mean: st.mean.data, std: st.std.data };
     }
+    let whiten: { mean: Float64Array; matrix: Float64Array } | undefined;
+    if (o.whiten) {
+      checkColumnScales(split.train, columns, dataPath ?? datasetName!);
+      let wh: Whiten;
+      try {
+        wh = Whiten.fit(split.train);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        throw new CliError(`${dataPath ?? datasetName!}: cannot whiten the training rows: ${e.message.replace(/^Whiten\.fit: /, '')}; or pass --no-whiten`);
+      }
+      whiten = { mean: wh.mean.data, matrix: wh.matrix.data };
+    }
     const flow = o.recipe.preset === 'post'
       ? RealNVP.post({ dim, rng: s.init, ...(o.layers !== undefined ? { layers: o.layers } : {}), ...(o.hidden !== undefined ? { hidden: o.hidden } : {}), ...(standardize !== undefined ? { standardize } : {}) })
       : new RealNVP({
@@ -409,6 +429,7 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
           ...(o.bins !== undefined ? { bins: o.bins } : {}),
           ...(o.splineBound !== undefined ? { splineBound: o.splineBound } : {}),
           ...(standardize !== undefined ? { standardize } : {}),
+          ...(whiten !== undefined ? { whiten } : {}),
         });
     const c = flow.config;
     const training: TrainingRecord = {

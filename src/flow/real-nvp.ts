@@ -4,7 +4,7 @@
  * base. Direction: `forward` is data -> latent, `inverse` is latent -> data (see `bijection.ts`).
  *
  * **A composition.** A RealNVP is a list of steps run by the one composition routine (`cascade` in
- * `bijection.ts`): [Standardize?] then, per layer, the chain [ActNorm?, coupling, permutation]. `forward`,
+ * `bijection.ts`): [Standardize? or Whiten?] then, per layer, the chain [ActNorm?, coupling, permutation]. `forward`,
  * `inverse`, `trace`, `forwardSteps` and `inverseSteps` all walk that list; the permutations add no
  * log-det work.
  *
@@ -49,6 +49,7 @@ import { Permutation } from './permutation.ts';
 import { PostCoupling } from './post-coupling.ts';
 import { SplineCoupling } from './spline-coupling.ts';
 import { Standardize } from './standardize.ts';
+import { Whiten } from './whiten.ts';
 
 /**
  * Which permutation follows each coupling.
@@ -110,6 +111,9 @@ export const POST_DEFAULTS = Object.freeze({ layers: 16, hidden: 64 });
 
 /** A fixed standardisation: `true` for a placeholder to be loaded, or its mean and std. */
 type StandardizeSpec = boolean | { mean: ArrayLike<number>; std: ArrayLike<number> };
+
+/** A fixed whitening: `true` for a placeholder to be loaded, or its mean and d×d matrix (row-major). */
+type WhitenSpec = boolean | { mean: ArrayLike<number>; matrix: ArrayLike<number> };
 
 /**
  * The conditioning options, shared by {@link RealNVP} and {@link RealNVP.post}.
@@ -175,11 +179,17 @@ export interface RealNVPOptions extends ConditionalOptions, SupportOption {
   splineBound?: number;
   /** Standardise features inside the model: `true` for a placeholder to be loaded, or mean and std. */
   standardize?: StandardizeSpec;
+  /**
+   * Whiten the features inside the model instead ({@link Whiten}: principal components of unit variance,
+   * interleaved between the coupling halves): `true` for a placeholder to be loaded, or the mean and the
+   * d×d matrix (row-major) of `Whiten.fit(train)`. Not with `standardize`.
+   */
+  whiten?: WhitenSpec;
   /** Seeded generator for the initial weights (and a random permutation). */
   rng: RandomSource & Partial<Pick<Rng, 'permutation'>>;
 }
 
-const OPTION_KEYS = ['dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'coupling', 'bins', 'splineBound', 'standardize', 'rng', 'contextDim', 'embedding', 'standardizeContext', 'support'];
+const OPTION_KEYS = ['dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'coupling', 'bins', 'splineBound', 'standardize', 'whiten', 'rng', 'contextDim', 'embedding', 'standardizeContext', 'support'];
 
 /**
  * Options of {@link RealNVP.post}.
@@ -222,6 +232,8 @@ export interface RealNVPConfig {
   permutationIndices: number[][];
   actNorm: boolean;
   standardize: boolean;
+  /** Whether the features are whitened inside the model ({@link Whiten}; present only when true). */
+  whiten?: boolean;
   /** The coupling kind (present only for spline and alternating models: a config without it is affine, as earlier versions wrote). */
   coupling?: CouplingKind;
   /** Bins K of the spline couplings (spline and alternating models only). */
@@ -253,6 +265,8 @@ export interface RealNVPParts {
   /** An ActNorm before each coupling, or none. */
   norms: ActNorm[];
   standardize: Standardize | null;
+  /** The whitening (after the support, instead of a standardisation), or null or absent. */
+  whiten?: Whiten | null;
   /** The box support (first step), or null. */
   support: BoxSupport | null;
   conditioning: Conditioning;
@@ -320,6 +334,20 @@ export function conditioning(where: string, options: ConditionalOptions): Condit
   return { contextDim, standardizeContext, embedding, embeddedDim };
 }
 
+function makeWhiten(where: string, spec: WhitenSpec | undefined, dim: number): Whiten | null {
+  if (spec === undefined || spec === false) return null;
+  if (spec !== true && (spec === null || typeof spec !== 'object')) throw new TypeError(`${where}: whiten must be true, false or { mean, matrix }, got ${String(spec)}`);
+  if (spec !== true) checkOptionKeys(`${where} whiten`, spec, ['mean', 'matrix']);
+  const identity = (): Float64Array => {
+    const m = new Float64Array(dim * dim);
+    for (let j = 0; j < dim; j++) m[j * dim + j] = 1;
+    return m;
+  };
+  const wh = spec === true ? new Whiten(new Float64Array(dim), identity()) : new Whiten(spec.mean, spec.matrix);
+  if (wh.dim !== dim) throw new RangeError(`${where}: whiten has ${wh.dim} features for dim ${dim}`);
+  return wh;
+}
+
 function makeSupport(where: string, spec: SupportOption['support'], dim: number): BoxSupport | null {
   if (spec === undefined) return null;
   if (spec === null || typeof spec !== 'object') throw new TypeError(`${where}: support must be { lo, hi }, got ${String(spec)}`);
@@ -359,6 +387,8 @@ function defaultParts(options: RealNVPOptions): RealNVPParts {
   const scale = options.scale ?? d.scale, bound = options.bound ?? d.bound, activation = options.activation ?? d.activation;
   const actNorm = options.actNorm ?? d.actNorm;
   const standardize = makeStandardize(where, 'standardize', options.standardize, dim);
+  const whiten = makeWhiten(where, options.whiten, dim);
+  if (standardize !== null && whiten !== null) throw new RangeError(`${where}: give standardize or whiten, not both (whitening also centres and scales the features)`);
   const support = makeSupport(where, options.support, dim);
   const cond = conditioning(where, options);
   const coupling = options.coupling ?? 'affine';
@@ -395,10 +425,10 @@ function defaultParts(options: RealNVPOptions): RealNVPParts {
   const config: RealNVPConfig = {
     preset: 'default', dim, layers, hidden, depth, scale, bound, activation, permutation,
     permutationIndices: permutations.map((p) => Array.from(p.indices)),
-    actNorm, standardize: standardize !== null, ...(coupling !== 'affine' ? { coupling, bins, splineBound } : {}),
+    actNorm, standardize: standardize !== null, ...(whiten !== null ? { whiten: true } : {}), ...(coupling !== 'affine' ? { coupling, bins, splineBound } : {}),
     ...conditioningConfig(cond), ...supportConfig(support),
   };
-  return { couplings, permutations, norms, standardize, support, conditioning: cond, config };
+  return { couplings, permutations, norms, standardize, whiten, support, conditioning: cond, config };
 }
 
 /** The post's pieces: its couplings and the swap of halves after each. */
@@ -429,7 +459,7 @@ function postParts(options: PostOptions): RealNVPParts {
   return { couplings, permutations, norms: [], standardize, support, conditioning: cond, config };
 }
 
-const PART_KEYS = ['couplings', 'permutations', 'norms', 'standardize', 'support', 'conditioning', 'config'];
+const PART_KEYS = ['couplings', 'permutations', 'norms', 'standardize', 'whiten', 'support', 'conditioning', 'config'];
 
 /**
  * A RealNVP normalizing flow, unconditional (a density q(x)) or conditional (q(θ | x)).
@@ -453,6 +483,8 @@ export class RealNVP extends Bijection {
   readonly support: BoxSupport | null;
   /** Standardisation of the features (first step of `forward` after the support), or null. */
   readonly standardize: Standardize | null;
+  /** Whitening of the features (in place of a standardisation), or null. */
+  readonly whiten: Whiten | null;
   /** The ActNorm before each coupling (empty unless `actNorm`). */
   readonly norms: ActNorm[];
   /** The coupling layers. */
@@ -465,7 +497,7 @@ export class RealNVP extends Bijection {
   readonly embedding: Layer | null;
   /** The base distribution. */
   readonly base: StandardNormal;
-  /** The steps of the composition: [BoxSupport?, Standardize?, per layer Chain[ActNorm?, coupling, permutation]]. */
+  /** The steps of the composition: [BoxSupport?, Standardize? or Whiten?, per layer Chain[ActNorm?, coupling, permutation]]. */
   readonly #steps: Bijection[];
 
   /**
@@ -482,6 +514,7 @@ export class RealNVP extends Bijection {
     this.config = parts.config;
     this.support = parts.support;
     this.standardize = parts.standardize;
+    this.whiten = parts.whiten ?? null;
     this.norms = parts.norms;
     this.flows = parts.couplings;
     this.perms = parts.permutations;
@@ -489,13 +522,13 @@ export class RealNVP extends Bijection {
     this.embedding = parts.conditioning.embedding;
     this.base = new StandardNormal(dim);
     const layers = this.flows.map((coupling, i) => new Chain(this.norms.length > 0 ? [this.norms[i]!, coupling, this.perms[i]!] : [coupling, this.perms[i]!]));
-    this.#steps = [...(this.support !== null ? [this.support] : []), ...(this.standardize !== null ? [this.standardize] : []), ...layers];
+    this.#steps = [...(this.support !== null ? [this.support] : []), ...(this.standardize !== null ? [this.standardize] : []), ...(this.whiten !== null ? [this.whiten] : []), ...layers];
   }
 
   /**
    * The steps of the composition, in the forward order: the box support and the standardisation (if
    * any), then one Chain [ActNorm?, coupling, permutation] per layer.
-   * @example flow.steps.length; // layers (+1 with standardisation, +1 with a support)
+   * @example flow.steps.length; // layers (+1 with standardisation or whitening, +1 with a support)
    */
   get steps(): readonly Bijection[] {
     return this.#steps;
@@ -534,6 +567,7 @@ export class RealNVP extends Bijection {
     const standardize = config.standardize === true;
     if (config.support !== undefined) cond.support = config.support;
     if (config.preset === 'post') {
+      if (config.whiten === true) throw new RangeError("RealNVP.fromConfig: whiten applies to preset 'default' (the post's model standardises at most)");
       const flow = RealNVP.post({ dim: config.dim, layers: config.layers, hidden: config.hidden, standardize, allowOddLayers: true, rng, ...cond });
       const saved = config.permutationIndices;
       if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(flow.config.permutationIndices)) {
@@ -545,7 +579,7 @@ export class RealNVP extends Bijection {
     return new RealNVP({
       dim: config.dim, layers: config.layers, hidden: config.hidden, depth: config.depth, scale: config.scale, bound: config.bound,
       activation: config.activation, permutation: config.permutation, permutationIndices: config.permutationIndices,
-      actNorm: config.actNorm, standardize, rng, ...cond,
+      actNorm: config.actNorm, standardize, ...(config.whiten === true ? { whiten: true } : {}), rng, ...cond,
       ...(config.coupling !== undefined && config.coupling !== 'affine' ? { coupling: config.coupling, bins: config.bins, splineBound: config.splineBound } : {}),
     });
   }
@@ -664,7 +698,7 @@ export class RealNVP extends Bijection {
   /**
    * The points after each layer on the way from latent to data (the post's
    * `reverse_with_intermediates`, used for its Figure 1): entry k is the state after undoing layer
-   * `layers - 1 - k` (its permutation, then coupling, then ActNorm); with standardisation a last entry in the
+   * `layers - 1 - k` (its permutation, then coupling, then ActNorm); with standardisation (or whitening) a last entry in the
    * original units is added (and with a box support one more, in the box). The last entry is
    * `inverse(z)[0]`. A conditional flow takes its context.
    *
@@ -739,6 +773,8 @@ export class RealNVP extends Bijection {
 function checkParts(parts: RealNVPParts): RealNVPParts {
   checkOptionKeys('RealNVP (parts)', parts, PART_KEYS);
   const { couplings, permutations, norms, config, conditioning: cond } = parts;
+  if (parts.standardize != null && parts.whiten != null) throw new RangeError('RealNVP (parts): give standardize or whiten, not both');
+  if (parts.whiten != null && parts.whiten.dim !== config.dim) throw new RangeError(`RealNVP (parts): whiten has dim ${parts.whiten.dim}, the config dim ${config.dim}`);
   if (!Array.isArray(couplings) || couplings.length === 0) throw new RangeError('RealNVP (parts): needs at least one coupling');
   if (!Array.isArray(permutations) || permutations.length !== couplings.length) throw new RangeError(`RealNVP (parts): ${couplings.length} couplings need as many permutations, got ${permutations?.length}`);
   if (!Array.isArray(norms) || (norms.length !== 0 && norms.length !== couplings.length)) throw new RangeError(`RealNVP (parts): norms must be empty or one per coupling, got ${norms?.length}`);

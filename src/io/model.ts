@@ -21,6 +21,7 @@
  * @module
  */
 
+import { noGrad, Tensor } from '../autograd/tensor.ts';
 import { COUPLING_KINDS, MAX_BINS, RealNVP, type RealNVPConfig } from '../flow/real-nvp.ts';
 import { StateDictError } from '../nn/module.ts';
 import { loadSafetensors, safetensorsHeader, saveSafetensors, SafetensorsError } from './safetensors.ts';
@@ -259,6 +260,14 @@ export function loadModel(configJson: string, weights: Uint8Array, options: Load
       if (!(std[j]! > 0)) throw new ModelFileError(`model weights: tensor "standardize.std" holds ${std[j]} at index ${j}; a standard deviation must be positive`, 'weights');
     }
   }
+  if (flow.whiten !== null) {
+    try {
+      noGrad(() => flow.whiten!.inverse(Tensor.zeros(1, flow.dim)));
+    } catch (e) {
+      if (e instanceof RangeError) throw new ModelFileError(`model weights: tensor "whiten.matrix" is singular; a whitening matrix must be invertible`, 'weights');
+      throw e;
+    }
+  }
   flow.eval();
   return flow;
 }
@@ -273,7 +282,7 @@ const LIMITS = { dim: 100_000, layers: 10_000, hidden: 1_000_000, depth: 1_000, 
 const SCALES = ['exp', 'tanh', 'softclamp'] as const;
 const ACTIVATIONS = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'softplus'] as const;
 const PERMUTATIONS = ['swap', 'reverse', 'random', 'none'] as const;
-const FIELDS = ['preset', 'dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'coupling', 'bins', 'splineBound', 'contextDim', 'standardizeContext', 'embedding', 'support'];
+const FIELDS = ['preset', 'dim', 'layers', 'hidden', 'depth', 'scale', 'bound', 'activation', 'permutation', 'permutationIndices', 'actNorm', 'standardize', 'whiten', 'coupling', 'bins', 'splineBound', 'contextDim', 'standardizeContext', 'embedding', 'support'];
 
 /** Checks every field of a RealNVPConfig; returns a fresh copy. `where` prefixes field names. */
 function validateModelConfig(value: unknown, where: string): RealNVPConfig {
@@ -312,6 +321,13 @@ function validateModelConfig(value: unknown, where: string): RealNVPConfig {
   });
   if (preset === 'post' && Math.floor(dim / 2) < 1) throw new ConfigFieldError(`${field('dim')} is too small for the post's coupling`);
   const config: RealNVPConfig = { preset, dim, layers, hidden, depth, scale, bound, activation, permutation, permutationIndices, actNorm, standardize };
+  if (value.whiten !== undefined) {
+    if (boolean(field('whiten'), value.whiten)) {
+      if (preset !== 'default') throw new ConfigFieldError(`${field('whiten')} needs preset 'default' (the post's model standardises at most)`);
+      if (standardize) throw new ConfigFieldError(`${field('whiten')} and ${field('standardize')} are both true; a model whitens or standardises its features, not both`);
+      config.whiten = true;
+    }
+  }
   // The optional fields of spline couplings, of a conditional flow and of a box support (present only when used).
   if (value.coupling !== undefined || value.bins !== undefined || value.splineBound !== undefined) {
     const coupling = oneOf(field('coupling'), value.coupling, COUPLING_KINDS);

@@ -62,6 +62,7 @@ const configurations: [string, () => RealNVP][] = [
   ["the post's model", () => RealNVP.post({ dim: 2, layers: 4, hidden: 7, rng: new Rng(6) })],
   ["the post's model, odd dim", () => RealNVP.post({ dim: 3, layers: 2, hidden: 3, rng: new Rng(7) })],
   ['spline couplings, K=5, B=2.5, standardised', () => new RealNVP({ dim: 3, layers: 3, hidden: 4, coupling: 'spline', bins: 5, splineBound: 2.5, rng: new Rng(8), standardize: { mean: [1, 0, -1], std: [2, 1, 0.5] } })],
+  ['spline couplings, whitened', () => new RealNVP({ dim: 4, layers: 2, hidden: 4, coupling: 'spline', bins: 4, splineBound: 4, rng: new Rng(10), whiten: { mean: [1, 0, -1, 2], matrix: [0.5, 0.1, 0, 0, 0.2, 2, 0, 0.3, 0, 0, 1, 0, -0.4, 0, 0.1, 3] } })],
   ['alternating spline and affine couplings, random permutations', () => new RealNVP({ dim: 4, layers: 3, hidden: 4, coupling: 'alternating', bins: 3, permutation: 'random', rng: new Rng(9) })],
 ];
 
@@ -168,6 +169,8 @@ test('every model field is checked for type and range, and the message names the
     ['permutation', (m) => (m.permutation = 'shuffle'), ['model.permutation', '"shuffle"']],
     ['actNorm', (m) => (m.actNorm = 'no'), ['model.actNorm must be true or false', '"no"']],
     ['standardize', (m) => (m.standardize = 1), ['model.standardize must be true or false', 'got 1']],
+    ['whiten', (m) => (m.whiten = 'yes'), ['model.whiten must be true or false', '"yes"']],
+    ['whiten with standardize', (m) => (m.whiten = true), ['model.whiten and model.standardize are both true']],
     ['permutationIndices count', (m) => m.permutationIndices.pop(), ['model.permutationIndices has 2 entries for 3 layers']],
     ['permutationIndices entry', (m) => (m.permutationIndices[1] = [0, 1]), ['model.permutationIndices[1] must be an array of 3 indices']],
     ['permutationIndices value', (m) => (m.permutationIndices[2][0] = 7), ['model.permutationIndices[2][0] must be an integer in 0..2', 'got 7']],
@@ -240,6 +243,14 @@ test('a non-positive standardisation scale in the weights is refused', () => {
   const state = flow.stateDict();
   const std = Tensor.from(1, 3, Float64Array.from([2, 0, 3]));
   refused(configJson, saveSafetensors({ ...state, 'standardize.std': std }), 'weights', ['"standardize.std"', 'index 1', 'must be positive']);
+});
+
+test('a singular whitening matrix in the weights is refused', () => {
+  const flow = new RealNVP({ dim: 2, layers: 2, hidden: 3, coupling: 'spline', bins: 3, whiten: { mean: [0, 0], matrix: [2, 1, 0, 1] }, rng: new Rng(4) });
+  const { configJson } = saveModel(flow);
+  const state = flow.stateDict();
+  assert.ok('whiten.matrix' in state, 'the state dict names it whiten.matrix');
+  refused(configJson, saveSafetensors({ ...state, 'whiten.matrix': Tensor.from(2, 2, Float64Array.from([1, 2, 2, 4])) }), 'weights', ['"whiten.matrix" is singular']);
 });
 
 test('the round trip survives a re-encoding of the weights through loadSafetensors and saveSafetensors', () => {
