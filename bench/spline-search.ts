@@ -3,9 +3,12 @@
  * data seeds, measured as `bench/spline-quality.ts` measures one (same data, `fit`, `evaluate`), with
  * two more levers: weight decay (AdamW, decoupled) and the 'mixed' flow (spline and affine couplings
  * alternating). One candidate per line of the `--grid` file, a JSON object of
- * `{ name, kind, layers, hidden, depth, bins, bound, activation, lr, ema, patience, noise, weightDecay }`
- * (absent fields: spline, 4 layers, hidden 32×1, K 8, B 3, tanh, lr 1e-3, ema 0.995, patience 80, noise
- * 0, no decay).
+ * `{ name, kind, layers, hidden, depth, bins, bound, activation, permutation, whiten, lr, batchSize, ema,
+ * patience, noise, weightDecay, outputDecay }` (absent fields: spline, 4 layers, hidden 32×1, K 8, B 3, tanh,
+ * reverse permutations, standardised, lr 1e-3, batch 64, ema 0.995, patience 80, noise 0, no decay).
+ * `whiten: true` puts `Whiten.fit(train)` first instead of `Standardize.fit(train)`; `outputDecay` λ decays
+ * only the spline conditioners' last layers after each Adam step (w ← w·(1 − lr·λ), a pull toward the
+ * identity; an experiment, not a library option).
  *
  *   npx tsx bench/spline-search.ts --grid FILE [--seeds 0,1,2] [--datasets a,b] [--out FILE.json]
  *
@@ -54,8 +57,8 @@ class OutputDecayAdam extends Adam {
 for (const c of grid) {
   const spec: ModelSpec = { kind: (c.kind ?? 'spline') as ModelSpec['kind'], layers: Number(c.layers ?? 4), hidden: Number(c.hidden ?? 32), depth: Number(c.depth ?? 1), bins: Number(c.bins ?? 8), bound: Number(c.bound ?? 3), activation: (c.activation ?? 'tanh') as ActivationName, permutation: (c.permutation ?? 'reverse') as 'reverse' | 'random' };
   const lr = Number(c.lr ?? 1e-3), weightDecay = Number(c.weightDecay ?? 0);
-  const recipe = { epochs: 1000, patience: Number(c.patience ?? 80), ema: Number(c.ema ?? 0.995), batchSize: 64, noise: Number(c.noise ?? 0) };
-  const title = `${String(c.name ?? '')}: ${describeSpec(spec)}, ${spec.activation}; lr ${lr}, wd ${weightDecay}, output decay ${Number(c.outputDecay ?? 0)}, whiten ${c.whiten === true ? 'yes' : 'no'}, patience ${recipe.patience}, ema ${recipe.ema}, noise ${recipe.noise}`;
+  const recipe = { epochs: 1000, patience: Number(c.patience ?? 80), ema: Number(c.ema ?? 0.995), batchSize: Number(c.batchSize ?? 64), noise: Number(c.noise ?? 0) };
+  const title = `${String(c.name ?? '')}: ${describeSpec(spec)}, ${spec.activation}; lr ${lr}, wd ${weightDecay}, output decay ${Number(c.outputDecay ?? 0)}, whiten ${c.whiten === true ? 'yes' : 'no'}, batch ${recipe.batchSize}, patience ${recipe.patience}, ema ${recipe.ema}, noise ${recipe.noise}`;
   console.log(`== ${title}`);
   const means: string[] = [];
   for (const name of names) {

@@ -59,7 +59,7 @@ export function info(flags: Flags): number {
     `model        ${dir} (format ${run.doc.format} v${run.doc.version})`,
     `preset       ${c.preset}; ${c.layers} coupling layers, hidden ${c.hidden}${c.preset === 'default' ? `, depth ${c.depth}, ${c.coupling === 'spline' ? '' : `scale ${c.scale}${c.scale === 'softclamp' ? ` (bound ${c.bound})` : ''}, `}${c.activation}, permutation ${c.permutation}` : ''}${c.actNorm ? ', ActNorm' : ''}`,
     `coupling     ${c.coupling === undefined || c.coupling === 'affine' ? 'affine' : `${c.coupling === 'spline' ? 'rational-quadratic spline' : 'alternating spline (even layers) and affine (odd layers)'}, ${c.bins} bins on [-${c.splineBound}, ${c.splineBound}]`}`,
-    `dim          ${c.dim} (columns ${run.columns.join(', ')})${c.standardize ? '; standardised inside the model' : ''}`,
+    `dim          ${c.dim} (columns ${run.columns.join(', ')})${c.standardize ? '; standardised inside the model' : c.whiten === true ? '; whitened inside the model (PCA, components interleaved)' : ''}`,
     `parameters   ${formatCount(parameters)}`,
   ];
   const d = run.data;

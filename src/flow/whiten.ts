@@ -1,26 +1,33 @@
 /**
- * PCA whitening as part of the model: z = W (x − mean), a fixed linear map fitted to the training rows
- * whose outputs are the principal components of the data, each scaled to unit variance, so that z has
- * mean 0 and identity covariance (A. Kessy, A. Lewin & K. Strimmer, "Optimal whitening and
- * decorrelation", The American Statistician 2018: PCA whitening, W = Λ^{-1/2} Vᵀ up to the order of its
- * rows). log|det J| = log|det W| = −½ Σ log λ_k, the same for every row; like `Standardize`, it keeps
- * `logProb` in the data's own units.
+ * PCA whitening as part of the model, for the directions that stand out: z = W (x − mean), a fixed
+ * linear map fitted to the training rows. Every clearly dominant direction of variance becomes a
+ * feature of its own (its principal component over its standard deviation: PCA whitening, A. Kessy, A.
+ * Lewin & K. Strimmer, "Optimal whitening and decorrelation", The American Statistician 2018); where
+ * variances are alike the features keep to the coordinate axes, standardised. log|det J| = log|det W|,
+ * the same for every row; like `Standardize`, it keeps `logProb` in the data's own units. Every output
+ * feature has mean 0 and variance 1 on the training rows; features of different groups (below) are
+ * uncorrelated.
  *
- * **The order of the components.** A coupling splits its input into a first half A (the conditioning
- * features) and a second half B. Component k (the k-th largest variance) goes to the k-th entry of
- * [A₀, B₀, A₁, B₁, …] (what is left of the longer half last), so that the leading components sit on
- * both sides of the split and the first coupling already conditions one on the other. Where the data's
- * structure lies in a few directions (a mixture whose means span a low-dimensional subspace), those
- * directions become the first few features and the rest is close to independent noise. In the order of
- * decreasing variance instead, the two leading components of mixture-16d both land in A and no coupling
- * with reverse permutations ever conditions one on the other (mean KL 1.43 against 0.82 interleaved,
- * bench/spline-quality-grid.txt).
+ * **Groups.** The principal variances λ₁ ≥ λ₂ ≥ … are cut into groups wherever one exceeds the next by
+ * more than a factor {@link GROUP_RATIO} = 2 (and by more than 1 + 4·√(2/n), four times the relative
+ * sampling error of a variance from n rows). Within a group the principal directions are not
+ * identifiable (equal variances leave any rotation of their subspace as good), and plain PCA turns data
+ * with roundish covariance but axis-aligned structure (the checkerboard, variances 1.6 and 1.1) by an
+ * angle of no meaning, after which a coupling can no longer follow the axes (mean KL 0.37 against 0.28
+ * standardised, bench/spline-quality-grid.txt). So each group gets the orthonormal basis of its
+ * subspace closest to the coordinate axes it leans on most (an orthogonal Procrustes rotation), each
+ * direction over its standard deviation. A group of one is its principal component, signed so that its
+ * largest entry is positive; a group spanning everything is exactly a standardisation. The post's
+ * target (variances 9 and 1) is turned onto its diagonal; mixture-16d's two leading directions
+ * (variances 20 and 18 against at most 1.3) become two features and the rest stays near the axes.
  *
- * **Signs and ties.** Each component's direction is fixed up to sign; the sign is chosen so that its
- * entry of largest magnitude is positive. Equal variances leave the rotation within their subspace
- * arbitrary (as in any PCA): data with round covariance but axis-aligned structure (the checkerboard)
- * is turned by an angle the sample noise decides, and a coupling that could follow the axes no longer
- * can; standardise such data instead.
+ * **The order of the features.** A coupling splits its input into a first half A (the conditioning
+ * features) and a second half B. The k-th feature in the order of decreasing variance (within a group,
+ * by axis) goes to the k-th entry of [A₀, B₀, A₁, B₁, …] (what is left of the longer half last), so that
+ * the leading directions sit on both sides of the split and the first coupling already conditions one
+ * on the other. In plain order of decreasing variance, mixture-16d's two leading directions both land
+ * in A and no coupling with reverse permutations ever conditions one on the other (mean KL 1.43 against
+ * 0.82 interleaved, bench/spline-quality-grid.txt).
  *
  * @module
  */
@@ -78,6 +85,15 @@ export function symmetricEigen(matrix: Float64Array, d: number): { values: Float
   return { values: Float64Array.from({ length: d }, (_, i) => a[i * d + i]!), vectors: v };
 }
 
+/**
+ * Consecutive principal variances closer than this factor are one group, kept to the axes (see the
+ * module comment): only clearly dominant directions are rotated onto. The checkerboard's two variances
+ * differ by a factor 1.4 and stay on the axes; the post's target's (9) and mixture-16d's leading pair
+ * against the rest (14) are split off.
+ * @example GROUP_RATIO; // 2
+ */
+export const GROUP_RATIO = 2;
+
 /** The inverse of a square matrix (row-major) by Gauss-Jordan elimination with partial pivoting; null when singular. */
 function invert(m: Float64Array, d: number): Float64Array | null {
   const a = m.slice(), inv = new Float64Array(d * d);
@@ -111,6 +127,73 @@ function invert(m: Float64Array, d: number): Float64Array | null {
 }
 
 /**
+ * Rows [start, end) of `out` for a group of components of near-equal variance (rows [start, end) of
+ * `pca`, Λ^{-1/2} Vᵀ): the orthonormal basis u_c of the group's subspace closest to the coordinate
+ * axes it leans on most, each over its standard deviation. With M = V_Gᵀ (g×d) and S the g axes that lean most on the group's subspace
+ * (column-pivoted Gram-Schmidt on M, ties by index), A = M[:, S] and Q = A (AᵀA)^{-1/2}, the orthogonal polar factor of A (the
+ * solution of the orthogonal Procrustes problem min ‖AᵀQ − I‖): u_c = Σ_i Q[i, c] v_i, ordered by the
+ * index of their axis. For one component, Q = the sign of its largest entry, and the row is the PCA
+ * row. For a group spanning the whole space, u_c = e_c: the rows are exactly a standardisation.
+ */
+function alignGroup(pca: Float64Array, out: Float64Array, d: number, start: number, end: number, variances: number[]): void {
+  const g = end - start;
+  // M (g×d): the unit eigenvectors of the group, one per row (the PCA rows times √λ).
+  const m = new Float64Array(g * d);
+  for (let i = 0; i < g; i++) for (let j = 0; j < d; j++) m[i * d + j] = pca[(start + i) * d + j]! * Math.sqrt(variances[start + i]!);
+  // S by column-pivoted Gram-Schmidt on M's columns (the axes' coordinates in the subspace): each time
+  // the axis with the largest part not yet spanned (the first on ties), so that A = M[:, S] is invertible.
+  const residual = m.slice(), chosen: number[] = [];
+  for (let step = 0; step < g; step++) {
+    let best = -1, bestNorm = 0;
+    for (let j = 0; j < d; j++) {
+      if (chosen.includes(j)) continue;
+      let s = 0;
+      for (let i = 0; i < g; i++) s += residual[i * d + j]! ** 2;
+      if (s > bestNorm * (1 + 1e-12)) {
+        best = j;
+        bestNorm = s;
+      }
+    }
+    chosen.push(best);
+    const norm = Math.sqrt(bestNorm), u = Array.from({ length: g }, (_, i) => residual[i * d + best]! / norm);
+    for (let j = 0; j < d; j++) {
+      let dot = 0;
+      for (let i = 0; i < g; i++) dot += u[i]! * residual[i * d + j]!;
+      for (let i = 0; i < g; i++) residual[i * d + j]! -= dot * u[i]!;
+    }
+  }
+  const axes = chosen.sort((p, q) => p - q);
+  // A = M[:, S] (g×g); AᵀA = Σ μ q qᵀ; Q = A (AᵀA)^{-1/2}.
+  const a = new Float64Array(g * g);
+  for (let i = 0; i < g; i++) for (let c = 0; c < g; c++) a[i * g + c] = m[i * d + axes[c]!]!;
+  const ata = new Float64Array(g * g);
+  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) { let s = 0; for (let i = 0; i < g; i++) s += a[i * g + r]! * a[i * g + c]!; ata[r * g + c] = s; }
+  const { values: mu, vectors: qv } = symmetricEigen(ata, g);
+  const invSqrt = new Float64Array(g * g);
+  for (let r = 0; r < g; r++) {
+    for (let c = 0; c < g; c++) {
+      let s = 0;
+      for (let k = 0; k < g; k++) s += (qv[r * g + k]! * qv[c * g + k]!) / Math.sqrt(Math.max(mu[k]!, 1e-300));
+      invSqrt[r * g + c] = s;
+    }
+  }
+  const q = new Float64Array(g * g);
+  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) { let s = 0; for (let k = 0; k < g; k++) s += a[r * g + k]! * invSqrt[k * g + c]!; q[r * g + c] = s; }
+  // Output row c, aligned with axis S[c]: u_c = Σ_i Q[i, c] v_i over its standard deviation
+  // √(u_cᵀ Σ u_c) = √(Σ_i Q[i, c]² λ_i).
+  for (let c = 0; c < g; c++) {
+    let variance = 0;
+    for (let i = 0; i < g; i++) variance += q[i * g + c]! ** 2 * variances[start + i]!;
+    const o = (start + c) * d, scale = 1 / Math.sqrt(variance);
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let i = 0; i < g; i++) s += q[i * g + c]! * m[i * d + j]!;
+      out[o + j] = s * scale;
+    }
+  }
+}
+
+/**
  * The output position of each principal component: component k (k-th largest variance) goes to the
  * k-th entry of [A₀, B₀, A₁, B₁, …] for the coupling split A = [0, ⌊d/2⌋), B = [⌊d/2⌋, d).
  * @example interleavedPositions(4); // [0, 2, 1, 3]
@@ -125,13 +208,13 @@ export function interleavedPositions(d: number): number[] {
 }
 
 /**
- * A fixed whitening map z = W (x − mean) (non-trainable; `mean`, 1×d, and `matrix`, W as d×d with one
- * output feature per row, are buffers saved in the state dict). {@link Whiten.fit} fits PCA whitening
- * to data (see the module comment); the constructor takes any invertible W.
+ * A fixed linear map z = W (x − mean) (non-trainable; `mean`, 1×d, and `matrix`, W as d×d with one
+ * output feature per row, are buffers saved in the state dict). {@link Whiten.fit} fits it to data (see
+ * the module comment); the constructor takes any invertible W.
  *
  * @example
- * const wh = Whiten.fit(train);          // principal components, unit variance, interleaved
- * const [z, logDet] = wh.forward(train); // mean 0, identity covariance; logDet = log|det W|
+ * const wh = Whiten.fit(train);          // dominant principal directions, unit variance, interleaved
+ * const [z, logDet] = wh.forward(train); // mean 0, variance 1; logDet = log|det W|
  * const [x] = wh.inverse(z);             // back in the data's units
  */
 export class Whiten extends Bijection {
@@ -158,8 +241,8 @@ export class Whiten extends Bijection {
   }
 
   /**
-   * PCA whitening of the rows of `data` (population covariance, n in the denominator), components
-   * interleaved between the coupling halves. Refuses data whose columns are linearly dependent (a
+   * The whitening of the rows of `data` (population covariance, n in the denominator): groups of
+   * dominant principal directions, features interleaved between the coupling halves (module comment). Refuses data whose columns are linearly dependent (a
    * direction of variance ≤ 1e-12 of the largest) or that has fewer rows than columns.
    * @example Whiten.fit(tensor([[0, 0], [2, 2], [1, 0], [1, 2]])).forward(x);
    */
@@ -187,20 +270,24 @@ export class Whiten extends Bijection {
     if (!(largest > 0) || !Number.isFinite(largest) || !(smallest > 1e-12 * largest)) {
       throw new RangeError(`Whiten.fit: the columns are linearly dependent or constant (covariance eigenvalues from ${largest.toPrecision(3)} down to ${smallest.toPrecision(3)}); drop a redundant column, or standardise instead`);
     }
+    // The PCA rows Λ^{-1/2} Vᵀ, by decreasing variance, then each group of near-equal variances turned
+    // to the basis of its subspace closest to the coordinate axes (see alignGroup).
+    const pca = new Float64Array(d * d);
+    order.forEach((c, k) => {
+      const s = 1 / Math.sqrt(values[c]!);
+      for (let j = 0; j < d; j++) pca[k * d + j] = vectors[j * d + c]! * s;
+    });
+    const ratio = Math.max(GROUP_RATIO, 1 + 4 * Math.sqrt(2 / n));
+    const rows = new Float64Array(d * d);
+    for (let start = 0; start < d;) {
+      let end = start + 1;
+      while (end < d && values[order[end - 1]!]! <= ratio * values[order[end]!]!) end++;
+      alignGroup(pca, rows, d, start, end, order.map((c) => values[c]!));
+      start = end;
+    }
     const positions = interleavedPositions(d);
     const W = new Float64Array(d * d);
-    order.forEach((c, k) => {
-      let sign = 1, big = -1;
-      for (let j = 0; j < d; j++) {
-        const e = vectors[j * d + c]!;
-        if (Math.abs(e) > big) {
-          big = Math.abs(e);
-          sign = e < 0 ? -1 : 1;
-        }
-      }
-      const r = positions[k]!, s = sign / Math.sqrt(values[c]!);
-      for (let j = 0; j < d; j++) W[r * d + j] = vectors[j * d + c]! * s;
-    });
+    for (let k = 0; k < d; k++) W.set(rows.subarray(k * d, (k + 1) * d), positions[k]! * d);
     return new Whiten(mean, W);
   }
 
@@ -218,7 +305,7 @@ export class Whiten extends Bijection {
 
   /**
    * Data -> whitened: z = W (x − mean); log|det| = log|det W| per row.
-   * @example const [z] = Whiten.fit(data).forward(data); // identity covariance
+   * @example const [z] = Whiten.fit(data).forward(data); // mean 0, variance 1 per feature
    */
   forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('Whiten.forward', x, this.dim);

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { sum, Tensor, tensor } from '../../src/autograd/index.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { checkBijection, logAbsDet } from '../../src/flow/check.ts';
+import { Standardize } from '../../src/flow/standardize.ts';
 import { RealNVP } from '../../src/flow/real-nvp.ts';
 import { interleavedPositions, symmetricEigen, Whiten } from '../../src/flow/whiten.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
@@ -64,7 +65,7 @@ test('interleavedPositions: the k-th component goes to A₀, B₀, A₁, B₁, �
   for (const d of [2, 3, 7, 16]) assert.equal([...interleavedPositions(d)].sort((p, q) => p - q), Array.from({ length: d }, (_, j) => j), `a permutation of 0..${d - 1}`);
 });
 
-test('fit: the whitened training rows have mean 0 and identity covariance; log-det is -½ Σ log λ', () => {
+test('fit: with clearly separated variances, the whitened training rows have mean 0 and identity covariance; log-det is -½ Σ log λ', () => {
   const x = correlated(500, [[2, 0, 0, 0], [1.5, 0.5, 0, 0], [-1, 0.3, 1, 0], [0.2, 0.1, -0.4, 0.3]], [1, -2, 3, 0.5], new Rng(1));
   const wh = Whiten.fit(x);
   const [z, ld] = wh.forward(x);
@@ -92,6 +93,41 @@ test('fit puts the components in the interleaved order, each with its largest en
     assert.ok(row[big]! > 0, `row ${r}: its largest entry is positive`);
     assertClose(row[big]!, 1 / sds[big]!, `row ${r} scales by 1/sd`, { rtol: 0.05 });
   }
+});
+
+test('variances within a factor 2 keep the axes: a round covariance gives exactly a standardisation', () => {
+  // Independent uniform columns of equal variance (the checkerboard's kind of data): plain PCA would turn
+  // them by an angle the sample noise picks.
+  const rng = new Rng(12), n = 900, data = new Float64Array(n * 2);
+  for (let i = 0; i < n * 2; i++) data[i] = 8 * rng.uniform() - 4;
+  const x = Tensor.from(n, 2, data);
+  const w = Whiten.fit(x).matrix.data, st = Standardize.fit(x);
+  assertClose(Array.from(w), [1 / st.std.data[0]!, 0, 0, 1 / st.std.data[1]!], 'W = diag(1/std)', { rtol: 1e-12, atol: 1e-15 });
+  // Variances 1.6 and 1 (ratio < 2), correlated: still the axes, each standardised, not decorrelated.
+  const y = correlated(900, [[1.2, 0], [0.3, 1]], [0, 0], new Rng(13));
+  const wy = Whiten.fit(y).matrix.data, sy = Standardize.fit(y);
+  assertClose(Array.from(wy), [1 / sy.std.data[0]!, 0, 0, 1 / sy.std.data[1]!], 'W = diag(1/std)', { rtol: 1e-12, atol: 1e-15 });
+});
+
+test('a group of equal variances is turned to the axes it leans on, and stays invertible when axes tie', () => {
+  // Columns 0 and 1 share one factor, 2 and 3 another, both of the same variance, plus small noise: the
+  // two leading components span (1,1,0,0) and (0,0,1,1), every axis leans on that plane equally.
+  const rng = new Rng(13), n = 2000, data = new Float64Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const f = 3 * rng.normal(), h = 3 * rng.normal();
+    data.set([f + 0.1 * rng.normal(), f + 0.1 * rng.normal(), h + 0.1 * rng.normal(), h + 0.1 * rng.normal()], i * 4);
+  }
+  const x = Tensor.from(n, 4, data), wh = Whiten.fit(x);
+  const { cov } = covariance(wh.forward(x)[0]);
+  // Unit variances; the two groups (positions 0, 2: the factors; 1, 3: the noise) uncorrelated with each other.
+  assertClose([0, 1, 2, 3].map((j) => cov[j]![j]!), [1, 1, 1, 1], 'variances', { rtol: 1e-12 });
+  for (const [p, q] of [[0, 1], [0, 3], [2, 1], [2, 3]] as const) assertClose(cov[p]![q]!, 0, `covariance of ${p} and ${q}`, { atol: 1e-12 });
+  // The two leading rows (positions 0 and 2) read one factor each: the unit direction (1,1,0,0)/√2 over
+  // its standard deviation √2·3, i.e. (1,1,0,0)/6, and (0,0,1,1)/6, up to noise.
+  const w = wh.matrix.data, r0 = Array.from(w.subarray(0, 4)), r2 = Array.from(w.subarray(8, 12));
+  const c = 1 / 6;
+  assertClose(r0, [c, c, 0, 0], 'row 0 reads the first factor', { atol: 0.02 });
+  assertClose(r2, [0, 0, c, c], 'row 2 reads the second factor', { atol: 0.02 });
 });
 
 test('a Whiten is a bijection: round trips, log-dets against the Jacobian', () => {
