@@ -8,6 +8,8 @@
  *   exactly (`new RealNVP({ dim, standardize })`, its architecture read from `REALNVP_DEFAULTS`: bounded
  *   log-scales, identity initialisation), features standardised inside the model, a validation split
  *   with early stopping and the best weights kept.
+ * - {@link SPLINE_RECIPE} (`--coupling spline`): spline couplings, whitened features, noise
+ *   regularisation (chosen in bench/spline-quality-grid.txt).
  *
  * @module
  */
@@ -60,6 +62,8 @@ export interface Recipe {
   readonly clipGradNorm: number | null;
   /** Decay of the exponential moving average of the weights used for validation and the result (null: none). */
   readonly ema: number | null;
+  /** Gaussian noise added to every training batch, as a fraction of each feature's std (fit's `noise`; null: none). */
+  readonly noise: number | null;
 }
 
 /**
@@ -83,6 +87,7 @@ export const POST_RECIPE: Recipe = Object.freeze({
   lr: 2e-4,
   clipGradNorm: null,
   ema: null,
+  noise: null,
 });
 
 /**
@@ -108,20 +113,28 @@ export const DEFAULT_RECIPE: Recipe = Object.freeze({
   lr: 1e-3,
   clipGradNorm: null,
   ema: 0.995,
+  noise: null,
 });
 
 /**
  * The spline recipe (`train --coupling spline` with no architecture flag): the default recipe's training
- * (standardised features, validation split, early stopping, weight average, Adam 1e-3, batch 64) with
- * rational-quadratic spline couplings, fewer and smaller than the affine default's because a spline
- * coupling is far more flexible and overfits ~900 points sooner. Chosen by measurement over data seeds
- * 0-2 and confirmed on 3-4 (bench/spline-quality-grid.txt).
+ * (validation split, early stopping, weight average, Adam 1e-3) with rational-quadratic spline
+ * couplings, fewer and smaller than the affine default's because a spline coupling is far more flexible
+ * and overfits ~900 points sooner; the features whitened instead of standardised (`Whiten`: dominant
+ * principal directions become features of their own, interleaved between the coupling halves, which
+ * is what lets splines model mixture-8d and mixture-16d), noise regularisation of 0.05 of each
+ * feature's std, and batches of 32. Chosen by measurement over data seeds 0-2 and confirmed on 3-4
+ * (bench/spline-quality-grid.txt).
  *
  * @example SPLINE_RECIPE.model.coupling; // 'spline'
  */
 export const SPLINE_RECIPE: Recipe = Object.freeze({
   ...DEFAULT_RECIPE,
   model: Object.freeze({ coupling: 'spline' as CouplingKind, layers: 4, hidden: 32, depth: 1, bins: 6, splineBound: 4 }),
+  batchSize: 32,
+  standardize: false,
+  whiten: true,
+  noise: 0.05,
 });
 
 /**

@@ -64,6 +64,8 @@ export interface TrainingRecord {
   clipGradNorm: number | null;
   /** Decay of the weight average (fit's `ema`), or null. */
   ema?: number | null;
+  /** Noise regularisation (fit's `noise`: a fraction of each feature's std), or null (older runs: absent). */
+  noise?: number | null;
   /** How the run ended: completed, interrupted (a checkpoint is kept) or diverged (the last good state is kept). */
   status?: 'completed' | 'interrupted' | 'diverged';
 }
@@ -179,6 +181,7 @@ function readTraining(v: unknown, fail: Fail): TrainingRecord {
     patience: nullable(v.patience, (x) => int(fail, f('patience'), x, 1, RUN_LIMITS.epochs)),
     clipGradNorm: nullable(v.clipGradNorm, (x) => num(fail, f('clipGradNorm'), x, (y) => y > 0, '> 0')),
     ema: nullable(v.ema, (x) => num(fail, f('ema'), x, (y) => y >= 0 && y < 1, 'in [0, 1)')),
+    noise: nullable(v.noise, (x) => num(fail, f('noise'), x, (y) => y >= 0 && Number.isFinite(y), 'a finite number >= 0')),
     ...(v.status !== undefined ? { status: v.status as 'completed' | 'interrupted' | 'diverged' } : {}),
   };
 }

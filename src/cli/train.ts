@@ -70,6 +70,7 @@ export const trainSpec: CommandSpec = {
     whiten: { type: 'boolean', help: `whiten features inside the model instead (PCA: principal components of unit variance, interleaved between the coupling halves), default preset only; --no-whiten to standardise instead (default: ${DEFAULT_RECIPE.whiten ? 'on' : 'off'}; spline: ${SPLINE_RECIPE.whiten ? 'on' : 'off'})` },
     patience: { type: 'integer', min: 0, help: `stop after N epochs without a better validation NLL, 0 = never (${both((r) => r.patience ?? 'never')})` },
     ema: { type: 'number', min: 0, max: 1, exclusiveMax: true, value: 'D', help: `average the weights with decay D for validation and the result, 0 = off (${both((r) => r.ema ?? 'off')})` },
+    noise: { type: 'number', min: 0, value: 'F', help: `add Gaussian noise of F × each feature's std to every training batch (noise regularisation), 0 = off (${both((r) => r.noise ?? 'off')}; spline: ${SPLINE_RECIPE.noise ?? 'off'})` },
     'clip-grad-norm': { type: 'number', min: 0, exclusiveMin: true, value: 'X', help: `clip the gradient norm to X (${both((r) => r.clipGradNorm ?? 'off')})` },
     quiet: { type: 'boolean', help: 'print only the final summary' },
     json: { type: 'boolean', help: 'print one JSON object at the end (and nothing else on stdout)' },
@@ -111,6 +112,7 @@ interface Resolved {
   patience: number | null;
   clipGradNorm: number | null;
   ema: number | null;
+  noise: number | null;
   standardize: boolean;
   whiten: boolean;
   trainPoints: number;
@@ -154,6 +156,7 @@ function resolve(flags: Flags): Resolved {
     patience,
     clipGradNorm: flags.number('clip-grad-norm') ?? recipe.clipGradNorm,
     ema: flags.has('ema') ? (flags.number('ema')! > 0 ? flags.number('ema')! : null) : recipe.ema,
+    noise: flags.has('noise') ? (flags.number('noise')! > 0 ? flags.number('noise')! : null) : recipe.noise,
     standardize: !whiten && (flags.boolean('standardize') ?? recipe.standardize),
     whiten,
     trainPoints: flags.integer('n') ?? recipe.trainPoints,
@@ -434,13 +437,13 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
     const c = flow.config;
     const training: TrainingRecord = {
       preset: c.preset, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: 'adam', standardize: o.standardize,
-      valFraction: o.valFraction, testFraction: datasetName === undefined ? o.testFraction : null, patience: o.patience, clipGradNorm: o.clipGradNorm, ema: o.ema,
+      valFraction: o.valFraction, testFraction: datasetName === undefined ? o.testFraction : null, patience: o.patience, clipGradNorm: o.clipGradNorm, ema: o.ema, noise: o.noise,
     };
     const saved = saveModel(flow);
     const couplingText = c.coupling !== undefined && c.coupling !== 'affine' ? `, ${c.coupling} couplings K=${c.bins} B=${c.splineBound}` : '';
     const summary = `Training RealNVP (${c.preset} preset, ${c.layers} layers${couplingText}, hidden ${c.hidden}, ${formatCount(flow.parameterCount())} parameters) on ${name}: ` +
       `${formatCount(split.train.rows)} training${split.val !== undefined ? `, ${formatCount(split.val.rows)} validation` : ''} and ${formatCount(split.test.rows)} test rows, ` +
-      `${o.epochs} epochs, batch ${o.batchSize}, Adam lr ${o.lr}${o.patience !== null ? `, patience ${o.patience}` : ''}, seed ${o.seed}`;
+      `${o.epochs} epochs, batch ${o.batchSize}, Adam lr ${o.lr}${o.patience !== null ? `, patience ${o.patience}` : ''}${o.noise !== null ? `, noise ${o.noise}` : ''}${o.whiten ? ', whitened' : ''}, seed ${o.seed}`;
     return {
       summary,
       job: {
@@ -463,6 +466,7 @@ function fitOptionsOf(t: TrainingRecord): TrainJob['fit'] {
     ...(t.patience !== null ? { patience: t.patience } : {}),
     ...(t.clipGradNorm !== null ? { clipGradNorm: t.clipGradNorm } : {}),
     ...(t.ema !== null && t.ema !== undefined ? { ema: t.ema } : {}),
+    ...(t.noise !== null && t.noise !== undefined ? { noise: t.noise } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ export { PostCoupling } from './post-coupling.ts';
 export { Permutation } from './permutation.ts';
 export { ActNorm } from './actnorm.ts';
 export { Standardize } from './standardize.ts';
+export { GROUP_RATIO, interleavedPositions, symmetricEigen, Whiten } from './whiten.ts';
 export { StandardNormal } from './base.ts';
 export { boxSigmoid, BoxSupport } from './box-support.ts';
 export { conditioning, COUPLING_KINDS, MAX_BINS, nll, POST_DEFAULTS, postFromTorch, RealNVP, REALNVP_DEFAULTS, SPLINE_DEFAULTS } from './real-nvp.ts';

@@ -765,7 +765,7 @@ export class RealNVP extends Bijection {
     const c = this.config;
     const context = this.contextDim > 0 ? `, context=${this.contextDim}${this.embedding !== null ? ' (embedded)' : ''}` : '';
     const spline = c.coupling !== undefined && c.coupling !== 'affine' ? `, coupling=${c.coupling}, bins=${c.bins}, splineBound=${c.splineBound}` : '';
-    return `RealNVP(preset=${c.preset}, dim=${c.dim}, layers=${c.layers}, hidden=${c.hidden}${c.preset === 'default' ? `, depth=${c.depth}, scale=${c.scale}, permutation=${c.permutation}` : ''}${spline}${context})`;
+    return `RealNVP(preset=${c.preset}, dim=${c.dim}, layers=${c.layers}, hidden=${c.hidden}${c.preset === 'default' ? `, depth=${c.depth}, scale=${c.scale}, permutation=${c.permutation}` : ''}${spline}${c.whiten === true ? ', whiten' : ''}${context})`;
   }
 }
 

@@ -343,6 +343,11 @@ test('train --coupling spline trains the spline recipe (flags overriding it), sa
   assert.is(model.bins, SPLINE_RECIPE.model.bins);
   assert.is(model.splineBound, 3.5);
   assert.is(model.layers, 2);
+  // The spline recipe's front and training: whitened (not standardised), with its noise regularisation.
+  const doc = JSON.parse(readFileSync(join(dirs.spline, 'config.json'), 'utf8'));
+  assert.is(model.whiten === true, SPLINE_RECIPE.whiten);
+  assert.is(model.standardize, SPLINE_RECIPE.standardize && !SPLINE_RECIPE.whiten);
+  assert.is(doc.training.noise, SPLINE_RECIPE.noise);
   const flow = loadModel(readFileSync(join(dirs.spline, 'config.json'), 'utf8'), readFileSync(join(dirs.spline, 'model.safetensors')));
   assert.is(flow.flows[0]!.constructor.name, 'SplineCoupling');
   const info = await runs.infoSpline!;
@@ -350,7 +355,7 @@ test('train --coupling spline trains the spline recipe (flags overriding it), sa
   assert.match(info.stdout, `rational-quadratic spline, ${SPLINE_RECIPE.model.bins} bins on [-3.5, 3.5]`);
   assert.match(info.stdout, 'SplineCoupling(dim=2');
   const help = await runs.help!;
-  for (const flag of ['--coupling', '--bins K', '--bound B']) assert.match(help.stdout, flag);
+  for (const flag of ['--coupling', '--bins K', '--bound B', '--whiten', '--noise F']) assert.match(help.stdout, flag);
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -390,6 +395,9 @@ test('a wrong flag or command is a usage error (exit code 2) naming it and the h
   oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--coupling', 'spline', '--bins', '65']), 2, ['--bins must be an integer', '65'], '--bins out of range');
   oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--coupling', 'spline', '--bound', '0']), 2, ['--bound must be a number', 'got 0'], '--bound 0');
   oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--preset', 'post', '--coupling', 'spline']), 2, ['--coupling applies to the default preset only'], 'post with spline');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--preset', 'post', '--whiten']), 2, ['--whiten applies to the default preset only'], 'post with whiten');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--whiten', '--standardize']), 2, ['--whiten and --standardize exclude each other'], 'whiten and standardize');
+  oneLineError(await inProcess(['train', '--dataset', 'checkerboard', '--out', never, '--noise', '-0.1']), 2, ['--noise', '-0.1'], 'negative noise');
 });
 
 test('two runs started at once into one --out never trip over each other: each finishes or is told the folder is taken', async () => {
