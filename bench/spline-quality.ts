@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/spline-quality.ts [--kind spline|affine] [--seeds 1,2,3] [--datasets a,b]
  *     [--layers 8] [--hidden 32] [--depth 1] [--bins 8] [--bound 3] [--epochs 1000] [--patience 80]
- *     [--lr 1e-3] [--ema 0.995] [--batch 64] [--noise 0] [--out bench/spline-quality.json]
+ *     [--lr 1e-3] [--ema 0.995] [--batch 64] [--noise 0] [--whiten] [--out bench/spline-quality.json]
  *
  * `--noise` is fit's noise regularisation (Gaussian noise on every training batch, as a fraction of each
  * feature's standard deviation; 0 = none, the default recipe).
@@ -21,6 +21,7 @@
 import { writeFileSync } from 'node:fs';
 import { datasetByName, splitDataset, streams } from '../src/cli/data.ts';
 import { Standardize } from '../src/flow/standardize.ts';
+import { Whiten } from '../src/flow/whiten.ts';
 import { evaluate } from '../src/train/evaluate.ts';
 import { fit } from '../src/train/fit.ts';
 import { buildModel, describeSpec, type ModelSpec } from './spline-models.ts';
@@ -37,6 +38,8 @@ const kind = (flag('kind') ?? 'spline') as ModelSpec['kind'];
 const spec: ModelSpec = { kind, layers: num('layers', 8), hidden: num('hidden', 32), depth: num('depth', 1), bins: num('bins', 8), bound: num('bound', 3) };
 const recipe = { epochs: num('epochs', 1000), patience: num('patience', 80), lr: num('lr', 1e-3), ema: num('ema', 0.995), batchSize: num('batch', 64), noise: num('noise', 0) };
 const outFile = flag('out') ?? 'bench/spline-quality.json';
+// --whiten: Whiten.fit(train) first instead of Standardize.fit(train) (the spline recipe's front).
+const whiten = args.includes('--whiten');
 
 interface Row { dataset: string; seed: number; nll: number; nllStdErr: number; kl?: number | undefined; klStdErr?: number | undefined; entropy?: number | undefined; epochs: number; bestEpoch: number; seconds: number }
 const rows: Row[] = [];
@@ -46,7 +49,7 @@ for (const name of names) {
     const s = streams(seed);
     const target = datasetByName(name);
     const split = splitDataset(target, 1000, 10_000, 0.1, s);
-    const model = buildModel(spec, target.dim, s.init, Standardize.fit(split.train));
+    const model = buildModel(spec, target.dim, s.init, whiten ? Whiten.fit(split.train) : Standardize.fit(split.train));
     const history = fit(model, split.train, { ...recipe, rng: s.shuffle, ...(split.val !== undefined ? { validation: split.val } : {}) });
     const e = evaluate(model, split.test, target);
     const row: Row = { dataset: name, seed, nll: e.nll, nllStdErr: e.nllStdErr, kl: e.kl, klStdErr: e.klStdErr, entropy: e.entropy, epochs: history.epochs, bestEpoch: history.bestEpoch, seconds: history.seconds };

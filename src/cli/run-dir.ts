@@ -181,7 +181,7 @@ function readTraining(v: unknown, fail: Fail): TrainingRecord {
     patience: nullable(v.patience, (x) => int(fail, f('patience'), x, 1, RUN_LIMITS.epochs)),
     clipGradNorm: nullable(v.clipGradNorm, (x) => num(fail, f('clipGradNorm'), x, (y) => y > 0, '> 0')),
     ema: nullable(v.ema, (x) => num(fail, f('ema'), x, (y) => y >= 0 && y < 1, 'in [0, 1)')),
-    noise: nullable(v.noise, (x) => num(fail, f('noise'), x, (y) => y >= 0 && Number.isFinite(y), 'a finite number >= 0')),
+    noise: nullable(v.noise, (x) => num(fail, f('noise'), x, (y) => y >= 0, '>= 0')),
     ...(v.status !== undefined ? { status: v.status as 'completed' | 'interrupted' | 'diverged' } : {}),
   };
 }

@@ -127,6 +127,7 @@ test('config.json is range-checked before use, naming the field', async () => {
   refused(await run(['plot', '--model', edit('c1', (c) => (c.data.trainPoints = 1e9))]), 1, ['data.trainPoints must be an integer in 2..10000000, got 1000000000'], 'trainPoints 1e9');
   refused(await run(['plot', '--model', edit('c2', (c) => (c.data.testPoints = 1e10))]), 1, ['data.testPoints must be an integer'], 'testPoints 1e10');
   refused(await run(['info', '--model', edit('c3', (c) => (c.training = { preset: 'default' }))]), 1, ['training.optimizer must be "adam"'], 'a minimal training block');
+  refused(await run(['info', '--model', edit('c3n', (c) => (c.training.noise = -0.5))]), 1, ['training.noise must be a number >= 0', 'got -0.5'], 'a negative noise');
   refused(await run(['plot', '--model', edit('c4', (c) => (c.data = { source: 'csv', path: '/etc/passwd', columns: ['x0', 'x1'] }))]), 1, ['data.header must be true or false'], 'a CSV block without its fields');
   const passwd = edit('c5', (c) => (c.data = { source: 'csv', path: '/etc/passwd', sha256: '0'.repeat(64), header: false, rows: 10, columns: ['x0', 'x1'], trainRows: 8, valRows: 1, testRows: 1 }));
   const r = await run(['plot', '--model', passwd]);
