@@ -1,7 +1,7 @@
 /**
  * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node, a
- * custom gradient over its reference `add(matmul(x, transpose(W)), b)`). Every product runs one loop,
- * {@link panelTiles}: 4×4 register tiles over operands copied into panels of four interleaved rows.
+ * custom gradient over its reference `add(matmul(x, transpose(W)), b)`). The products are 4×4 register
+ * tiles: sixteen running sums per pass, each value loaded serving four multiply-adds.
  *
  * @module
  */
@@ -36,19 +36,102 @@ export const matmul = defineOp({
   },
 });
 
-/** o = A·B for A m×k, B k×n (o m×n, overwritten): rows of A against the rows of Bᵀ (B's columns). */
+/** o = A·B for A m×k, B k×n (o m×n, overwritten): the tiles below over A's rows and the rows of Bᵀ. */
 function productAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, o: Float64Array): void {
-  panelTiles(rowPanels(A, m, k, 0), columnPanels(B, k, n, 1), m, n, k, o, SET);
+  if (panelsPay(m, n, k)) panelTiles(rowPanels(A, m, k, 0), columnPanels(B, k, n, 1), m, n, k, o, SET);
+  else dotTiles(A, transposed(B, k, n, 0), m, n, k, o, false);
 }
 
 /** gA += G·Bᵀ for G m×n, B k×n (gA m×k): gA[i, p] += Σ_j G[i, j]·B[p, j], rows against rows. */
 function accumulateABt(G: Float64Array, B: Float64Array, m: number, n: number, k: number, gA: Float64Array): void {
-  panelTiles(rowPanels(G, m, n, 0), rowPanels(B, k, n, 1), m, k, n, gA, ADD);
+  dotTiles(G, B, m, k, n, gA, true);
 }
 
-/** gB += Aᵀ·G for A m×k, G m×n (gB k×n): gB[p, j] += Σ_i A[i, p]·G[i, j], columns of A against columns of G. */
+/** gB += Aᵀ·G for A m×k, G m×n (gB k×n): gB[p, j] += Σ_i Aᵀ[p, i]·Gᵀ[j, i], rows of Aᵀ against rows of Gᵀ. */
 function accumulateAtB(A: Float64Array, G: Float64Array, m: number, k: number, n: number, gB: Float64Array): void {
-  panelTiles(columnPanels(A, m, k, 0), columnPanels(G, m, n, 1), k, n, m, gB, ADD);
+  if (panelsPay(k, n, m)) panelTiles(columnPanels(A, m, k, 0), columnPanels(G, m, n, 1), k, n, m, gB, ADD);
+  else dotTiles(transposed(A, m, k, 0), transposed(G, m, n, 1), k, n, m, gB, true);
+}
+
+/**
+ * Scratch space for transposed operands: two arrays, grown when too small, private to this file. A
+ * transposed copy lives only during the call that made it (no tensor ever refers to it), so reusing
+ * the space cannot change any value a caller holds; it saves an off-heap allocation per product.
+ */
+const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/** The r×c matrix M transposed (c×r) into scratch space `slot` (0 or 1), valid until the next call with that slot. */
+function transposed(M: Float64Array, r: number, c: number, slot: 0 | 1): Float64Array {
+  const size = r * c;
+  if (scratch[slot]!.length < size) scratch[slot] = new Float64Array(Math.max(size, 2 * scratch[slot]!.length));
+  const t = scratch[slot]!;
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = M[i * c + j]!;
+  return t;
+}
+
+/** Values of P (float64) per row block of {@link dotTiles}: 256 KiB, within a level-2 cache. */
+const BLOCK_VALUES = 32768;
+
+/**
+ * out[i, j] (+)= Σ_t P[i, t]·Q[j, t] for P rowsP×len and Q rowsQ×len, out rowsP×rowsQ: written when
+ * `accumulate` is false, added to when true. 4×4 register tiles: sixteen running sums, each of the eight
+ * values loaded per step serving four multiply-adds; four rows of Q stay in cache while the rows of P
+ * stream past. Each sum runs over t in order, as the plain dot product does.
+ */
+function dotTiles(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ: number, len: number, out: Float64Array, accumulate: boolean): void {
+  if (panelsPay(rowsP, rowsQ, len)) {
+    panelTiles(rowPanels(P, rowsP, len, 0), rowPanels(Q, rowsQ, len, 1), rowsP, rowsQ, len, out, accumulate ? ADD : SET);
+    return;
+  }
+  const p4 = rowsP - (rowsP % 4), q4 = rowsQ - (rowsQ % 4);
+  // blocks of P's rows that stay in the level-2 cache while every group of four rows of Q passes
+  const block = Math.max(4, 4 * Math.floor(BLOCK_VALUES / (4 * Math.max(len, 1))));
+  for (let i0 = 0; i0 < p4; i0 += block) {
+  const iEnd = Math.min(p4, i0 + block);
+  for (let j = 0; j < q4; j += 4) {
+    const q0 = j * len, q1 = q0 + len, q2 = q1 + len, q3 = q2 + len;
+    for (let i = i0; i < iEnd; i += 4) {
+      const r0 = i * len, r1 = r0 + len, r2 = r1 + len, r3 = r2 + len;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let t = 0; t < len; t++) {
+        const b0 = Q[q0 + t]!, b1 = Q[q1 + t]!, b2 = Q[q2 + t]!, b3 = Q[q3 + t]!;
+        const a0 = P[r0 + t]!, a1 = P[r1 + t]!, a2 = P[r2 + t]!, a3 = P[r3 + t]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * rowsQ + j;
+      if (accumulate) {
+        out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+        at += rowsQ;
+        out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+        at += rowsQ;
+        out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+        at += rowsQ;
+        out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+      } else {
+        out[at] = c00; out[at + 1] = c01; out[at + 2] = c02; out[at + 3] = c03;
+        at += rowsQ;
+        out[at] = c10; out[at + 1] = c11; out[at + 2] = c12; out[at + 3] = c13;
+        at += rowsQ;
+        out[at] = c20; out[at + 1] = c21; out[at + 2] = c22; out[at + 3] = c23;
+        at += rowsQ;
+        out[at] = c30; out[at + 1] = c31; out[at + 2] = c32; out[at + 3] = c33;
+      }
+    }
+  }
+  }
+  // edges: the last rowsP % 4 rows for every column, the last rowsQ % 4 columns of the tiled rows
+  for (let i = 0; i < rowsP; i++) {
+    for (let j = i < p4 ? q4 : 0; j < rowsQ; j++) {
+      let acc = 0;
+      for (let t = 0; t < len; t++) acc += P[i * len + t]! * Q[j * len + t]!;
+      if (accumulate) out[i * rowsQ + j]! += acc;
+      else out[i * rowsQ + j] = acc;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -89,6 +172,14 @@ class PanelSpace {
  * any value a caller holds; it saves an allocation per product.
  */
 const spaces = [new PanelSpace(), new PanelSpace()] as const;
+
+/** Products at least this large in each of rows, columns and length go through panels. */
+const PANEL_MIN = 64;
+
+/** Whether a rows×cols product over `len` steps is worth copying into panels (the copies are ~1/rows + 1/cols of the work). */
+function panelsPay(rows: number, cols: number, len: number): boolean {
+  return rows >= PANEL_MIN && cols >= PANEL_MIN && len >= PANEL_MIN;
+}
 
 /** The rows of M (rows×len, row-major) as panels: panel g, step t, lane c = M[4g + c, t]. */
 function rowPanels(M: Float64Array, rows: number, len: number, slot: 0 | 1): number[][] {
@@ -138,9 +229,6 @@ interface TileStore {
 const SET: TileStore = { kind: 0, bias: null, slope: 0, rise: 0, isTanh: false, H: null, gb: null };
 const ADD: TileStore = { ...SET, kind: 1 };
 
-/** Values of P (float64) per block of panels in {@link panelTiles}: 256 KiB, within a level-2 cache. */
-const BLOCK_VALUES = 32768;
-
 /**
  * out[i, j] (+)= Σ_t P[i, t]·Q[j, t] for P rowsP×len and Q rowsQ×len given as panels, out rowsP×rowsQ,
  * stored as `store` says: one 4×4 tile per pair of panels; a panel of Q stays in cache while a block of
@@ -152,89 +240,106 @@ function panelTiles(P: readonly number[][], Q: readonly number[][], rowsP: numbe
   // blocks of P's panels that stay in the level-2 cache while every panel of Q passes
   const block = Math.max(1, Math.floor(BLOCK_VALUES / (4 * Math.max(len, 1))));
   for (let g0 = 0; g0 < gP; g0 += block) {
-    const gEnd = Math.min(gP, g0 + block);
-    for (let h = 0; h < gQ; h++) {
-      for (let g = g0; g < gEnd; g++) {
-        if (4 * g + 4 <= rowsP && 4 * h + 4 <= rowsQ) tile(P[g]!, Q[h]!, len, out, 4 * g * rowsQ + 4 * h, rowsQ, 4 * h, store);
-        else edgeTile(P[g]!, Q[h]!, len, out, rowsP, rowsQ, 4 * g, 4 * h, store);
-      }
-    }
+    for (let h = 0; h < gQ; h++) tiles(P, g0, Math.min(gP, g0 + block), Q[h]!, len, out, rowsP, rowsQ, 4 * h, store);
   }
 }
 
 /**
- * One 4×4 tile, out[i + a, j + b] for a, b < 4 with `at` the index of out[i, j]: sixteen running sums,
- * each of the eight values loaded per step serving four multiply-adds. (A function of its own: V8 then
- * keeps the sums in registers, not the loop state of the caller.)
+ * The 4×4 tiles of P's panels g0..gEnd-1 against one panel q of Q (out's columns j..j+3): sixteen
+ * running sums per tile, each of the eight values loaded per step serving four multiply-adds. (A
+ * function of its own, called once per panel of Q: V8 then keeps the sums in registers rather than
+ * the caller's loop state, and pays no call per tile.) Tiles at the edge of out go to {@link edgeTile}.
  */
-function tile(p: readonly number[], q: readonly number[], len: number, out: Float64Array, at: number, stride: number, j: number, store: TileStore): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  for (let t = 0; t < len; t++) {
-    const s = 4 * t;
-    const b0 = q[s]!, b1 = q[s + 1]!, b2 = q[s + 2]!, b3 = q[s + 3]!;
-    const a0 = p[s]!, a1 = p[s + 1]!, a2 = p[s + 2]!, a3 = p[s + 3]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-  }
-  const { kind, slope, rise, isTanh } = store;
-  if (kind === 0) {
-    out[at] = c00; out[at + 1] = c01; out[at + 2] = c02; out[at + 3] = c03;
-    at += stride;
-    out[at] = c10; out[at + 1] = c11; out[at + 2] = c12; out[at + 3] = c13;
-    at += stride;
-    out[at] = c20; out[at + 1] = c21; out[at + 2] = c22; out[at + 3] = c23;
-    at += stride;
-    out[at] = c30; out[at + 1] = c31; out[at + 2] = c32; out[at + 3] = c33;
-  } else if (kind === 1) {
-    out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
-    at += stride;
-    out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
-    at += stride;
-    out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
-    at += stride;
-    out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
-  } else if (kind === 2) {
-    const bias = store.bias;
-    const e0 = bias !== null ? bias[j]! : 0, e1 = bias !== null ? bias[j + 1]! : 0;
-    const e2 = bias !== null ? bias[j + 2]! : 0, e3 = bias !== null ? bias[j + 3]! : 0;
-    out[at] = activate(c00 + e0, slope, rise, isTanh); out[at + 1] = activate(c01 + e1, slope, rise, isTanh);
-    out[at + 2] = activate(c02 + e2, slope, rise, isTanh); out[at + 3] = activate(c03 + e3, slope, rise, isTanh);
-    at += stride;
-    out[at] = activate(c10 + e0, slope, rise, isTanh); out[at + 1] = activate(c11 + e1, slope, rise, isTanh);
-    out[at + 2] = activate(c12 + e2, slope, rise, isTanh); out[at + 3] = activate(c13 + e3, slope, rise, isTanh);
-    at += stride;
-    out[at] = activate(c20 + e0, slope, rise, isTanh); out[at + 1] = activate(c21 + e1, slope, rise, isTanh);
-    out[at + 2] = activate(c22 + e2, slope, rise, isTanh); out[at + 3] = activate(c23 + e3, slope, rise, isTanh);
-    at += stride;
-    out[at] = activate(c30 + e0, slope, rise, isTanh); out[at + 1] = activate(c31 + e1, slope, rise, isTanh);
-    out[at + 2] = activate(c32 + e2, slope, rise, isTanh); out[at + 3] = activate(c33 + e3, slope, rise, isTanh);
-  } else {
-    const H = store.H!, gb = store.gb;
-    const d00 = c00 * derivativeAt(H[at]!, slope, rise, isTanh), d01 = c01 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
-    const d02 = c02 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d03 = c03 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
-    out[at] = d00; out[at + 1] = d01; out[at + 2] = d02; out[at + 3] = d03;
-    at += stride;
-    const d10 = c10 * derivativeAt(H[at]!, slope, rise, isTanh), d11 = c11 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
-    const d12 = c12 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d13 = c13 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
-    out[at] = d10; out[at + 1] = d11; out[at + 2] = d12; out[at + 3] = d13;
-    at += stride;
-    const d20 = c20 * derivativeAt(H[at]!, slope, rise, isTanh), d21 = c21 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
-    const d22 = c22 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d23 = c23 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
-    out[at] = d20; out[at + 1] = d21; out[at + 2] = d22; out[at + 3] = d23;
-    at += stride;
-    const d30 = c30 * derivativeAt(H[at]!, slope, rise, isTanh), d31 = c31 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
-    const d32 = c32 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d33 = c33 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
-    out[at] = d30; out[at + 1] = d31; out[at + 2] = d32; out[at + 3] = d33;
-    // db += Σ_rows dA, row after row as a plain loop adds them (the panels run down the rows in order)
-    if (gb !== null) {
-      gb[j] = gb[j]! + d00 + d10 + d20 + d30;
-      gb[j + 1] = gb[j + 1]! + d01 + d11 + d21 + d31;
-      gb[j + 2] = gb[j + 2]! + d02 + d12 + d22 + d32;
-      gb[j + 3] = gb[j + 3]! + d03 + d13 + d23 + d33;
+function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly number[], len: number, out: Float64Array, rowsP: number, rowsQ: number, j: number, store: TileStore): void {
+  const kind = store.kind;
+  for (let g = g0; g < gEnd; g++) {
+    const p = P[g]!, i = 4 * g;
+    if (i + 4 > rowsP || j + 4 > rowsQ) {
+      edgeTile(p, q, len, out, rowsP, rowsQ, i, j, store);
+      continue;
     }
+    let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+    let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+    for (let t = 0; t < len; t++) {
+      const s = 4 * t;
+      const b0 = q[s]!, b1 = q[s + 1]!, b2 = q[s + 2]!, b3 = q[s + 3]!;
+      const a0 = p[s]!, a1 = p[s + 1]!, a2 = p[s + 2]!, a3 = p[s + 3]!;
+      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    }
+    let at = i * rowsQ + j;
+    if (kind === 0) {
+      out[at] = c00; out[at + 1] = c01; out[at + 2] = c02; out[at + 3] = c03;
+      at += rowsQ;
+      out[at] = c10; out[at + 1] = c11; out[at + 2] = c12; out[at + 3] = c13;
+      at += rowsQ;
+      out[at] = c20; out[at + 1] = c21; out[at + 2] = c22; out[at + 3] = c23;
+      at += rowsQ;
+      out[at] = c30; out[at + 1] = c31; out[at + 2] = c32; out[at + 3] = c33;
+    } else if (kind === 1) {
+      out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+      at += rowsQ;
+      out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+      at += rowsQ;
+      out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+      at += rowsQ;
+      out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+    } else if (kind === 2) {
+      storeActivated(out, at, rowsQ, j, store, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+    } else {
+      storeGradActivated(out, at, rowsQ, j, store, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+    }
+  }
+}
+
+/** out[i + a, j + b] = act(c_ab + bias[j + b]) for one tile, `at` the index of out[i, j]. */
+function storeActivated(out: Float64Array, at: number, stride: number, j: number, store: TileStore,
+  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
+  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number): void {
+  const { bias, slope, rise, isTanh } = store;
+  const e0 = bias !== null ? bias[j]! : 0, e1 = bias !== null ? bias[j + 1]! : 0;
+  const e2 = bias !== null ? bias[j + 2]! : 0, e3 = bias !== null ? bias[j + 3]! : 0;
+  out[at] = activate(c00 + e0, slope, rise, isTanh); out[at + 1] = activate(c01 + e1, slope, rise, isTanh);
+  out[at + 2] = activate(c02 + e2, slope, rise, isTanh); out[at + 3] = activate(c03 + e3, slope, rise, isTanh);
+  at += stride;
+  out[at] = activate(c10 + e0, slope, rise, isTanh); out[at + 1] = activate(c11 + e1, slope, rise, isTanh);
+  out[at + 2] = activate(c12 + e2, slope, rise, isTanh); out[at + 3] = activate(c13 + e3, slope, rise, isTanh);
+  at += stride;
+  out[at] = activate(c20 + e0, slope, rise, isTanh); out[at + 1] = activate(c21 + e1, slope, rise, isTanh);
+  out[at + 2] = activate(c22 + e2, slope, rise, isTanh); out[at + 3] = activate(c23 + e3, slope, rise, isTanh);
+  at += stride;
+  out[at] = activate(c30 + e0, slope, rise, isTanh); out[at + 1] = activate(c31 + e1, slope, rise, isTanh);
+  out[at + 2] = activate(c32 + e2, slope, rise, isTanh); out[at + 3] = activate(c33 + e3, slope, rise, isTanh);
+}
+
+/** out[i + a, j + b] = c_ab·act'(H[i + a, j + b]) for one tile, and gb[j + b] += its column of four, in row order. */
+function storeGradActivated(out: Float64Array, at: number, stride: number, j: number, store: TileStore,
+  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
+  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number): void {
+  const { slope, rise, isTanh, gb } = store, H = store.H!;
+  const d00 = c00 * derivativeAt(H[at]!, slope, rise, isTanh), d01 = c01 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+  const d02 = c02 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d03 = c03 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+  out[at] = d00; out[at + 1] = d01; out[at + 2] = d02; out[at + 3] = d03;
+  at += stride;
+  const d10 = c10 * derivativeAt(H[at]!, slope, rise, isTanh), d11 = c11 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+  const d12 = c12 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d13 = c13 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+  out[at] = d10; out[at + 1] = d11; out[at + 2] = d12; out[at + 3] = d13;
+  at += stride;
+  const d20 = c20 * derivativeAt(H[at]!, slope, rise, isTanh), d21 = c21 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+  const d22 = c22 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d23 = c23 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+  out[at] = d20; out[at + 1] = d21; out[at + 2] = d22; out[at + 3] = d23;
+  at += stride;
+  const d30 = c30 * derivativeAt(H[at]!, slope, rise, isTanh), d31 = c31 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+  const d32 = c32 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d33 = c33 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+  out[at] = d30; out[at + 1] = d31; out[at + 2] = d32; out[at + 3] = d33;
+  // db += Σ_rows dA, row after row as a plain loop adds them (the panels run down the rows in order)
+  if (gb !== null) {
+    gb[j] = gb[j]! + d00 + d10 + d20 + d30;
+    gb[j + 1] = gb[j + 1]! + d01 + d11 + d21 + d31;
+    gb[j + 2] = gb[j + 2]! + d02 + d12 + d22 + d32;
+    gb[j + 3] = gb[j + 3]! + d03 + d13 + d23 + d33;
   }
 }
 
@@ -313,10 +418,96 @@ export const linear = defineOp({
   reference: (x: Tensor, W: Tensor, b?: Tensor | null) => (b != null ? add(matmul(x, transpose(W)), b) : matmul(x, transpose(W))),
 });
 
+/**
+ * out (+)= A·B for A m×k, B k×n, out m×n, reading B's rows directly (no transposed copy): each step
+ * loads four values down a column of A and four along a row of B. Used by `linear`'s dx = dOut·W, whose
+ * operands are small enough that the strided reads of A stay in cache.
+ */
+function tilesAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
+  if (panelsPay(m, n, k)) {
+    panelTiles(rowPanels(A, m, k, 0), columnPanels(B, k, n, 1), m, n, k, out, ADD);
+    return;
+  }
+  const m4 = m - (m % 4), n4 = n - (n % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const bp = p * n + j;
+        const b0 = B[bp]!, b1 = B[bp + 1]!, b2 = B[bp + 2]!, b3 = B[bp + 3]!;
+        const a0 = A[r0 + p]!, a1 = A[r1 + p]!, a2 = A[r2 + p]!, a3 = A[r3 + p]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * n + j;
+      out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+      at += n;
+      out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+      at += n;
+      out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+      at += n;
+      out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+    }
+  }
+  for (let i = 0; i < m; i++) {
+    for (let j = i < m4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += A[i * k + p]! * B[p * n + j]!;
+      out[i * n + j]! += acc;
+    }
+  }
+}
+
+/**
+ * out += Aᵀ·B for A m×k, B m×n, out k×n, reading both by rows (four values along a row of each per
+ * step). Used by `linear`'s dW = dOutᵀ·X.
+ */
+function tilesAtB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
+  if (panelsPay(k, n, m)) {
+    panelTiles(columnPanels(A, m, k, 0), columnPanels(B, m, n, 1), k, n, m, out, ADD);
+    return;
+  }
+  const k4 = k - (k % 4), n4 = n - (n % 4);
+  for (let p = 0; p < k4; p += 4) {
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let i = 0; i < m; i++) {
+        const ai = i * k + p, bi = i * n + j;
+        const a0 = A[ai]!, a1 = A[ai + 1]!, a2 = A[ai + 2]!, a3 = A[ai + 3]!;
+        const b0 = B[bi]!, b1 = B[bi + 1]!, b2 = B[bi + 2]!, b3 = B[bi + 3]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = p * n + j;
+      out[at]! += c00; out[at + 1]! += c01; out[at + 2]! += c02; out[at + 3]! += c03;
+      at += n;
+      out[at]! += c10; out[at + 1]! += c11; out[at + 2]! += c12; out[at + 3]! += c13;
+      at += n;
+      out[at]! += c20; out[at + 1]! += c21; out[at + 2]! += c22; out[at + 3]! += c23;
+      at += n;
+      out[at]! += c30; out[at + 1]! += c31; out[at + 2]! += c32; out[at + 3]! += c33;
+    }
+  }
+  for (let p = 0; p < k; p++) {
+    for (let j = p < k4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      for (let i = 0; i < m; i++) acc += A[i * k + p]! * B[i * n + j]!;
+      out[p * n + j]! += acc;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the
 // post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise the
-// products are matmul's panel tiles (`panelTiles`), the bias added after them, as the reference
+// products are matmul's 4×4 register tiles (`dotTiles`), the bias added after them, as the reference
 // add(matmul(x, transpose(W)), b) does.
 
 /** Whether the few-inputs loop order is used for an nIn -> nOut layer. */
@@ -343,7 +534,7 @@ export function linearForward(X: Float64Array, n: number, nIn: number, w: Float6
     return;
   }
   // o = X·Wᵀ (rows of X against rows of W), then + b
-  panelTiles(rowPanels(X, n, nIn, 0), rowPanels(w, nOut, nIn, 1), n, nOut, nIn, o, SET);
+  dotTiles(X, w, n, nOut, nIn, o, false);
   if (bias !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) o[i * nOut + q]! += bias[q]!;
 }
 
@@ -372,9 +563,9 @@ export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn:
     }
     return;
   }
-  // dx += dOut·W (rows of dOut against the columns of W);  dW += dOutᵀ·X (columns of dOut against columns of X)
-  if (gx !== null) panelTiles(rowPanels(g, n, nOut, 0), columnPanels(w, nOut, nIn, 1), n, nIn, nOut, gx, ADD);
-  if (gW !== null) panelTiles(columnPanels(g, n, nOut, 0), columnPanels(X, n, nIn, 1), nOut, nIn, n, gW, ADD);
+  // dx += dOut·W (n×nOut · nOut×nIn);  dW += dOutᵀ·X (nOut×n · n×nIn)
+  if (gx !== null) tilesAB(g, w, n, nOut, nIn, gx);
+  if (gW !== null) tilesAtB(g, X, n, nOut, nIn, gW);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -410,17 +601,117 @@ export function linearActivationForward(X: Float64Array, n: number, nIn: number,
     for (let k = 0; k < n * nOut; k++) o[k] = activate(o[k]!, slope, rise, isTanh);
     return;
   }
-  panelTiles(rowPanels(X, n, nIn, 0), rowPanels(w, nOut, nIn, 1), n, nOut, nIn, o, { kind: 2, bias, slope, rise, isTanh, H: null, gb: null });
+  if (panelsPay(n, nOut, nIn)) {
+    panelTiles(rowPanels(X, n, nIn, 0), rowPanels(w, nOut, nIn, 1), n, nOut, nIn, o, { kind: 2, bias, slope, rise, isTanh, H: null, gb: null });
+    return;
+  }
+  const len = nIn, n4 = n - (n % 4), q4 = nOut - (nOut % 4);
+  // blocks of X's rows that stay in the level-2 cache while every group of four rows of W passes (as dotTiles)
+  const block = Math.max(4, 4 * Math.floor(BLOCK_VALUES / (4 * len)));
+  for (let i0 = 0; i0 < n4; i0 += block) {
+  const iEnd = Math.min(n4, i0 + block);
+  for (let j = 0; j < q4; j += 4) {
+    const q0 = j * len, q1 = q0 + len, q2 = q1 + len, q3 = q2 + len;
+    const e0 = bias !== null ? bias[j]! : 0, e1 = bias !== null ? bias[j + 1]! : 0;
+    const e2 = bias !== null ? bias[j + 2]! : 0, e3 = bias !== null ? bias[j + 3]! : 0;
+    for (let i = i0; i < iEnd; i += 4) {
+      const r0 = i * len, r1 = r0 + len, r2 = r1 + len, r3 = r2 + len;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let t = 0; t < len; t++) {
+        const b0 = w[q0 + t]!, b1 = w[q1 + t]!, b2 = w[q2 + t]!, b3 = w[q3 + t]!;
+        const a0 = X[r0 + t]!, a1 = X[r1 + t]!, a2 = X[r2 + t]!, a3 = X[r3 + t]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * nOut + j;
+      o[at] = activate(c00 + e0, slope, rise, isTanh); o[at + 1] = activate(c01 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c02 + e2, slope, rise, isTanh); o[at + 3] = activate(c03 + e3, slope, rise, isTanh);
+      at += nOut;
+      o[at] = activate(c10 + e0, slope, rise, isTanh); o[at + 1] = activate(c11 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c12 + e2, slope, rise, isTanh); o[at + 3] = activate(c13 + e3, slope, rise, isTanh);
+      at += nOut;
+      o[at] = activate(c20 + e0, slope, rise, isTanh); o[at + 1] = activate(c21 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c22 + e2, slope, rise, isTanh); o[at + 3] = activate(c23 + e3, slope, rise, isTanh);
+      at += nOut;
+      o[at] = activate(c30 + e0, slope, rise, isTanh); o[at + 1] = activate(c31 + e1, slope, rise, isTanh);
+      o[at + 2] = activate(c32 + e2, slope, rise, isTanh); o[at + 3] = activate(c33 + e3, slope, rise, isTanh);
+    }
+  }
+  }
+  // edges: the last n % 4 rows for every output, the last nOut % 4 outputs of the tiled rows
+  for (let i = 0; i < n; i++) {
+    for (let q = i < n4 ? q4 : 0; q < nOut; q++) {
+      let acc = 0;
+      for (let t = 0; t < len; t++) acc += X[i * len + t]! * w[q * len + t]!;
+      o[i * nOut + q] = activate(acc + (bias !== null ? bias[q]! : 0), slope, rise, isTanh);
+    }
+  }
 }
 
 /**
  * dA[i, p] = (Σ_q dOut[i, q]·W[q, p])·act'(H[i, p]) for dOut n×nOut, W nOut×nIn, H n×nIn the previous
  * layer's output (act' read off it): `linear`'s dx = dOut·W (same sums) times the previous activation's
  * derivative, as each tile is stored; overwrites dA. With `gb` (the previous layer's bias gradient)
- * also gb[p] += Σ_i dA[i, p], in row order (the tiles of each column group run down the rows in order).
+ * also gb[p] += Σ_i dA[i, p], in row order (the tiles run down the rows of each column group, and the
+ * edge rows come last).
  * @example linearInputGradActivation(dOut, 64, 4, W.data, 64, h, 0.01, 0.99, false, dA, gb);
  */
 export function linearInputGradActivation(g: Float64Array, n: number, nOut: number, w: Float64Array, nIn: number, H: Float64Array,
   slope: number, rise: number, isTanh: boolean, dA: Float64Array, gb: Float64Array | null): void {
-  panelTiles(rowPanels(g, n, nOut, 0), columnPanels(w, nOut, nIn, 1), n, nIn, nOut, dA, { kind: 3, bias: null, slope, rise, isTanh, H, gb });
+  if (panelsPay(n, nIn, nOut)) {
+    panelTiles(rowPanels(g, n, nOut, 0), columnPanels(w, nOut, nIn, 1), n, nIn, nOut, dA, { kind: 3, bias: null, slope, rise, isTanh, H, gb });
+    return;
+  }
+  const m = n, k = nOut, m4 = m - (m % 4), n4 = nIn - (nIn % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    for (let j = 0; j < n4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const bp = p * nIn + j;
+        const b0 = w[bp]!, b1 = w[bp + 1]!, b2 = w[bp + 2]!, b3 = w[bp + 3]!;
+        const a0 = g[r0 + p]!, a1 = g[r1 + p]!, a2 = g[r2 + p]!, a3 = g[r3 + p]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      let at = i * nIn + j;
+      const d00 = c00 * derivativeAt(H[at]!, slope, rise, isTanh), d01 = c01 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d02 = c02 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d03 = c03 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d00; dA[at + 1] = d01; dA[at + 2] = d02; dA[at + 3] = d03;
+      at += nIn;
+      const d10 = c10 * derivativeAt(H[at]!, slope, rise, isTanh), d11 = c11 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d12 = c12 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d13 = c13 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d10; dA[at + 1] = d11; dA[at + 2] = d12; dA[at + 3] = d13;
+      at += nIn;
+      const d20 = c20 * derivativeAt(H[at]!, slope, rise, isTanh), d21 = c21 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d22 = c22 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d23 = c23 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d20; dA[at + 1] = d21; dA[at + 2] = d22; dA[at + 3] = d23;
+      at += nIn;
+      const d30 = c30 * derivativeAt(H[at]!, slope, rise, isTanh), d31 = c31 * derivativeAt(H[at + 1]!, slope, rise, isTanh);
+      const d32 = c32 * derivativeAt(H[at + 2]!, slope, rise, isTanh), d33 = c33 * derivativeAt(H[at + 3]!, slope, rise, isTanh);
+      dA[at] = d30; dA[at + 1] = d31; dA[at + 2] = d32; dA[at + 3] = d33;
+      // db += Σ_rows dA, row after row as a plain loop adds them
+      if (gb !== null) {
+        gb[j] = gb[j]! + d00 + d10 + d20 + d30;
+        gb[j + 1] = gb[j + 1]! + d01 + d11 + d21 + d31;
+        gb[j + 2] = gb[j + 2]! + d02 + d12 + d22 + d32;
+        gb[j + 3] = gb[j + 3]! + d03 + d13 + d23 + d33;
+      }
+    }
+  }
+  for (let i = 0; i < m; i++) {
+    for (let j = i < m4 ? n4 : 0; j < nIn; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += g[i * k + p]! * w[p * nIn + j]!;
+      const d = acc * derivativeAt(H[i * nIn + j]!, slope, rise, isTanh);
+      dA[i * nIn + j] = d;
+      if (gb !== null) gb[j]! += d;
+    }
+  }
 }
