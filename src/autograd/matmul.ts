@@ -81,10 +81,12 @@ const BLOCK_VALUES = 32768;
  * stream past. Each sum runs over t in order, as the plain dot product does.
  */
 function dotTiles(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ: number, len: number, out: Float64Array, accumulate: boolean): void {
-  if (panelsPay(rowsP, rowsQ, len)) {
-    panelTiles(rowPanels(P, rowsP, len, 0), rowPanels(Q, rowsQ, len, 1), rowsP, rowsQ, len, out, accumulate ? ADD : SET);
-    return;
-  }
+  if (panelsPay(rowsP, rowsQ, len)) panelTiles(rowPanels(P, rowsP, len, 0), rowPanels(Q, rowsQ, len, 1), rowsP, rowsQ, len, out, accumulate ? ADD : SET);
+  else dotTilesInPlace(P, Q, rowsP, rowsQ, len, out, accumulate);
+}
+
+/** {@link dotTiles} reading P and Q in place (a function of its own, so that its loop compiles alone). */
+function dotTilesInPlace(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ: number, len: number, out: Float64Array, accumulate: boolean): void {
   const p4 = rowsP - (rowsP % 4), q4 = rowsQ - (rowsQ % 4);
   // blocks of P's rows that stay in the level-2 cache while every group of four rows of Q passes
   const block = Math.max(4, 4 * Math.floor(BLOCK_VALUES / (4 * Math.max(len, 1))));
@@ -434,10 +436,12 @@ export const linear = defineOp({
  * operands are small enough that the strided reads of A stay in cache.
  */
 function tilesAB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
-  if (panelsPay(m, n, k)) {
-    panelTiles(rowPanels(A, m, k, 0), columnPanels(B, k, n, 1), m, n, k, out, ADD);
-    return;
-  }
+  if (panelsPay(m, n, k)) panelTiles(rowPanels(A, m, k, 0), columnPanels(B, k, n, 1), m, n, k, out, ADD);
+  else tilesABInPlace(A, B, m, k, n, out);
+}
+
+/** {@link tilesAB} reading A and B in place. */
+function tilesABInPlace(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
   const m4 = m - (m % 4), n4 = n - (n % 4);
   for (let i = 0; i < m4; i += 4) {
     const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
@@ -477,10 +481,12 @@ function tilesAB(A: Float64Array, B: Float64Array, m: number, k: number, n: numb
  * step). Used by `linear`'s dW = dOutᵀ·X.
  */
 function tilesAtB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
-  if (panelsPay(k, n, m)) {
-    panelTiles(columnPanels(A, m, k, 0), columnPanels(B, m, n, 1), k, n, m, out, ADD);
-    return;
-  }
+  if (panelsPay(k, n, m)) panelTiles(columnPanels(A, m, k, 0), columnPanels(B, m, n, 1), k, n, m, out, ADD);
+  else tilesAtBInPlace(A, B, m, k, n, out);
+}
+
+/** {@link tilesAtB} reading A and B in place. */
+function tilesAtBInPlace(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
   const k4 = k - (k % 4), n4 = n - (n % 4);
   for (let p = 0; p < k4; p += 4) {
     for (let j = 0; j < n4; j += 4) {
@@ -611,10 +617,13 @@ export function linearActivationForward(X: Float64Array, n: number, nIn: number,
     for (let k = 0; k < n * nOut; k++) o[k] = activate(o[k]!, slope, rise, isTanh);
     return;
   }
-  if (panelsPay(n, nOut, nIn)) {
-    panelTiles(rowPanels(X, n, nIn, 0), rowPanels(w, nOut, nIn, 1), n, nOut, nIn, o, { kind: 2, bias, slope, rise, isTanh, H: null, gb: null });
-    return;
-  }
+  if (panelsPay(n, nOut, nIn)) panelTiles(rowPanels(X, n, nIn, 0), rowPanels(w, nOut, nIn, 1), n, nOut, nIn, o, { kind: 2, bias, slope, rise, isTanh, H: null, gb: null });
+  else linearActivationInPlace(X, n, nIn, w, nOut, bias, slope, rise, isTanh, o);
+}
+
+/** {@link linearActivationForward}'s tiles reading X and W in place. */
+function linearActivationInPlace(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null,
+  slope: number, rise: number, isTanh: boolean, o: Float64Array): void {
   const len = nIn, n4 = n - (n % 4), q4 = nOut - (nOut % 4);
   // blocks of X's rows that stay in the level-2 cache while every group of four rows of W passes (as dotTiles)
   const block = Math.max(4, 4 * Math.floor(BLOCK_VALUES / (4 * len)));
@@ -671,10 +680,13 @@ export function linearActivationForward(X: Float64Array, n: number, nIn: number,
  */
 export function linearInputGradActivation(g: Float64Array, n: number, nOut: number, w: Float64Array, nIn: number, H: Float64Array,
   slope: number, rise: number, isTanh: boolean, dA: Float64Array, gb: Float64Array | null): void {
-  if (panelsPay(n, nIn, nOut)) {
-    panelTiles(rowPanels(g, n, nOut, 0), columnPanels(w, nOut, nIn, 1), n, nIn, nOut, dA, { kind: 3, bias: null, slope, rise, isTanh, H, gb });
-    return;
-  }
+  if (panelsPay(n, nIn, nOut)) panelTiles(rowPanels(g, n, nOut, 0), columnPanels(w, nOut, nIn, 1), n, nIn, nOut, dA, { kind: 3, bias: null, slope, rise, isTanh, H, gb });
+  else linearInputGradInPlace(g, n, nOut, w, nIn, H, slope, rise, isTanh, dA, gb);
+}
+
+/** {@link linearInputGradActivation}'s tiles reading dOut and W in place. */
+function linearInputGradInPlace(g: Float64Array, n: number, nOut: number, w: Float64Array, nIn: number, H: Float64Array,
+  slope: number, rise: number, isTanh: boolean, dA: Float64Array, gb: Float64Array | null): void {
   const m = n, k = nOut, m4 = m - (m % 4), n4 = nIn - (nIn % 4);
   for (let i = 0; i < m4; i += 4) {
     const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
