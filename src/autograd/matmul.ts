@@ -151,7 +151,7 @@ function dotTilesInPlace(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ:
 //
 // Measured interleaved in one process against the code before panels (`npx tsx`-run comparison of
 // matmul n×n·n×n, best of 12, load 2.7): forward 3.48 -> 4.36 GFLOP/s at 256 and 3.50 -> 4.77 at 512,
-// forward + backward 3.50 -> 4.60 and 2.85 -> 4.37, 3.11 -> 3.86 at 64. Plain-array panels against
+// forward + backward 3.50 -> 4.60 and 2.85 -> 4.37; forward at 64 3.11 -> 3.86. Plain-array panels against
 // Float64Array panels at 256: 4.46 against 3.94. The copies cost ~1/rows + 1/cols of the work, so below
 // 64 they do not pay: with the threshold at 16 or 32 the post's training step at dim 32 (16-wide
 // conditioner inputs) ran 5-15% slower; at 64 the steps at dim 128 run 9-15% faster and no smaller
@@ -225,8 +225,8 @@ function columnPanels(M: Float64Array, len: number, cols: number, slot: 0 | 1): 
 }
 
 /**
- * How {@link panelTiles} stores a sum v = Σ_t P[i, t]·Q[j, t] at out[i, j]: SET out = v; ADD out += v;
- * ACTIVATE out = act(v + bias[j]) (a linear layer's forward); GRAD_ACTIVATE out = v·act'(H[i, j]) and
+ * How {@link panelTiles} stores a sum v = Σ_t P[i, t]·Q[j, t] at out[i, j], by `kind`: 0 (SET) out = v;
+ * 1 (ADD) out += v; 2 out = act(v + bias[j]) (a linear layer's forward); 3 out = v·act'(H[i, j]) and
  * gb[j] += out (the backward through the layer below, with that layer's bias gradient).
  */
 interface TileStore {
