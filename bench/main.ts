@@ -280,7 +280,7 @@ if (sections.has('ops')) {
 
 if (sections.has('kernels')) {
   say();
-  say('== mlp kernels: each MLP_KERNELS entry against the general fused path, and the fused node against its reference ops ==');
+  say('== mlp kernels: each MLP_KERNELS entry against the general fused path, and the fused nodes (mlp, postCouplingOutput) against their reference ops ==');
   const ks = kernelTimings(quick ? 0.3 : 1);
   results.kernels = ks;
   say(table(['kernel', 'shape', 'kernel µs', 'replaced path µs', 'speedup'], ks.map((k) => [k.kernel, k.shape, fmt(k.kernelUs, 1), fmt(k.generalUs, 1), `${fmt(k.speedup, 2)}×`])));

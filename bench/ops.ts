@@ -19,6 +19,7 @@ import { sum } from '../src/autograd/reduce.ts';
 import { sliceCols } from '../src/autograd/shape.ts';
 import { BufferArena, noGrad, Tensor } from '../src/autograd/tensor.ts';
 import { Rng } from '../src/rng/rng.ts';
+import { postCouplingOutput } from '../src/flow/post-coupling.ts';
 
 /** One op's timings in µs. */
 export interface OpTiming {
@@ -242,6 +243,18 @@ export function kernelTimings(scale = 1): KernelTiming[] {
       generalUs = Math.min(generalUs, time(() => reference(x, layers)));
     }
     out.push({ kernel: 'mlp general (vs linear + activation ops)', shape: `${rows} rows, ${nIn}→${H}→${nOut} ${typeof act === 'object' ? 'leakyRelu' : act}`, kernelUs, generalUs, speedup: generalUs / kernelUs });
+  }
+  // the post coupling's output z = [x_A | exp(-s)·(x_B - b)] as one node against its six reference nodes,
+  // at the post's dim 2 and at dim 8 (rows 64 and 512)
+  for (const [n, dim] of [[64, 2], [64, 8], [512, 8]] as const) {
+    const dimA = dim / 2, x = filled(n, dim, rng, -2, 2), s = filled(n, dim - dimA, rng, -1, 1), b = filled(n, dim - dimA, rng, -1, 1);
+    const reference = postCouplingOutput.spec.reference!;
+    let kernelUs = Infinity, generalUs = Infinity;
+    for (let r = 0; r < 3; r++) {
+      kernelUs = Math.min(kernelUs, time(() => postCouplingOutput(x, s, b, dimA)));
+      generalUs = Math.min(generalUs, time(() => reference(x, s, b, dimA)));
+    }
+    out.push({ kernel: 'postCouplingOutput (vs its 6 reference ops)', shape: `${n} rows, dim ${dim}`, kernelUs, generalUs, speedup: generalUs / kernelUs });
   }
   return out;
 }

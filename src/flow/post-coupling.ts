@@ -18,14 +18,67 @@
  */
 
 import { add, exp, mul, neg, sub } from '../autograd/elementwise.ts';
+import { defineOp } from '../autograd/op.ts';
 import { sum } from '../autograd/reduce.ts';
 import { concatCols, sliceCols } from '../autograd/shape.ts';
-import type { Tensor } from '../autograd/tensor.ts';
+import { formatShape, ShapeError, type Tensor } from '../autograd/tensor.ts';
 import { checkOptionKeys } from '../autograd/options.ts';
 import type { RandomSource } from '../rng/rng.ts';
 import { LeakyReLU, Linear, Sequential } from '../nn/layers.ts';
 import { Bijection, checkContext, checkWidth, type FlowResult } from './bijection.ts';
 import { conditionerInput } from './conditioner.ts';
+
+/**
+ * The output of the post's coupling in one graph node: z = [x_A | exp(-s)·(x_B - b)] for x n×dim, A its
+ * first `dimA` columns and s, b n×(dim - dimA). A custom gradient over its reference
+ * `concatCols([sliceCols(x, 0, dimA), mul(exp(neg(s)), sub(sliceCols(x, dimA), b))])`: one pass instead
+ * of six nodes (two copies, three elementwise passes and a concatenation, each with its buffer and its
+ * backward). `npm run bench -- --only kernels` (forward + backward in an arena, interleaved with the
+ * reference, 2026-12-01, load 3.9): 2.6 against 6.8 µs at 64 rows of dim 2 (2.65×), 8.2 against 18.6 at
+ * dim 8 (2.26×), 88.6 against 170.5 at 512 rows of dim 8 (1.92×).
+ *
+ * @example
+ * postCouplingOutput(tensor([[1, 2]]), tensor([[0]]), tensor([[0.5]]), 1).toArray(); // [[1, 1.5]]
+ */
+export const postCouplingOutput = defineOp({
+  name: 'postCouplingOutput',
+  formula: 'out = [x_A | exp(-s)·(x_B - b)]',
+  derivative: 'dx_A = dOut_A, dx_B = dOut_B·exp(-s), ds = -dOut_B·out_B, db = -dOut_B·exp(-s)',
+  forward(ctx, x: Tensor, s: Tensor, b: Tensor, dimA: number) {
+    const n = x.rows, dim = x.cols, nB = dim - dimA;
+    if (!Number.isInteger(dimA) || dimA < 0 || nB < 0 || s.rows !== n || s.cols !== nB || b.rows !== n || b.cols !== nB) {
+      throw new ShapeError(`postCouplingOutput: x ${formatShape(n, dim)} split after ${dimA} columns needs s and b of ${formatShape(n, Math.max(nB, 0))}, got s ${formatShape(s.rows, s.cols)} and b ${formatShape(b.rows, b.cols)}`);
+    }
+    const X = x.data, S = s.data, B = b.data;
+    const o = ctx.output(n * dim), e = ctx.output(n * nB);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < dimA; j++) o[i * dim + j] = X[i * dim + j]!;
+      for (let j = 0; j < nB; j++) {
+        // e = exp(-s), z_B = e·(x_B - b): the reference's operations in its order
+        const k = i * nB + j, ek = Math.exp(-S[k]!);
+        e[k] = ek;
+        o[i * dim + dimA + j] = ek * (X[i * dim + dimA + j]! - B[k]!);
+      }
+    }
+    return {
+      rows: n, cols: dim, data: o, inputs: [x, s, b],
+      detail() { return `dimA=${dimA}`; },
+      backward(dOut, grad) {
+        const gx = grad(x), gs = grad(s), gb = grad(b);
+        for (let i = 0; i < n; i++) {
+          if (gx !== null) for (let j = 0; j < dimA; j++) gx[i * dim + j]! += dOut[i * dim + j]!;
+          for (let j = 0; j < nB; j++) {
+            const k = i * nB + j, at = i * dim + dimA + j, d = dOut[at]!, ek = e[k]!;
+            if (gx !== null) gx[at]! += d * ek;
+            if (gs !== null) gs[k]! += -d * o[at]!;
+            if (gb !== null) gb[k]! += -d * ek;
+          }
+        }
+      },
+    };
+  },
+  reference: (x: Tensor, s: Tensor, b: Tensor, dimA: number) => concatCols([sliceCols(x, 0, dimA), mul(exp(neg(s)), sub(sliceCols(x, dimA), b))]),
+});
 
 /** The post's conditioner: Linear -> LeakyReLU -> Linear -> LeakyReLU. */
 function postNet(nA: number, hidden: number, nB: number, rng: RandomSource): Sequential {
@@ -72,12 +125,10 @@ export class PostCoupling extends Bijection {
   forward(x: Tensor, context?: Tensor): FlowResult {
     checkWidth('PostCoupling.forward', x, this.dim);
     checkContext('PostCoupling.forward', x, context, this.contextDim);
-    const xa = sliceCols(x, 0, this.dimA), xb = sliceCols(x, this.dimA, this.dim);
-    const input = conditionerInput(xa, context);
+    const input = conditionerInput(sliceCols(x, 0, this.dimA), context);
     const s = this.s_nn.forward(input);
-    // z_B = exp(-s)·(x_B - b), log|det| = -Σ s
-    const zb = mul(exp(neg(s)), sub(xb, this.b_nn.forward(input)));
-    return [concatCols([xa, zb]), neg(sum(s, 1))];
+    // z = [x_A | exp(-s)·(x_B - b)], log|det| = -Σ s
+    return [postCouplingOutput(x, s, this.b_nn.forward(input), this.dimA), neg(sum(s, 1))];
   }
 
   /**

@@ -9,6 +9,7 @@ import { Rng } from '../../src/rng/rng.ts';
 import { LeakyReLU, Linear, ReLU, Sequential, Tanh } from '../../src/nn/index.ts';
 // The flows' fused ops (the spline) register themselves on import: the generic test covers them too.
 import { splineParamCount } from '../../src/flow/spline.ts';
+import '../../src/flow/post-coupling.ts';
 import { assertClose } from '../helpers/assert.ts';
 import { check, fc } from '../helpers/fc.ts';
 
@@ -159,6 +160,10 @@ const FUSED_ARGS: Record<string, (rng: Rng) => unknown[]> = {
   },
   // x (or y) across [−B − 1, B + 1], so tails and bins are both hit; logits in ±1 (the inverse's
   // reference differentiates through √(b² − 4ac), which amplifies rounding for larger logits)
+  postCouplingOutput: (rng) => {
+    const n = 1 + Math.floor(rng.uniform() * 7), dim = 2 + Math.floor(rng.uniform() * 6), dimA = 1 + Math.floor(rng.uniform() * (dim - 1));
+    return [leafOf(rng, n, dim), leafOf(rng, n, dim - dimA), leafOf(rng, n, dim - dimA), dimA];
+  },
   rqSpline: (rng) => splineArgs(rng),
   rqSplineInverse: (rng) => splineArgs(rng),
 };
@@ -203,6 +208,24 @@ test('every fused op equals its reference: values and the gradients of all input
       ref.backward(dOut.slice());
       inputs.forEach((t, k) => assertClose(t.grad!, copies[k]!.grad!, `${op.rule.name} ${String(args[2] ?? '')}: gradient of input ${k} (${t.rows}×${t.cols})`, tol));
     }), 150);
+  }
+});
+
+test('mlp with layers of 64 and more (products on the panel path, edge tiles included) equals its reference to 1e-12, values and gradients', () => {
+  const tol = { rtol: 1e-12, atol: 1e-12 };
+  const rng = new Rng(11);
+  for (const activations of [[{ leakyRelu: 0.01 }, 'tanh', 'identity'], ['tanh', 'relu', { leakyRelu: 0.2 }]] as MlpActivation[][]) {
+    const widths = [66, 65, 67, 64];
+    const layers: MlpLayer[] = activations.map((activation, l) => ({ weight: leafOf(rng, widths[l + 1]!, widths[l]!), bias: leafOf(rng, 1, widths[l + 1]!), activation }));
+    const x = leafOf(rng, 70, widths[0]!);
+    const out = mlp(x, layers, 'general');
+    const dOut = Float64Array.from({ length: out.size }, () => away(rng));
+    out.backward(dOut.slice());
+    const copies = out.parents.map((t) => Tensor.from(t.rows, t.cols, t.data.slice(), { requiresGrad: true }));
+    const ref = referenceOn(out, copies);
+    assertClose(out.data, ref.data, `mlp ${JSON.stringify(activations)}: values`, tol);
+    ref.backward(dOut.slice());
+    out.parents.forEach((t, k) => assertClose(t.grad!, copies[k]!.grad!, `mlp ${JSON.stringify(activations)}: gradient of input ${k} (${t.rows}×${t.cols})`, tol));
   }
 });
 

@@ -155,7 +155,7 @@ test('linear over many rows (its dW = dOutᵀ·x taken in row blocks) equals its
   let seed = 3;
   const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const make = (r: number, c: number) => Tensor.from(r, c, Float64Array.from({ length: r * c }, next), { requiresGrad: true });
-  for (const [n, nIn, nOut] of [[203, 37, 41], [1000, 3, 5], [64, 64, 4]] as const) {
+  for (const [n, nIn, nOut] of [[203, 37, 41], [1000, 3, 5], [64, 64, 4], [130, 70, 66]] as const) {
     const x = make(n, nIn), W = make(nOut, nIn), b = make(1, nOut), dOut = make(n, nOut);
     linear(x, W, b).backward(dOut.data);
     const fused = [x.grad!.slice(), W.grad!.slice(), b.grad!.slice()];
@@ -166,6 +166,26 @@ test('linear over many rows (its dW = dOutᵀ·x taken in row blocks) equals its
     assert.equal(Array.from(fused[0]!), Array.from(x.grad!), `${n}×${nIn} -> ${nOut}: dx`);
     assert.equal(Array.from(fused[1]!), Array.from(W.grad!), `${n}×${nIn} -> ${nOut}: dW`);
     assert.equal(Array.from(fused[2]!), Array.from(b.grad!), `${n}×${nIn} -> ${nOut}: db`);
+  }
+});
+
+test('matmul of large operands (the panel path, with edge rows and columns) equals the textbook loops bit for bit, values and both gradients', () => {
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  for (const [m, k, n] of [[64, 64, 64], [67, 65, 70], [130, 66, 65]] as const) {
+    const A = Tensor.from(m, k, Float64Array.from({ length: m * k }, next), { requiresGrad: true });
+    const B = Tensor.from(k, n, Float64Array.from({ length: k * n }, next), { requiresGrad: true });
+    const G = Float64Array.from({ length: m * n }, next);
+    const out = matmul(A, B);
+    out.backward(G);
+    // each sum in order from 0, as the textbook loop writes it
+    const o = new Float64Array(m * n), dA = new Float64Array(m * k), dB = new Float64Array(k * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) { let acc = 0; for (let p = 0; p < k; p++) acc += A.data[i * k + p]! * B.data[p * n + j]!; o[i * n + j] = acc; }
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) { let acc = 0; for (let j = 0; j < n; j++) acc += G[i * n + j]! * B.data[p * n + j]!; dA[i * k + p] = acc; }
+    for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) { let acc = 0; for (let i = 0; i < m; i++) acc += A.data[i * k + p]! * G[i * n + j]!; dB[p * n + j] = acc; }
+    assert.equal(Array.from(out.data), Array.from(o), `${m}×${k} by ${k}×${n}: values`);
+    assert.equal(Array.from(A.grad!), Array.from(dA), `${m}×${k} by ${k}×${n}: dA`);
+    assert.equal(Array.from(B.grad!), Array.from(dB), `${m}×${k} by ${k}×${n}: dB`);
   }
 });
 
