@@ -1,9 +1,9 @@
 /**
  * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node, a
  * custom gradient over its reference `add(matmul(x, transpose(W)), b)`). The products are 4×4 register
- * tiles: sixteen running sums per pass, each value loaded serving four multiply-adds. Products of 64 or
- * more in every dimension first copy their operands into panels (see "Panels" below), which makes the
- * same tiles ~25-35% faster; smaller ones read their operands in place.
+ * tiles: sixteen running sums, each value loaded serving several multiply-adds. Products of 64 or more
+ * in every dimension first copy their operands into panels (see "Panels" below), where the tiles run
+ * faster; smaller ones read their operands in place.
  *
  * @module
  */
@@ -156,6 +156,16 @@ function dotTilesInPlace(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ:
 // 64 they do not pay: with the threshold at 16 or 32 the post's training step at dim 32 (16-wide
 // conditioner inputs) ran 5-15% slower; at 64 the steps at dim 128 run 9-15% faster and no smaller
 // product changes (TrainStep old against new, interleaved blocks, load 3.3-3.7).
+//
+// A panel tile's sixteen sums plus the eight values loaded per step are 24 live doubles, and x64 has 16
+// vector registers, so some must wait on the stack. {@link tiles} therefore makes each tile in two passes of eight
+// sums (columns j, j + 1, then j + 2, j + 3), each step loading four values of P and two of Q: per pass
+// 8 sums + 6 values fit. Interleaved in one process against the one-pass tile (same inputs, alternating
+// blocks, `taskset -c 1`, medians of 11, load 2.4-2.6; the results equal bit for bit): matmul forward
+// 4.31 -> 4.99 GFLOP/s at 256, 4.15 -> 5.00 at 512, forward + backward 4.05 -> 4.74 and 4.16 -> 5.07;
+// 3.64 -> 4.01 forward at 64. Tried and slower than the two passes: the step loop unrolled by two (-10%),
+// each value of P loaded just before its two multiply-adds (-1 to -6%); 4×3 and 3×4 tiles on panels of
+// three rows, and 2×4 tiles on panels of two, gain only 2-7% over the one-pass tile.
 
 /**
  * Reusable panels for one operand of a product: arrays of doubles, kept by panel size (a training loop
@@ -257,29 +267,34 @@ function panelTiles(P: readonly number[][], Q: readonly number[][], rowsP: numbe
 }
 
 /**
- * The 4×4 tiles of P's panels g0..gEnd-1 against one panel q of Q (out's columns j..j+3): sixteen
- * running sums per tile, each of the eight values loaded per step serving four multiply-adds. (A
- * function of its own, called once per panel of Q: V8 then keeps the sums in registers rather than
+ * The 4×4 tiles of P's panels g0..gEnd-1 against one panel q of Q (out's columns j..j+3), each in two
+ * passes over the panels: eight running sums per pass (columns j, j + 1, then j + 2, j + 3), each of the
+ * six values loaded per step serving two or four multiply-adds (see "Panels" above for why two passes).
+ * (A function of its own, called once per panel of Q: V8 then keeps the sums in registers rather than
  * the caller's loop state, and pays no call per tile.) Tiles at the edge of out go to {@link edgeTile}.
  */
 function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly number[], len: number, out: Float64Array, rowsP: number, rowsQ: number, j: number, store: TileStore): void {
-  const kind = store.kind;
+  const kind = store.kind, end = 4 * len;
   for (let g = g0; g < gEnd; g++) {
     const p = P[g]!, i = 4 * g;
     if (i + 4 > rowsP || j + 4 > rowsQ) {
       edgeTile(p, q, len, out, rowsP, rowsQ, i, j, store);
       continue;
     }
-    let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-    let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-    for (let t = 0; t < len; t++) {
-      const s = 4 * t;
-      const b0 = q[s]!, b1 = q[s + 1]!, b2 = q[s + 2]!, b3 = q[s + 3]!;
+    // columns j, j + 1 of the tile, then j + 2, j + 3: eight sums per pass fit in registers
+    let c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0, c30 = 0, c31 = 0;
+    for (let s = 0; s < end; s += 4) {
+      const b0 = q[s]!, b1 = q[s + 1]!;
       const a0 = p[s]!, a1 = p[s + 1]!, a2 = p[s + 2]!, a3 = p[s + 3]!;
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
+      c20 += a2 * b0; c21 += a2 * b1; c30 += a3 * b0; c31 += a3 * b1;
+    }
+    let c02 = 0, c03 = 0, c12 = 0, c13 = 0, c22 = 0, c23 = 0, c32 = 0, c33 = 0;
+    for (let s = 0; s < end; s += 4) {
+      const b2 = q[s + 2]!, b3 = q[s + 3]!;
+      const a0 = p[s]!, a1 = p[s + 1]!, a2 = p[s + 2]!, a3 = p[s + 3]!;
+      c02 += a0 * b2; c03 += a0 * b3; c12 += a1 * b2; c13 += a1 * b3;
+      c22 += a2 * b2; c23 += a2 * b3; c32 += a3 * b2; c33 += a3 * b3;
     }
     let at = i * rowsQ + j;
     if (kind === 0) {
