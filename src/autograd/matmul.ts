@@ -157,15 +157,21 @@ function dotTilesInPlace(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ:
 // conditioner inputs) ran 5-15% slower; at 64 the steps at dim 128 run 9-15% faster and no smaller
 // product changes (TrainStep old against new, interleaved blocks, load 3.3-3.7).
 //
-// A panel tile's sixteen sums plus the eight values loaded per step are 24 live doubles, and x64 has 16
-// vector registers, so some must wait on the stack. {@link tiles} therefore makes each tile in two passes of eight
-// sums (columns j, j + 1, then j + 2, j + 3), each step loading four values of P and two of Q: per pass
-// 8 sums + 6 values fit. Interleaved in one process against the one-pass tile (same inputs, alternating
-// blocks, `taskset -c 1`, medians of 11, load 2.4-2.6; the results equal bit for bit): matmul forward
-// 4.31 -> 4.99 GFLOP/s at 256, 4.15 -> 5.00 at 512, forward + backward 4.05 -> 4.74 and 4.16 -> 5.07;
-// 3.64 -> 4.01 forward at 64. Tried and slower than the two passes: the step loop unrolled by two (-10%),
-// each value of P loaded just before its two multiply-adds (-1 to -6%); 4×3 and 3×4 tiles on panels of
-// three rows, and 2×4 tiles on panels of two, gain only 2-7% over the one-pass tile.
+// A panel tile's sixteen sums plus the eight values loaded per step are 24 live doubles, and V8 has 15
+// vector registers to give (xmm15 is its scratch). In the one-pass loop's machine code (`node
+// --print-opt-code`, V8 11.3) twelve of the sixteen sums went through the stack every step (stored at
+// the loop head, read back by the additions), and five products waited there too. {@link tiles}
+// therefore makes each tile in two passes of eight sums (columns j, j + 1, then j + 2, j + 3), each step
+// loading four values of P and two of Q; in each pass only two sums go through the stack. Interleaved in
+// one process against the one-pass tile (same inputs, alternating blocks, `taskset -c 1`, medians of 11,
+// load 2.4-2.6; the results equal bit for bit): matmul forward 4.31 -> 4.99 GFLOP/s at 256, 4.15 -> 5.00
+// at 512, forward + backward 4.05 -> 4.74 and 4.16 -> 5.07; forward 3.64 -> 4.01 at 64. Tried on the
+// panel tiles and not kept: the step loop unrolled by two (-10%); each value of P loaded just before its
+// multiply-adds (-1 to -6%); 4×3, 3×4 and 2×4 tiles on panels of three or two rows (+2-7% over one pass,
+// below two passes); blocking the steps (len) in 128, 256 or 512 with running sums kept in out (-5 to
+// -12%); other row-block sizes (±2%); Float64Array panels with two passes (-20 to -28%). The in-place
+// loops over Float64Arrays (below 64) lose 8-11% with two passes (products 64×64·64×8 to 512×16·16×64),
+// so they keep one.
 
 /**
  * Reusable panels for one operand of a product: arrays of doubles, kept by panel size (a training loop
