@@ -18,6 +18,7 @@ for (const activation of process.argv.length > 2 ? process.argv.slice(2) : ['rel
   const { posterior, history } = trainNpe(theta, x, {
     rng: new Rng(0), support: task.prior.support, task: task.name,
     layers: 8, hidden: 32, depth: 1, activation, epochs: 60, patience: 15, batchSize: 256, lr: 3e-3,
+    coupling: 'affine', lrPlateau: null, // the page's affine recipe (not the library's spline default)
   });
   const seconds = (performance.now() - t0) / 1000;
   const rng = new Rng(5);

@@ -58,6 +58,9 @@ function train(config) {
     epochs: config.epochs,
     batchSize: config.batchSize,
     lr: config.lr,
+    // The page's recipe is affine with a constant rate (not the library's spline default, NPE_DEFAULTS).
+    coupling: 'affine',
+    lrPlateau: null,
     onEpoch: (e) => {
       self.postMessage({ type: 'epoch', epoch: e.epoch, epochs: e.epochs, trainLoss: e.trainLoss, valNll: e.valNll, bestValNll: e.bestValNll, bestEpoch: e.bestEpoch, elapsed: e.elapsed });
     },

@@ -25,7 +25,7 @@ import { BufferArena, noGrad, Tensor } from '../autograd/tensor.ts';
 import { uniform } from '../nn/init.ts';
 import { Linear, MLP } from '../nn/layers.ts';
 import { Adam } from '../optim/adam.ts';
-import type { Rng } from '../rng/rng.ts';
+import { Rng } from '../rng/rng.ts';
 
 /**
  * Options of {@link c2st}; the defaults are sbibm's and scikit-learn's.
@@ -83,8 +83,37 @@ export function c2st(a: Tensor, b: Tensor, options: C2stOptions): number {
  * @example c2stDetailed(a, b, { rng: new Rng(0) }).folds.map((f) => f.epochs);
  */
 export function c2stDetailed(a: Tensor, b: Tensor, options: C2stOptions): C2stReport {
+  const plan = c2stPlan(a, b, options);
+  return c2stCombine(plan.folds.map((fold) => c2stFold(plan, fold)));
+}
+
+/**
+ * Everything a C2ST's folds need, made up front so that the folds are independent jobs (run in order by
+ * {@link c2stDetailed}, or in worker threads by a caller: {@link c2stFold} of each, then
+ * {@link c2stCombine}, gives the same report bit for bit). Plain data (typed arrays and numbers), so it
+ * can be posted to a worker.
+ * @example const plan = c2stPlan(a, b, { rng: new Rng(0) }); c2stCombine(plan.folds.map((f) => c2stFold(plan, f)));
+ */
+export interface C2stPlan {
+  /** Both samples, z-scored, n×d row-major. */
+  data: Float64Array;
+  /** 0 for the rows of the first sample, 1 for the second. */
+  labels: Float64Array;
+  d: number;
+  /** The classifier's options (those of {@link C2stOptions} but the generator). */
+  options: Omit<C2stOptions, 'rng'>;
+  /** Per fold: the training and held-out row indices and the state of the fold's own generator. */
+  folds: { train: Int32Array; test: Int32Array; rngState: number[] }[];
+}
+
+/**
+ * Checks the samples, z-scores them, splits them into folds and forks each fold's generator (in that
+ * order, from `options.rng`): the first half of {@link c2stDetailed}.
+ * @example const plan = c2stPlan(reference, samples, { rng: new Rng(3) }); plan.folds.length; // 5
+ */
+export function c2stPlan(a: Tensor, b: Tensor, options: C2stOptions): C2stPlan {
   checkOptionKeys('c2st', options, OPTIONS);
-  const rng = options.rng;
+  const { rng, ...classifier } = options;
   if (rng === undefined || typeof rng.uniform !== 'function') throw new TypeError('c2st: pass { rng } (a seeded Rng)');
   if (a.cols !== b.cols) throw new RangeError(`c2st: the samples must have one dimension, got ${a.rows}×${a.cols} and ${b.rows}×${b.cols}`);
   const d = a.cols, folds = options.folds ?? 5, n = a.rows + b.rows;
@@ -113,22 +142,47 @@ export function c2stDetailed(a: Tensor, b: Tensor, options: C2stOptions): C2stRe
 
   // KFold(shuffle=True): a permutation cut into folds, the first n mod k one longer.
   const order = rng.permutation(n);
-  const report: C2stReport = { accuracy: 0, folds: [] };
+  const plan: C2stPlan = { data, labels, d, options: classifier, folds: [] };
   let start = 0;
   for (let f = 0; f < folds; f++) {
     const size = Math.floor(n / folds) + (f < n % folds ? 1 : 0);
-    const test = order.subarray(start, start + size);
+    const test = order.slice(start, start + size);
     const train = Int32Array.from([...order.subarray(0, start), ...order.subarray(start + size)]);
     start += size;
-    const net = trainClassifier(data, labels, d, train, options, rng.fork());
-    const correct = noGrad(() => {
-      const logits = net.forward(gather(data, d, test)).data;
-      let c = 0;
-      for (let i = 0; i < test.length; i++) if ((logits[i]! > 0 ? 1 : 0) === labels[test[i]!]) c++;
-      return c;
-    });
-    report.folds.push({ accuracy: correct / test.length, epochs: net.epochs });
-    report.accuracy += correct / test.length / folds;
+    plan.folds.push({ train, test, rngState: rng.fork().getState() });
+  }
+  return plan;
+}
+
+/**
+ * One fold of a {@link c2stPlan}: trains the classifier on the fold's training rows (sklearn's
+ * MLPClassifier fit, below) and scores it on the held-out rows.
+ * @example const plan = c2stPlan(a, b, { rng: new Rng(0) }); c2stFold(plan, plan.folds[0]!).accuracy;
+ */
+export function c2stFold(plan: Pick<C2stPlan, 'data' | 'labels' | 'd' | 'options'>, fold: C2stPlan['folds'][number]): { accuracy: number; epochs: number } {
+  const { data, labels, d } = plan;
+  const rng = new Rng(0);
+  rng.setState(fold.rngState);
+  const net = trainClassifier(data, labels, d, fold.train.slice(), plan.options, rng);
+  const test = fold.test;
+  const correct = noGrad(() => {
+    const logits = net.forward(gather(data, d, test)).data;
+    let c = 0;
+    for (let i = 0; i < test.length; i++) if ((logits[i]! > 0 ? 1 : 0) === labels[test[i]!]) c++;
+    return c;
+  });
+  return { accuracy: correct / test.length, epochs: net.epochs };
+}
+
+/**
+ * The report of a C2ST from its folds' results, in fold order: the mean held-out accuracy.
+ * @example c2stCombine([{ accuracy: 0.5, epochs: 12 }, { accuracy: 0.6, epochs: 14 }]).accuracy; // 0.55
+ */
+export function c2stCombine(folds: readonly { accuracy: number; epochs: number }[]): C2stReport {
+  const report: C2stReport = { accuracy: 0, folds: [] };
+  for (const f of folds) {
+    report.folds.push({ accuracy: f.accuracy, epochs: f.epochs });
+    report.accuracy += f.accuracy / folds.length;
   }
   return report;
 }
@@ -140,7 +194,7 @@ function gather(data: Float64Array, d: number, rows: ArrayLike<number>): Tensor 
 }
 
 /** sklearn's MLPClassifier fit: Adam on the log-loss + L2, stopping on a stalled training loss. */
-function trainClassifier(data: Float64Array, labels: Float64Array, d: number, train: Int32Array, options: C2stOptions, rng: Rng): MLP & { epochs: number } {
+function trainClassifier(data: Float64Array, labels: Float64Array, d: number, train: Int32Array, options: Omit<C2stOptions, 'rng'>, rng: Rng): MLP & { epochs: number } {
   const hidden = options.hidden ?? 10 * d;
   const maxEpochs = options.maxEpochs ?? 10000, tol = options.tol ?? 1e-4, patience = options.patience ?? 10;
   const alpha = options.alpha ?? 1e-4, lr = options.lr ?? 1e-3;

@@ -27,8 +27,8 @@ export { referencePosterior, TWO_MOONS_ANGLES, twoMoonsLogNormaliser } from './r
 export type { ReferenceOptions, ReferencePosterior } from './reference.ts';
 export { temperedSmc } from './smc.ts';
 export type { SmcOptions, SmcResult } from './smc.ts';
-export { c2st, c2stDetailed } from './c2st.ts';
-export type { C2stOptions, C2stReport } from './c2st.ts';
+export { c2st, c2stCombine, c2stDetailed, c2stFold, c2stPlan } from './c2st.ts';
+export type { C2stOptions, C2stPlan, C2stReport } from './c2st.ts';
 export { erfc, logNormalMass, logStandardNormal, standardNormalCdf } from './special.ts';
 export { NeuralPosterior, NPE_DEFAULTS, ObservationError, trainNpe } from './npe.ts';
 export type { NpeOptions, PosteriorMeta } from './npe.ts';

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../src/autograd/tensor.ts';
 import { Rng } from '../../src/rng/rng.ts';
-import { c2st, c2stDetailed } from '../../src/sbi/c2st.ts';
+import { c2st, c2stCombine, c2stDetailed, c2stFold, c2stPlan } from '../../src/sbi/c2st.ts';
 import { DiagonalNormal } from '../../src/sbi/prior.ts';
 import { assertClose, assertThrows } from '../helpers/assert.ts';
 import { standardNormalCdf } from '../../src/sbi/special.ts';
@@ -39,6 +39,18 @@ test('the same generator gives the same accuracy; each fold reports its epochs',
   assert.equal(r1, r2);
   assert.is(r1.folds.length, 5);
   assert.equal(r1.folds.map((f) => f.epochs), [40, 40, 40, 40, 40]);
+});
+
+test('the folds are independent jobs: run in any order on a structured clone of the plan, they give c2stDetailed\'s report', () => {
+  const rng = new Rng(12);
+  const a = normal(2, 0).sample(200, rng), b = normal(2, 0.4).sample(200, rng);
+  const plan = c2stPlan(a, b, { rng: new Rng(13), ...FAST });
+  const backwards = plan.folds.map((_, f) => plan.folds.length - 1 - f).map((f) => c2stFold(plan, plan.folds[f]!)).reverse();
+  const report = c2stCombine(backwards);
+  assert.equal(report, c2stDetailed(a, b, { rng: new Rng(13), ...FAST }));
+  const copy = structuredClone(plan); // what a worker thread receives
+  assert.equal(c2stFold(copy, copy.folds[2]!), report.folds[2]);
+  assert.equal(plan, c2stPlan(a, b, { rng: new Rng(13), ...FAST }), 'running the folds leaves the plan as it was');
 });
 
 test('training stops after more than 10 epochs without an improvement of tol (sklearn\'s n_iter_no_change)', () => {

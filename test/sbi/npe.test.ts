@@ -91,6 +91,30 @@ test('an embedding network (a DeepSet over slcp\'s four points) trains with the 
   assert.equal(Array.from(again.sample(20, x, new Rng(15)).data), Array.from(posterior.sample(20, x, new Rng(15)).data));
 });
 
+test('the default couplings are splines; affine ones on request (spline options refused); lrPlateau lowers the rate on a plateau', () => {
+  const task = getTask('two-moons');
+  const data = simulateDataset(task, 400, { seed: 12 });
+  const spline = trainNpe(data.theta, data.x, { rng: new Rng(13), support: task.prior.support, ...QUICK, epochs: 1 }).posterior.flow;
+  assert.is(spline.config.coupling, 'spline');
+  assert.is(spline.config.bins, 10);
+  const affine = trainNpe(data.theta, data.x, { rng: new Rng(13), support: task.prior.support, ...QUICK, epochs: 1, coupling: 'affine' }).posterior.flow;
+  assert.is(affine.flows[0]!.constructor.name, 'AffineCoupling');
+  assertThrows(() => trainNpe(data.theta, data.x, { rng: new Rng(13), ...QUICK, coupling: 'affine', bins: 4 }), ['bins applies to spline couplings']);
+  assertThrows(() => trainNpe(data.theta, data.x, { rng: new Rng(13), ...QUICK, lrPlateau: { patience: 2, factor: 1 } }), ['lrPlateau.factor must be in (0, 1), got 1']);
+  assertThrows(() => trainNpe(data.theta, data.x, { rng: new Rng(13), ...QUICK, lrPlateau: { patience: 2, fact: 0.5 } as never }), ['"fact"', 'did you mean "factor"']);
+  // A factor of 1e-300 freezes the weights after the first epoch without a better validation loss:
+  // every later validation loss is that epoch's, to the last bit.
+  const { history } = trainNpe(data.theta, data.x, { rng: new Rng(14), support: task.prior.support, ...QUICK, epochs: 60, lrPlateau: { patience: 1, factor: 1e-300 } });
+  let best = Infinity, stale = -1;
+  for (let e = 0; e < history.valNll.length && stale < 0; e++) {
+    if (history.valNll[e]! < best) best = history.valNll[e]!;
+    else stale = e;
+  }
+  assert.ok(stale > 0 && stale < history.valNll.length - 1, `a plateau epoch (${stale}) before the last (${history.valNll.length})`);
+  for (let e = stale + 1; e < history.valNll.length; e++) assert.is(history.valNll[e], history.valNll[stale], `epoch ${e + 1}`);
+  assert.is(history.stopReason, 'early-stopped');
+});
+
 test('a wrong observation or a model without a posterior gets a clear error', () => {
   const task = getTask('two-moons');
   const data = simulateDataset(task, 300, { seed: 10 });
