@@ -151,11 +151,13 @@ test('linear refuses a bias that is not 1×out, naming its shape', () => {
 });
 
 test('linear over many rows (its dW = dOutᵀ·x taken in row blocks) equals its reference bit for bit, dW and db included', () => {
-  // 203 rows of 37 inputs and 41 outputs: the dW product runs in several row blocks plus edge rows and columns
+  // 203 rows of 37 inputs and 41 outputs: the dW product runs in several row blocks plus edge rows and columns;
+  // 300×130 -> 6 and 512×256 -> 4 (few outputs, wide input) take dW through tilesAtBRowBlocks, the first
+  // with a last partial block of rows and edge rows and columns
   let seed = 3;
   const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const make = (r: number, c: number) => Tensor.from(r, c, Float64Array.from({ length: r * c }, next), { requiresGrad: true });
-  for (const [n, nIn, nOut] of [[203, 37, 41], [1000, 3, 5], [64, 64, 4], [130, 70, 66]] as const) {
+  for (const [n, nIn, nOut] of [[203, 37, 41], [1000, 3, 5], [64, 64, 4], [130, 70, 66], [300, 130, 6], [512, 256, 4]] as const) {
     const x = make(n, nIn), W = make(nOut, nIn), b = make(1, nOut), dOut = make(n, nOut);
     linear(x, W, b).backward(dOut.data);
     const fused = [x.grad!.slice(), W.grad!.slice(), b.grad!.slice()];
