@@ -321,12 +321,11 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
     if (!Number.isInteger(plateau.patience) || plateau.patience < 1) throw new RangeError(`trainNpe: lrPlateau.patience must be an integer >= 1, got ${String(plateau.patience)}`);
     if (!(plateau.factor > 0 && plateau.factor < 1)) throw new RangeError(`trainNpe: lrPlateau.factor must be in (0, 1), got ${String(plateau.factor)}`);
   }
-  let lastChange = 0;
+  // The rate is multiplied by `factor` once every `patience` epochs without a better validation loss:
+  // at bestEpoch + patience, bestEpoch + 2·patience, … Read off the epoch info alone, so no state of its own.
   const onEpoch = (info: EpochInfo): void | 'stop' => {
-    if (plateau !== null && info.epoch - info.bestEpoch >= plateau.patience && info.epoch - lastChange >= plateau.patience) {
-      optimizer.lr *= plateau.factor;
-      lastChange = info.epoch;
-    }
+    const stale = info.epoch - info.bestEpoch;
+    if (plateau !== null && stale >= plateau.patience && stale % plateau.patience === 0) optimizer.lr *= plateau.factor;
     return options.onEpoch?.(info);
   };
   const history = fit(model, train, {
