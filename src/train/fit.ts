@@ -110,6 +110,16 @@ export interface FitOptions {
    * in memory every epoch, else the last one saved).
    */
   checkpoint?: { every?: number; seconds?: number; save: (state: FitState) => void };
+  /**
+   * Lower the learning rate on a plateau (PyTorch's `ReduceLROnPlateau`, counted in epochs): after
+   * `patience` epochs without a better validation loss, and again after each further `patience` of
+   * them, multiply the optimizer's rate by `factor`. With `restoreBest`, each cut also puts the best
+   * weights so far back (and the weight average, with `ema`), so the lower rate goes on from the best
+   * point rather than from where the run has drifted since. Needs validation data. Stateless beyond
+   * what a checkpoint holds (the epochs since the best, the best weights, the optimizer's rate), so a
+   * resumed run cuts at the same epochs.
+   */
+  lrPlateau?: { readonly patience: number; readonly factor: number; readonly restoreBest?: boolean };
   /** Continue from a checkpoint: the other options must be those of the run that wrote it. */
   resume?: FitState;
   /**
@@ -121,7 +131,7 @@ export interface FitOptions {
 }
 
 /** The option names of {@link fit}, for the did-you-mean of a typo. */
-const FIT_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'lr', 'rng', 'validation', 'patience', 'restoreBest', 'clipGradNorm', 'ema', 'noise', 'onEpoch', 'onStep', 'signal', 'now', 'checkpoint', 'resume', 'maxLossRise'];
+const FIT_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'lr', 'rng', 'validation', 'patience', 'restoreBest', 'clipGradNorm', 'ema', 'noise', 'lrPlateau', 'onEpoch', 'onStep', 'signal', 'now', 'checkpoint', 'resume', 'maxLossRise'];
 
 /**
  * The record of a training run.
@@ -238,6 +248,15 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     checkInt('patience', options.patience, 1);
     if (val === undefined) throw new RangeError('fit: patience (early stopping) needs validation data');
   }
+  const plateau = options.lrPlateau ?? null;
+  if (plateau !== null) {
+    if (typeof plateau !== 'object') throw new TypeError(`fit: lrPlateau must be { patience, factor, restoreBest? }, got ${String(plateau)}`);
+    checkOptionKeys('fit: lrPlateau', plateau, ['patience', 'factor', 'restoreBest']);
+    checkInt('lrPlateau.patience', plateau.patience, 1);
+    if (!(plateau.factor > 0 && plateau.factor < 1)) throw new RangeError(`fit: lrPlateau.factor must be in (0, 1), got ${String(plateau.factor)}`);
+    if (plateau.restoreBest !== undefined && typeof plateau.restoreBest !== 'boolean') throw new TypeError(`fit: lrPlateau.restoreBest must be true or false, got ${String(plateau.restoreBest)}`);
+    if (val === undefined) throw new RangeError('fit: lrPlateau (a rate cut when validation stalls) needs validation data');
+  }
   if (options.ema !== undefined && !(options.ema >= 0 && options.ema < 1)) throw new RangeError(`fit: ema must be in [0, 1), got ${options.ema}`);
   if (options.noise !== undefined && !(options.noise >= 0 && Number.isFinite(options.noise))) throw new RangeError(`fit: noise must be a finite number >= 0, got ${options.noise}`);
   if (options.clipGradNorm !== undefined && !(options.clipGradNorm > 0)) throw new RangeError(`fit: clipGradNorm must be > 0, got ${options.clipGradNorm}`);
@@ -261,7 +280,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   const tail = n % batchSize;
   const tailBatch = tail > 0 && n > batchSize ? Tensor.from(tail, d, new Float64Array(tail * d)) : null;
   const step = new TrainStep(model, optimizer, options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {});
-  const best = restoreBest ? params.map((p) => p.data.slice()) : null;
+  const best = restoreBest || plateau?.restoreBest === true ? params.map((p) => p.data.slice()) : null;
   let order = new Int32Array(n);
   // Noise regularisation: per-feature noise scale, from the training rows.
   const noiseScale = columnMeanStd(data, 1).std.map((s) => (options.noise ?? 0) * s);
@@ -291,7 +310,10 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     model.loadStateDict(r.model);
     optimizer.loadStateDict(r.optimizer);
     // A learning rate given with the checkpoint wins over the saved one (to continue a diverged run lower).
-    if (options.optimizer === undefined && options.lr !== undefined) optimizer.lr = options.lr;
+    if (options.optimizer === undefined && options.lr !== undefined) {
+      // With lrPlateau the given rate is the schedule's base: the cuts the run made so far apply to it.
+      optimizer.lr = plateau !== null ? options.lr * plateau.factor ** plateauCuts(r.valNll, plateau.patience) : options.lr;
+    }
     options.rng.setState(r.rng);
     const copyInto = (to: Float64Array[] | null, from: Float64Array[] | null, what: string) => {
       if (to === null || from === null) return;
@@ -425,7 +447,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     }
   }
   if (history.stopReason !== 'aborted') history.state = snapshot(null);
-  if (best !== null && history.bestEpoch > 0) restore(best);
+  if (restoreBest && best !== null && history.bestEpoch > 0) restore(best);
   else if (shadow !== null) swap(); // end on the averaged weights
   history.seconds = secondsBefore + (now() - start) / 1000;
   return history;
@@ -452,6 +474,14 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
         if (best !== null) params.forEach((p, k) => best[k]!.set(p.data));
       } else sinceBest++;
       swap();
+      // The plateau rule: a cut at every `patience`-th epoch since the best one.
+      if (plateau !== null && sinceBest > 0 && sinceBest % plateau.patience === 0) {
+        optimizer.lr *= plateau.factor;
+        if (plateau.restoreBest === true && best !== null && history.bestEpoch > 0) {
+          restore(best);
+          shadow?.forEach((a, k) => a.set(best[k]!));
+        }
+      }
     }
     const verdict = options.onEpoch?.({
       epoch, epochs, trainLoss, valNll, bestValNll: history.bestValNll, bestEpoch: history.bestEpoch,
@@ -461,4 +491,23 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     if (options.patience !== undefined && sinceBest >= options.patience) return 'early-stopped';
     return null;
   }
+}
+
+/**
+ * How many times the lrPlateau rule has cut the rate over a validation history: the epochs whose
+ * count of epochs since the best one (strictly lower NLL; non-finite values never best) is a positive
+ * multiple of `patience`.
+ * @example plateauCuts([3, 2, 2.5, 2.4, 2.6, 2.1], 2); // 1 (at epoch 4)
+ */
+export function plateauCuts(valNll: readonly number[], patience: number): number {
+  let best = Infinity, bestEpoch = 0, cuts = 0;
+  valNll.forEach((v, i) => {
+    if (Number.isFinite(v) && v < best) {
+      best = v;
+      bestEpoch = i + 1;
+    }
+    const stale = i + 1 - bestEpoch;
+    if (stale > 0 && stale % patience === 0) cuts++;
+  });
+  return cuts;
 }
