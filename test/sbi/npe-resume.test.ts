@@ -44,7 +44,9 @@ test('a run stopped after a rate cut and resumed from its checkpoint ends bit-id
   assert.equal(weights(resumed), weights(whole), 'the same weights, bit for bit');
   assert.equal(resumed.history.valNll, whole.history.valNll);
   assert.equal(resumed.posterior.meta, whole.posterior.meta, 'the same split');
-  assert.equal(Array.from(resumed.posterior.flow.config.standardize?.mean ?? []), Array.from(whole.posterior.flow.config.standardize?.mean ?? []), 'the same z-scoring');
+  for (const name of ['standardize.mean', 'standardize.std', 'standardizeContext.mean', 'standardizeContext.std']) {
+    assert.equal(Array.from(resumed.posterior.flow.stateDict()[name]!.data), Array.from(whole.posterior.flow.stateDict()[name]!.data), `the same z-scoring (${name})`);
+  }
   // The rate matters: the same checkpoint resumed at the recipe's rate ends elsewhere.
   const reset = { ...state, optimizer: { ...state.optimizer, options: { ...state.optimizer.options, lr: 3e-2 } } };
   assert.not.equal(weights(trainNpe(data.theta, data.x, { ...options(), resume: reset })), weights(whole), 'a resume at the uncut rate differs');
