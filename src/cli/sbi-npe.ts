@@ -33,7 +33,7 @@ import { isRegularFile } from './run-dir.ts';
 import { besideRun, commitRun, planOut, recoverSwap, type OutPlan } from './run-out.ts';
 import { readSimulations, SBI_FILES, SBI_WRITES, writeSimulations, type SimulationsRecord } from './sbi-run.ts';
 import { loadSimulator, simulatorSource } from './sbi-simulator.ts';
-import { readSbiCheckpoint, runSbiTrainJob, type SbiJobOutcome, type SbiRunSpec } from './sbi-train-job.ts';
+import { readSbiCheckpoint, runSbiTrainJob, startingCheckpoint, type SbiJobOutcome, type SbiRunSpec } from './sbi-train-job.ts';
 import { SimulationAborted, simulateInWorkers } from './sbi-workers.ts';
 
 const FILES = { config: 'config.json', weights: 'model.safetensors' } as const;
@@ -331,7 +331,7 @@ export async function sbiTrain(flags: Flags): Promise<number> {
       removeTree(plan.staging);
       throw e;
     }
-    process.stderr.write(`${about.source}: ${about.simulated} simulations${about.dropped > 0 ? `, ${about.dropped} dropped (NaN or ±∞)` : ''}; training on ${theta.rows} (saved as ${join(out, SBI_FILES.simulations)})\n`);
+    process.stderr.write(`${about.source}: ${about.simulated} simulations${about.dropped > 0 ? `, ${about.dropped} dropped (NaN or ±∞)` : ''}; training on ${theta.rows} (kept in the run as ${SBI_FILES.simulations})\n`);
     return await trainInto(plan, record, theta, x, spec, null, null, interrupts);
   } finally {
     interrupts.dispose();
@@ -387,15 +387,23 @@ async function trainInto(plan: OutPlan, record: SimulationsRecord, theta: Tensor
   const started = performance.now();
   let lastLine = -Infinity;
   let outcome: SbiJobOutcome;
+  const data = {
+    theta: { rows: theta.rows, cols: theta.cols, data: theta.data },
+    x: { rows: x.rows, cols: x.cols, data: x.data },
+    spec,
+    support: record.support,
+    task: record.task,
+    parameterNames: record.parameterNames,
+    dataNames: record.dataNames,
+  };
   try {
+    // A fresh run starts from its starting checkpoint, written first: from here on the run can be resumed.
+    if (resume === null) {
+      resume = startingCheckpoint(data);
+      writeFileAtomic(checkpointPath, resume);
+    }
     outcome = await runSbiTrainJob({
-      theta: { rows: theta.rows, cols: theta.cols, data: theta.data },
-      x: { rows: x.rows, cols: x.cols, data: x.data },
-      spec,
-      support: record.support,
-      task: record.task,
-      parameterNames: record.parameterNames,
-      dataNames: record.dataNames,
+      ...data,
       checkpointSeconds: CHECKPOINT_SECONDS,
       resume,
       lr,

@@ -107,21 +107,30 @@ export function readSbiCheckpoint(bytes: Uint8Array): { state: FitState; spec: S
   return { state: checkpointFromDict(loaded.tensors, loaded.metadata), spec };
 }
 
+/** trainNpe's options for a job, without the training's callbacks. */
+function npeOptions(job: Pick<SbiTrainJob, 'spec' | 'support' | 'task' | 'parameterNames' | 'dataNames'>): NpeOptions {
+  return { rng: new Rng(job.spec.seed), epochs: job.spec.epochs, lr: job.spec.lr, support: job.support, task: job.task, parameterNames: job.parameterNames, dataNames: job.dataNames };
+}
+
+/**
+ * The checkpoint of a training before its first step (the split, the z-scoring and the initial
+ * weights made from the seed and the data): written beside the simulations before training starts,
+ * so that a run killed at any moment after can be resumed, and the training itself always resumes
+ * from a checkpoint (one path; resuming from this one is bit-identical to a fresh start).
+ * @example const bytes = startingCheckpoint({ theta, x, spec, support, task, parameterNames, dataNames });
+ */
+export function startingCheckpoint(job: Pick<SbiTrainJob, 'theta' | 'x' | 'spec' | 'support' | 'task' | 'parameterNames' | 'dataNames'>): Uint8Array {
+  const { history } = trainNpe(tensorOf(job.theta), tensorOf(job.x), { ...npeOptions(job), epochs: 0 });
+  return checkpointBytes(history.state!, job.spec);
+}
+
 /**
  * Runs the training to its end in this thread; `post` receives progress and checkpoints.
  * @example const outcome = trainSbiJob(job, (m) => m.type === 'checkpoint' && writeFileAtomic(path, m.bytes));
  */
 export function trainSbiJob(job: SbiTrainJob, post: (message: SbiJobMessage) => void): SbiJobOutcome {
   const theta = tensorOf(job.theta), x = tensorOf(job.x);
-  const base: NpeOptions = {
-    rng: new Rng(job.spec.seed),
-    epochs: job.spec.epochs,
-    lr: job.spec.lr,
-    support: job.support,
-    task: job.task,
-    parameterNames: job.parameterNames,
-    dataNames: job.dataNames,
-  };
+  const base = npeOptions(job);
   let resume: FitState | undefined;
   if (job.resume !== null) {
     resume = readSbiCheckpoint(job.resume).state;

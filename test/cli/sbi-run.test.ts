@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { resetFaults } from '../../src/cli/fsx.ts';
+import { faultCount, resetFaults } from '../../src/cli/fsx.ts';
 import { simulateDataset } from '../../src/sbi/simulator.ts';
 import { getTask } from '../../src/sbi/tasks.ts';
 import { assertOneLine, runCli as run } from '../helpers/cli.ts';
@@ -120,6 +120,30 @@ test('a stop during training keeps the simulations and the best posterior (inter
   assert.not.match(again.stderr, 'note:', 'no note for a completed run');
   assertOneLine(await run(['sbi', 'train', '--resume', stopped]), 1, ['has no checkpoint to resume from'], 'nothing left to resume');
   assertOneLine(await run(['sbi', 'train', '--resume', stopped, '--seed', '3']), 2, ['--seed cannot be given with --resume'], 'options are the run\'s own');
+});
+
+test('a failure after the simulations are written keeps them and a checkpoint beside DIR, and --resume DIR continues from there, bit for bit', async () => {
+  const probe = join(tmp, 'probe'), dir = join(tmp, 'crashed');
+  process.env.FLOWGRAD_TEST_STOP_AT_STEP = '5';
+  try {
+    resetFaults();
+    assert.is((await run(['sbi', 'train', ...small, '--out', probe])).code, 130);
+    // The last seven operations swap the run in: weights, config and manifest (write, rename each), the folder's rename.
+    process.env.FLOWGRAD_FAULT_AT = String(faultCount() - 6);
+    resetFaults();
+    const r = await run(['sbi', 'train', ...small, '--out', dir]);
+    assertOneLine({ ...r, stderr: r.stderr.split('\n').filter((l) => l.startsWith('flowgrad:')).join('\n') }, 1, ['cannot write', 'model.safetensors', 'the simulations and the last checkpoint are kept in', `--resume ${dir}`]);
+  } finally {
+    delete process.env.FLOWGRAD_TEST_STOP_AT_STEP;
+    delete process.env.FLOWGRAD_FAULT_AT;
+  }
+  assert.not.ok(existsSync(dir), 'no run folder');
+  assert.ok(existsSync(join(tmp, '.crashed.flowgrad-new', 'simulations.csv')), 'the simulations beside it');
+  const resumed = await run(['sbi', 'train', '--resume', dir]);
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, 'from epoch 2, step 5');
+  assert.is(sha(join(dir, 'model.safetensors')), sha(join(tmp, 'whole', 'model.safetensors')));
+  assert.not.ok(existsSync(join(tmp, '.crashed.flowgrad-new')));
 });
 
 test('a diverging run keeps its last good state marked diverged and exits 1 with a lower --lr; resumed at a sane rate it ends where a fresh run does', async () => {
