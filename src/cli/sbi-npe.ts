@@ -3,8 +3,10 @@
  *
  * - train: simulations from a task (`--task`), a simulator module (`--simulator`, in worker threads) or a
  *   CSV file (`--data sims.csv --params K`: the first K columns are θ); rows with NaN or ±∞ are counted,
- *   reported and dropped; writes DIR/config.json and DIR/model.safetensors (src/io's model format, with
- *   the posterior's metadata).
+ *   reported and dropped; writes a run folder (`sbi-run.ts`): the simulations first, before training,
+ *   then DIR/config.json and DIR/model.safetensors (src/io's model format, with the posterior's metadata
+ *   and the training's `status`). `--out` is checked before any work; Ctrl-C and divergence keep the run
+ *   (with a checkpoint), and `--resume DIR` continues it bit for bit.
  * - sample: n posterior samples for each row of an observation CSV (a header row, then one row of
  *   numbers per observation); the output has a header of parameter names (and a leading `observation`
  *   column, 1-based, when there are several).
@@ -226,14 +228,14 @@ function listenForInterrupts(out: string, staging: string): Interrupts {
       Atomics.store(state.flag, 0, 1);
       controller.abort();
       const what = state.phase === 'simulating' ? 'stopping the simulations (none is kept half-written)'
-        : state.phase === 'training' ? 'stopping after the current step; writing the simulations, the best posterior so far and a checkpoint'
+        : state.phase === 'training' ? 'stopping after the current step; writing the best posterior so far and a checkpoint beside the simulations'
         : 'finishing the files being written';
       process.stderr.write(`\nflowgrad: ${what} (Ctrl-C again: quit at once)\n`);
       return;
     }
     const kept = state.phase !== 'simulating' && state.checkpoint !== null
       ? `the simulations and the checkpoint of epoch ${state.checkpoint.epoch}, step ${state.checkpoint.steps} stay in ${staging}; continue with flowgrad sbi train --resume ${out}`
-      : `nothing was kept; ${out} is as it was`;
+      : state.phase === 'simulating' ? `nothing was kept; ${out} is as it was` : `nothing new was kept; ${out} is as it was`;
     process.stderr.write(`flowgrad: quitting at once; ${kept}\n`);
     process.exit(130);
   }
@@ -401,6 +403,7 @@ async function trainInto(plan: OutPlan, record: SimulationsRecord, theta: Tensor
     if (resume === null) {
       resume = startingCheckpoint(data);
       writeFileAtomic(checkpointPath, resume);
+      interrupts.checkpoint = { epoch: 0, steps: 0 };
     }
     outcome = await runSbiTrainJob({
       ...data,
