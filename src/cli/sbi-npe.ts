@@ -312,7 +312,9 @@ export async function sbiTrain(flags: Flags): Promise<number> {
   }
   const spec: SbiRunSpec = { seed, epochs: flags.integer('epochs') ?? NPE_DEFAULTS.epochs, lr: flags.number('lr') ?? NPE_DEFAULTS.lr };
   // The output place, before anything is simulated, read or allocated.
-  const plan = planOut(out, { force: flags.boolean('force') === true, resume: false, writes: SBI_WRITES, command: 'flowgrad sbi train' });
+  const force = flags.boolean('force') === true;
+  if (!force && isRegularFile(join(out, SBI_FILES.checkpoint))) throw new CliError(`${out} holds an unfinished run; continue it with flowgrad sbi train --resume ${out}, or pass --force to replace it`);
+  const plan = planOut(out, { force, resume: false, writes: SBI_WRITES, command: 'flowgrad sbi train' });
   const interrupts = listenForInterrupts(out, plan.staging);
   try {
     let gathered: Gathered;

@@ -101,6 +101,7 @@ test('a stop during training keeps the simulations and the best posterior (inter
   assert.is(status(stopped), 'interrupted');
   assert.ok(existsSync(join(stopped, 'checkpoint.safetensors')));
   assert.is(sha(join(stopped, 'simulations.csv')), sha(join(whole, 'simulations.csv')), 'the simulations, as trained on');
+  assertOneLine(await run(['sbi', 'train', ...sim, '--out', stopped]), 1, ['holds an unfinished run', `--resume ${stopped}`, '--force'], 'a fresh run over it');
   assert.is(readFileSync(join(stopped, 'simulations.csv'), 'utf8').split('\n')[0], 'theta1,theta2,x1,x2');
   assert.is(JSON.parse(readFileSync(join(stopped, 'simulations.json'), 'utf8')).dropped, 0);
   // An interrupted posterior is a posterior: sample reads it and says what it is.
