@@ -162,11 +162,12 @@ export function recoverSwap(dir: string): string | null {
  * Decides, before any work, where `train` writes and what it keeps: refuses a `--out` that is a file,
  * a link, on /proc, or not writable; an existing non-empty folder without `force` (or `resume`); a file
  * of the user's that the new run would replace. Creates the staging folder (the test that the place
- * takes files) with an incomplete manifest.
+ * takes files) with an incomplete manifest. `command` names the command a message tells to resume with
+ * (default `flowgrad train`).
  *
  * @example const plan = planOut('runs/post', { force: false, resume: false, writes: ['model.safetensors'] });
  */
-export function planOut(dir: string, options: { force: boolean; resume: boolean; writes: readonly string[] }): OutPlan {
+export function planOut(dir: string, options: { force: boolean; resume: boolean; writes: readonly string[]; command?: string }): OutPlan {
   recoverSwap(dir);
   const { staging, old } = besideRun(dir);
   const st = lstatOrNull(dir);
@@ -209,7 +210,7 @@ export function planOut(dir: string, options: { force: boolean; resume: boolean;
     if (owner !== undefined && owner !== process.pid && alive(owner)) throw new CliError(`another flowgrad run (process ${owner}) is writing ${dir}; wait for it, or choose another --out`);
     resumable = lstatOrNull(join(staging, RUN_FILES.checkpoint))?.isFile() === true;
     if (resumable && !options.resume) {
-      throw new CliError(`an interrupted run of ${dir} left its checkpoint in ${staging}; continue it with flowgrad train --resume ${dir}, or remove that folder to start afresh`);
+      throw new CliError(`an interrupted run of ${dir} left its checkpoint in ${staging}; continue it with ${options.command ?? 'flowgrad train'} --resume ${dir}, or remove that folder to start afresh`);
     }
     if (!resumable) removeTree(staging);
   }

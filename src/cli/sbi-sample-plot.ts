@@ -51,7 +51,7 @@ export function sbiSampleWithPlot(flags: Flags): number {
   }
   if (!plot.toLowerCase().endsWith('.svg')) throw new UsageError(`sbi sample: --plot writes an SVG file; name it FILE.svg, got ${plot}`);
   const dir = flags.require<string>('model'), out = flags.require<string>('out');
-  const { meta } = readPosterior(dir);
+  const { meta } = readPosterior(dir, null); // sbiSample reads it again and gives the note
   const observations = readLenientCsv(flags.require<string>('observation')).data;
   const files = observations.rows === 1 ? [plot] : Array.from({ length: observations.rows }, (_, k) => plot.replace(/\.svg$/i, `-${k + 1}.svg`));
   const force = flags.boolean('force') === true;

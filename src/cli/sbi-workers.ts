@@ -39,6 +39,26 @@ export interface WorkerSimulateOptions {
   chunkSize?: number;
   /** Called after each chunk with chunks done and the total. */
   onChunk?: (done: number, total: number) => void;
+  /**
+   * Stops the simulations: the workers are terminated (in this thread: before the next chunk) and the
+   * promise rejects with a {@link SimulationAborted}; nothing is returned of the chunks done.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * The rejection of {@link simulateInWorkers} when its signal aborts.
+ * @example try { await simulateInWorkers(source, n, { seed, signal }); } catch (e) { if (e instanceof SimulationAborted) console.error(`${e.done} of ${e.total} chunks were done`); }
+ */
+export class SimulationAborted extends Error {
+  override readonly name = 'SimulationAborted';
+  constructor(
+    /** Chunks finished when it stopped, and the total. */
+    readonly done: number,
+    readonly total: number,
+  ) {
+    super(`the simulations were stopped after ${done} of ${total} chunks`);
+  }
 }
 
 /**
@@ -52,11 +72,18 @@ export async function simulateInWorkers(source: SimulatorSource, n: number, opti
   const { simulator } = await loadSimulator(source);
   const results: { theta: Tensor; x: Tensor }[] = new Array(sizes.length);
   let done = 0;
+  const signal = options.signal;
+  if (signal?.aborted === true) throw new SimulationAborted(0, sizes.length);
   if (workers === 1) {
-    sizes.forEach((rows, c) => {
-      results[c] = simulateChunk(simulator, c, rows, { seed: options.seed });
+    for (let c = 0; c < sizes.length; c++) {
+      results[c] = simulateChunk(simulator, c, sizes[c]!, { seed: options.seed });
       options.onChunk?.(++done, sizes.length);
-    });
+      if (signal !== undefined) {
+        // Between chunks, let a signal handler run (it aborts the signal).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal.aborted) throw new SimulationAborted(done, sizes.length);
+      }
+    }
     return joinChunks(results, simulator.thetaDim, simulator.xDim);
   }
   // Contiguous runs of chunks, as even as possible.
@@ -65,11 +92,22 @@ export async function simulateInWorkers(source: SimulatorSource, n: number, opti
     const from = Math.floor((w * sizes.length) / workers), to = Math.floor(((w + 1) * sizes.length) / workers);
     jobs.push({ source, seed: options.seed, chunkSize, chunks: sizes.slice(from, to).map((rows, k) => [from + k, rows]) });
   }
-  await Promise.all(
+  const started: Worker[] = [];
+  let stop: (() => void) | null = null;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    stop = () => {
+      for (const w of started) void w.terminate();
+      reject(new SimulationAborted(done, sizes.length));
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  aborted.catch(() => undefined);
+  const all = Promise.all(
     jobs.map(
       (job) =>
         new Promise<void>((resolve, reject) => {
           const worker = startWorker(job);
+          started.push(worker);
           let remaining = job.chunks.length, failed = false;
           worker.on('message', (m: ChunkMessage | { error: string }) => {
             if ('error' in m) {
@@ -91,6 +129,14 @@ export async function simulateInWorkers(source: SimulatorSource, n: number, opti
         }),
     ),
   );
+  try {
+    await Promise.race([all, aborted]);
+  } catch (e) {
+    for (const w of started) void w.terminate();
+    throw e;
+  } finally {
+    if (stop !== null) signal?.removeEventListener('abort', stop);
+  }
   return joinChunks(results, simulator.thetaDim, simulator.xDim);
 }
 

@@ -28,6 +28,7 @@ import { Adam } from '../optim/adam.ts';
 import type { ActivationName, Layer } from '../nn/layers.ts';
 import type { RandomSource, Rng } from '../rng/rng.ts';
 import { fit, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
+import type { FitState } from '../train/checkpoint.ts';
 import type { PosteriorEstimate } from './diagnostics-set.ts';
 import type { Box } from './prior.ts';
 
@@ -114,9 +115,21 @@ export interface NpeOptions {
   onStep?: (step: number, loss: number) => void;
   /** Stops cleanly when aborted. */
   signal?: StopSignal;
+  /**
+   * Checkpoints (fit's): `save` receives the training state every `every` epochs or `seconds`, when
+   * aborted and when training diverges (then marked diverged).
+   */
+  checkpoint?: { every?: number; seconds?: number; save: (state: FitState) => void };
+  /**
+   * Continue from a checkpoint written with the same θ, x, seed and options: the split, the z-scoring
+   * and the initial weights come again from `rng` and the data, then fit restores the weights, Adam's
+   * state (its current learning rate too, after any `lrPlateau` cut) and the shuffle generator, so the
+   * run ends bit-identical to one that never stopped.
+   */
+  resume?: FitState;
 }
 
-const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'coupling', 'bins', 'splineBound', 'batchSize', 'lr', 'epochs', 'patience', 'lrPlateau', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal'] as const;
+const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'coupling', 'bins', 'splineBound', 'batchSize', 'lr', 'epochs', 'patience', 'lrPlateau', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal', 'checkpoint', 'resume'] as const;
 
 /**
  * What a trained posterior keeps besides its flow.
@@ -338,6 +351,8 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
     onEpoch,
     ...(options.onStep !== undefined ? { onStep: options.onStep } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+    ...(options.resume !== undefined ? { resume: options.resume } : {}),
   });
   flow.eval();
   const names = (given: readonly string[] | undefined, d: number, prefix: string): string[] => (given !== undefined ? [...given] : Array.from({ length: d }, (_, i) => `${prefix}${i + 1}`));

@@ -95,7 +95,7 @@ test('sbi train → sample → eval on a task: files written, samples in the box
   assert.is(t.code, 0, t.stderr);
   assert.match(t.stderr, /task two-moons: 300 simulations; training on 300/);
   assert.match(t.stderr, /trained in .* wrote/);
-  oneLine(await run(['sbi', 'train', '--task', 'two-moons', '--simulations', '300', '--out', dir]), 1, ['already holds a model', '--force'], 'overwrite');
+  oneLine(await run(['sbi', 'train', '--task', 'two-moons', '--simulations', '300', '--out', dir]), 1, ['already exists and is not empty', '--force'], 'overwrite');
   writeFileSync(obs, 'x1,x2\n-0.03,0.65\n0.1,0.1\n');
   const s = await run(['sbi', 'sample', '--model', dir, '--observation', obs, '-n', '200', '--out', post]);
   assert.is(s.code, 0, s.stderr);

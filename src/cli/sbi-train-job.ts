@@ -1,0 +1,265 @@
+/**
+ * The training of `flowgrad sbi train`, after the simulations are on disk: `trainNpe` with checkpoints,
+ * a clean stop on a shared flag, and a divergence turned into the last good posterior. It runs in a
+ * worker thread ({@link runSbiTrainJob}) so that the main thread stays idle and answers Ctrl-C at once
+ * (a busy main thread cannot run a signal handler); `FLOWGRAD_WORKER=0` runs it in this thread.
+ *
+ * The job is plain data and writes no file: checkpoints and the result come back as bytes, and the
+ * main thread writes them into the run folder (so one thread counts every write for the fault hook).
+ *
+ * @module
+ */
+
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Tensor } from '../autograd/tensor.ts';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
+import { Rng } from '../rng/rng.ts';
+import { trainNpe, type NeuralPosterior, type NpeOptions } from '../sbi/npe.ts';
+import { checkpointFromDict, checkpointToDict, type FitState } from '../train/checkpoint.ts';
+import { TrainingDivergedError, type EpochInfo, type History } from '../train/fit.ts';
+import { errorFromWire, errorToWire, type WireError } from './errors.ts';
+import type { Matrix } from './train-job.ts';
+
+/**
+ * The metadata key of an sbi checkpoint holding what the run needs to continue ({@link SbiRunSpec}).
+ * @example JSON.parse(loadSafetensors(bytes).metadata[SBI_RUN_METADATA]).seed;
+ */
+export const SBI_RUN_METADATA = 'sbi-run';
+
+/**
+ * The training options of an sbi run, kept in its checkpoints (the data's own record is
+ * simulations.json).
+ * @example const spec: SbiRunSpec = { seed: 0, epochs: 1000, lr: 2e-3 };
+ */
+export interface SbiRunSpec {
+  seed: number;
+  /** Maximum epochs. */
+  epochs: number;
+  /** Adam's starting rate (the recipe's, or --lr). */
+  lr: number;
+}
+
+/**
+ * Everything the training needs, as plain data.
+ * @example const job: SbiTrainJob = { theta, x, spec, support: null, task: null, parameterNames, dataNames, checkpointSeconds: 10, resume: null, lr: null, stopFlag, training: { seed: 0 } };
+ */
+export interface SbiTrainJob {
+  theta: Matrix;
+  x: Matrix;
+  spec: SbiRunSpec;
+  support: { low: number[]; high: number[] } | null;
+  task: string | null;
+  parameterNames: string[];
+  dataNames: string[];
+  /** Seconds between checkpoints (0: every epoch). */
+  checkpointSeconds: number;
+  /** A checkpoint to continue from (its bytes), or null. */
+  resume: Uint8Array | null;
+  /** A learning rate replacing the checkpoint's (resume --lr), or null. */
+  lr: number | null;
+  /** Element 0 set to 1: stop after the current step. */
+  stopFlag: Int32Array;
+  /** The training record saved with the posterior (config.json's `training`); the job adds how it went and its `status`. */
+  training: Record<string, unknown>;
+}
+
+/**
+ * Progress messages of the job.
+ * @example const m: SbiJobMessage = { type: 'checkpoint', bytes, epoch: 3, steps: 120 };
+ */
+export type SbiJobMessage = { type: 'epoch'; info: EpochInfo } | { type: 'checkpoint'; bytes: Uint8Array; epoch: number; steps: number };
+
+/**
+ * How the training ended, with the posterior to write (for a divergence: the best of its last good state).
+ * @example if (outcome.status === 'interrupted') console.error(`stopped at epoch ${outcome.history.epochs}`);
+ */
+export interface SbiJobOutcome {
+  status: 'completed' | 'interrupted' | 'diverged';
+  history: Pick<History, 'epochs' | 'steps' | 'stopReason' | 'bestEpoch' | 'bestValNll' | 'seconds'>;
+  /** The posterior as `NeuralPosterior.save()` gives it, with the training record (config text, weights). */
+  configJson: string;
+  weights: Uint8Array;
+  /** A divergence: what happened, and the epoch of the state kept. */
+  reason: string | null;
+  keptEpoch: number | null;
+}
+
+function tensorOf(m: Matrix): Tensor {
+  return Tensor.from(m.rows, m.cols, m.data);
+}
+
+/** A checkpoint's bytes: the fit state with the run's spec. */
+function checkpointBytes(state: FitState, spec: SbiRunSpec): Uint8Array {
+  const { tensors, metadata } = checkpointToDict(state, { [SBI_RUN_METADATA]: JSON.stringify(spec) });
+  return saveSafetensors(tensors, metadata);
+}
+
+/**
+ * Reads an sbi checkpoint back: its fit state and the run's spec. Throws for anything else.
+ * @example const { state, spec } = readSbiCheckpoint(readBytes('runs/tm/checkpoint.safetensors'));
+ */
+export function readSbiCheckpoint(bytes: Uint8Array): { state: FitState; spec: SbiRunSpec } {
+  const loaded = loadSafetensors(bytes);
+  const text = loaded.metadata[SBI_RUN_METADATA];
+  if (text === undefined) throw new RangeError('it holds no sbi run (it was not written by flowgrad sbi train)');
+  const spec = JSON.parse(text) as SbiRunSpec;
+  if (!Number.isInteger(spec.seed) || !Number.isInteger(spec.epochs) || !(spec.lr > 0)) throw new RangeError(`its sbi run record is malformed: ${text}`);
+  return { state: checkpointFromDict(loaded.tensors, loaded.metadata), spec };
+}
+
+/** trainNpe's options for a job, without the training's callbacks. */
+function npeOptions(job: Pick<SbiTrainJob, 'spec' | 'support' | 'task' | 'parameterNames' | 'dataNames'>): NpeOptions {
+  return { rng: new Rng(job.spec.seed), epochs: job.spec.epochs, lr: job.spec.lr, support: job.support, task: job.task, parameterNames: job.parameterNames, dataNames: job.dataNames };
+}
+
+/**
+ * The checkpoint of a training before its first step (the split, the z-scoring and the initial
+ * weights made from the seed and the data): written beside the simulations before training starts,
+ * so that a run killed at any moment after can be resumed, and the training itself always resumes
+ * from a checkpoint (one path; resuming from this one is bit-identical to a fresh start).
+ * @example const bytes = startingCheckpoint({ theta, x, spec, support, task, parameterNames, dataNames });
+ */
+export function startingCheckpoint(job: Pick<SbiTrainJob, 'theta' | 'x' | 'spec' | 'support' | 'task' | 'parameterNames' | 'dataNames'>): Uint8Array {
+  const { history } = trainNpe(tensorOf(job.theta), tensorOf(job.x), { ...npeOptions(job), epochs: 0 });
+  return checkpointBytes(history.state!, job.spec);
+}
+
+/**
+ * Runs the training to its end in this thread; `post` receives progress and checkpoints.
+ * @example const outcome = trainSbiJob(job, (m) => m.type === 'checkpoint' && writeFileAtomic(path, m.bytes));
+ */
+export function trainSbiJob(job: SbiTrainJob, post: (message: SbiJobMessage) => void): SbiJobOutcome {
+  const theta = tensorOf(job.theta), x = tensorOf(job.x);
+  const base = npeOptions(job);
+  let resume: FitState | undefined;
+  if (job.resume !== null) {
+    resume = readSbiCheckpoint(job.resume).state;
+    // A diverged run continues from its last good state, at the rate asked for if one is.
+    resume = { ...resume, diverged: null };
+    if (job.lr !== null) resume = { ...resume, optimizer: { ...resume.optimizer, options: { ...resume.optimizer.options, lr: job.lr } } };
+  }
+  const save = (state: FitState) => post({ type: 'checkpoint', bytes: checkpointBytes(state, job.spec), epoch: state.epoch, steps: state.steps });
+  // Test hook: a Ctrl-C at this step (the signal tests send real ones).
+  const stopAt = Number(process.env.FLOWGRAD_TEST_STOP_AT_STEP ?? NaN);
+  const signal = { get aborted() { return Atomics.load(job.stopFlag, 0) >= 1; } };
+  let result: { posterior: NeuralPosterior; history: History };
+  let status: SbiJobOutcome['status'] = 'completed', reason: string | null = null, keptEpoch: number | null = null;
+  try {
+    result = trainNpe(theta, x, {
+      ...base,
+      signal,
+      checkpoint: job.checkpointSeconds > 0 ? { seconds: job.checkpointSeconds, save } : { every: 1, save },
+      ...(resume !== undefined ? { resume } : {}),
+      onStep: (step) => {
+        if (step === stopAt) Atomics.store(job.stopFlag, 0, 1);
+      },
+      onEpoch: (info) => post({ type: 'epoch', info }),
+    });
+    if (result.history.stopReason === 'aborted') status = 'interrupted';
+  } catch (e) {
+    if (!(e instanceof TrainingDivergedError) || e.state === null) throw e;
+    // fit saved the last good state (marked diverged); the posterior is that state's best weights:
+    // the same training resumed from it with no epoch left to run.
+    status = 'diverged';
+    reason = e.message.replace(/ \(try a lower learning rate or clipGradNorm\)$/, '');
+    keptEpoch = e.state.epoch;
+    result = trainNpe(theta, x, { ...base, epochs: e.state.epoch, resume: { ...e.state, diverged: null } });
+    result.history.stopReason = 'aborted';
+  }
+  const h = result.history;
+  const { configJson, weights } = result.posterior.save({
+    training: { ...job.training, epochs: h.epochs, steps: h.steps, bestEpoch: h.bestEpoch, bestValidationLoss: h.bestValNll, stopReason: status === 'diverged' ? 'diverged' : h.stopReason, seconds: h.seconds, status },
+  });
+  return {
+    status, reason, keptEpoch, configJson, weights,
+    history: { epochs: h.epochs, steps: h.steps, stopReason: h.stopReason, bestEpoch: h.bestEpoch, bestValNll: h.bestValNll, seconds: h.seconds },
+  };
+}
+
+type Reply = SbiJobMessage | { type: 'done'; outcome: SbiJobOutcome } | { type: 'error'; error: WireError };
+
+interface Envelope {
+  kind: 'flowgrad-sbi-train';
+  job: SbiTrainJob;
+}
+
+/**
+ * Runs the job in a worker thread (in this one when a worker cannot start, or with FLOWGRAD_WORKER=0);
+ * `onMessage` receives progress and checkpoints and may throw (a checkpoint that cannot be written):
+ * the worker is then stopped and the promise rejects with that error.
+ *
+ * @example const outcome = await runSbiTrainJob(job, (m) => { if (m.type === 'epoch') print(m.info); });
+ */
+export async function runSbiTrainJob(job: SbiTrainJob, onMessage: (message: SbiJobMessage) => void): Promise<SbiJobOutcome> {
+  if (process.env.FLOWGRAD_WORKER === '0') return trainSbiJob(job, onMessage);
+  let worker: Worker;
+  try {
+    worker = startWorker({ kind: 'flowgrad-sbi-train', job });
+  } catch {
+    return trainSbiJob(job, onMessage);
+  }
+  return new Promise<SbiJobOutcome>((resolve, reject) => {
+    let heard = false, settled = false;
+    const fail = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(e);
+    };
+    worker.on('message', (reply: Reply) => {
+      heard = true;
+      if (settled) return;
+      if (reply.type === 'done') {
+        settled = true;
+        resolve(reply.outcome);
+      } else if (reply.type === 'error') {
+        fail(errorFromWire(reply.error));
+      } else {
+        try {
+          onMessage(reply);
+        } catch (e) {
+          fail(e);
+        }
+      }
+    });
+    worker.on('error', (error) => {
+      if (settled) return;
+      // The worker could not even start (no loader for TypeScript, say): train here instead.
+      if (!heard) {
+        settled = true;
+        try {
+          resolve(trainSbiJob(job, onMessage));
+        } catch (e) {
+          reject(e);
+        }
+      } else fail(error);
+    });
+    worker.on('exit', (code) => fail(new Error(`the training worker stopped unexpectedly (exit code ${code})`)));
+  });
+}
+
+// Starts this file as a worker. Under tsx (a .ts file), the worker registers tsx's loader first.
+function startWorker(envelope: Envelope): Worker {
+  const self = new URL(import.meta.url);
+  if (self.pathname.endsWith('.ts')) {
+    const api = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(self.href)}); });`;
+    return new Worker(boot, { eval: true, workerData: envelope });
+  }
+  return new Worker(self, { workerData: envelope });
+}
+
+function runHere(envelope: Envelope): void {
+  const port = parentPort!;
+  try {
+    const outcome = trainSbiJob(envelope.job, (message) => {
+      if (message.type === 'checkpoint') port.postMessage(message satisfies Reply, [message.bytes.buffer as ArrayBuffer]);
+      else port.postMessage(message satisfies Reply);
+    });
+    port.postMessage({ type: 'done', outcome } satisfies Reply);
+  } catch (e) {
+    port.postMessage({ type: 'error', error: errorToWire(e) } satisfies Reply);
+  }
+}
+
+if (!isMainThread && (workerData as Partial<Envelope> | null)?.kind === 'flowgrad-sbi-train') runHere(workerData as Envelope);
