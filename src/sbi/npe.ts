@@ -55,7 +55,7 @@ export const NPE_DEFAULTS = Object.freeze({
   lr: 2e-3,
   epochs: 1000,
   patience: 20,
-  lrPlateau: Object.freeze({ patience: 10, factor: 0.5 }) as { readonly patience: number; readonly factor: number } | null,
+  lrPlateau: Object.freeze({ patience: 10, factor: 0.5 }) as { readonly patience: number; readonly factor: number; readonly restoreBest?: boolean } | null,
   validationFraction: 0.1,
 });
 
@@ -97,11 +97,12 @@ export interface NpeOptions {
   /** Stop after this many epochs without a better validation loss. */
   patience?: number;
   /**
-   * Reduce the learning rate on a plateau (PyTorch's `ReduceLROnPlateau`): after `patience` epochs
-   * without a better validation loss (and as many since the last reduction), multiply it by `factor`.
+   * Reduce the learning rate on a plateau (fit's `lrPlateau`, PyTorch's `ReduceLROnPlateau`): after
+   * `patience` epochs without a better validation loss (and again after each further `patience`),
+   * multiply it by `factor`; with `restoreBest`, also go back to the best weights so far at each cut.
    * `null`: a constant rate.
    */
-  lrPlateau?: { readonly patience: number; readonly factor: number } | null;
+  lrPlateau?: { readonly patience: number; readonly factor: number; readonly restoreBest?: boolean } | null;
   /** Fraction of the simulations held out for validation. */
   validationFraction?: number;
   /** Names of θ's and x's columns, kept with the model. */
@@ -330,17 +331,10 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
   const optimizer = new Adam(model.parameters(), { lr: o.lr });
   const plateau = o.lrPlateau ?? null;
   if (plateau !== null) {
-    checkOptionKeys('trainNpe: lrPlateau', plateau, ['patience', 'factor']);
+    checkOptionKeys('trainNpe: lrPlateau', plateau, ['patience', 'factor', 'restoreBest']);
     if (!Number.isInteger(plateau.patience) || plateau.patience < 1) throw new RangeError(`trainNpe: lrPlateau.patience must be an integer >= 1, got ${String(plateau.patience)}`);
     if (!(plateau.factor > 0 && plateau.factor < 1)) throw new RangeError(`trainNpe: lrPlateau.factor must be in (0, 1), got ${String(plateau.factor)}`);
   }
-  // The rate is multiplied by `factor` once every `patience` epochs without a better validation loss:
-  // at bestEpoch + patience, bestEpoch + 2·patience, … Read off the epoch info alone, so no state of its own.
-  const onEpoch = (info: EpochInfo): void | 'stop' => {
-    const stale = info.epoch - info.bestEpoch;
-    if (plateau !== null && stale >= plateau.patience && stale % plateau.patience === 0) optimizer.lr *= plateau.factor;
-    return options.onEpoch?.(info);
-  };
   const history = fit(model, train, {
     epochs: o.epochs,
     batchSize: o.batchSize,
@@ -348,7 +342,8 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
     rng,
     validation: val,
     patience: o.patience,
-    onEpoch,
+    ...(plateau !== null ? { lrPlateau: plateau } : {}),
+    ...(options.onEpoch !== undefined ? { onEpoch: options.onEpoch } : {}),
     ...(options.onStep !== undefined ? { onStep: options.onStep } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
