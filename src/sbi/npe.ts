@@ -57,7 +57,50 @@ export const NPE_DEFAULTS = Object.freeze({
   patience: 20,
   lrPlateau: Object.freeze({ patience: 10, factor: 0.5 }) as { readonly patience: number; readonly factor: number; readonly restoreBest?: boolean } | null,
   validationFraction: 0.1,
+  candidates: Object.freeze([]) as readonly NpeArchitecture[],
 });
+
+/**
+ * An architecture for {@link NpeOptions.candidates}: fields override the main recipe's.
+ * @example const small: NpeArchitecture = { layers: 3, hidden: 16, depth: 1, bins: 4 };
+ */
+export interface NpeArchitecture {
+  coupling?: CouplingKind;
+  layers?: number;
+  hidden?: number;
+  depth?: number;
+  activation?: ActivationName;
+  bins?: number;
+  splineBound?: number;
+}
+
+/**
+ * What {@link trainNpe} tried: the main architecture (`'main'`) and each candidate, with the best
+ * validation NLL each reached, its epochs, and which one was kept.
+ * @example trainNpe(theta, x, { rng, candidates: [{ hidden: 16 }] }).candidates.find((c) => c.chosen);
+ */
+export interface CandidateResult {
+  architecture: 'main' | NpeArchitecture;
+  bestValNll: number;
+  epochs: number;
+  chosen: boolean;
+}
+
+const ARCH_KEYS = ['coupling', 'layers', 'hidden', 'depth', 'activation', 'bins', 'splineBound'] as const;
+
+function checkCandidates(options: NpeOptions): readonly NpeArchitecture[] {
+  const list = options.candidates ?? NPE_DEFAULTS.candidates;
+  if (!Array.isArray(list)) throw new TypeError(`trainNpe: candidates must be an array of architectures, got ${String(list)}`);
+  if (list.length > 0) {
+    if (options.embedding !== undefined) throw new RangeError('trainNpe: candidates with an embedding network are not supported (each candidate would need its own); give candidates: []');
+    if (options.resume !== undefined || options.checkpoint !== undefined) throw new RangeError('trainNpe: checkpoint and resume cover one architecture; give candidates: [] with them');
+  }
+  list.forEach((arch, k) => {
+    if (arch === null || typeof arch !== 'object') throw new TypeError(`trainNpe: candidates[${k}] must be an object, got ${String(arch)}`);
+    checkOptionKeys(`trainNpe: candidates[${k}]`, arch, ARCH_KEYS);
+  });
+  return list;
+}
 
 /**
  * Options of {@link trainNpe}; absent fields take {@link NPE_DEFAULTS}.
@@ -105,6 +148,13 @@ export interface NpeOptions {
   lrPlateau?: { readonly patience: number; readonly factor: number; readonly restoreBest?: boolean } | null;
   /** Fraction of the simulations held out for validation. */
   validationFraction?: number;
+  /**
+   * Other architectures trained after the main one on the same split and data, the one with the
+   * lowest best validation NLL kept: the capacity chosen by validation (see `candidates` in the result).
+   * Each entry overrides the main recipe's layers, hidden, depth, activation, coupling, bins, splineBound.
+   * Default `[]`: the main architecture only. Not with an embedding, checkpoint or resume.
+   */
+  candidates?: readonly NpeArchitecture[];
   /** Names of θ's and x's columns, kept with the model. */
   parameterNames?: readonly string[];
   dataNames?: readonly string[];
@@ -130,7 +180,7 @@ export interface NpeOptions {
   resume?: FitState;
 }
 
-const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'coupling', 'bins', 'splineBound', 'batchSize', 'lr', 'epochs', 'patience', 'lrPlateau', 'validationFraction', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal', 'checkpoint', 'resume'] as const;
+const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'coupling', 'bins', 'splineBound', 'batchSize', 'lr', 'epochs', 'patience', 'lrPlateau', 'validationFraction', 'candidates', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal', 'checkpoint', 'resume'] as const;
 
 /**
  * What a trained posterior keeps besides its flow.
@@ -265,7 +315,7 @@ function safeStd(std: Float64Array): Float64Array {
  * const { posterior, history } = trainNpe(theta, x, { rng: new Rng(0), support: task.prior.support, task: task.name });
  * history.stopReason; // 'early-stopped'
  */
-export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { posterior: NeuralPosterior; history: History } {
+export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { posterior: NeuralPosterior; history: History; candidates: CandidateResult[] } {
   checkOptionKeys('trainNpe', options, OPTIONS);
   const rng = options.rng;
   if (rng === undefined || typeof rng.permutation !== 'function') throw new TypeError('trainNpe: pass { rng } (a seeded Rng)');
@@ -311,45 +361,74 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
   const trainTheta = sliceCols(train, 0, dTheta), trainX = sliceCols(train, dTheta);
   const working = support !== null ? new BoxSupport(support.low, support.high).forwardPoints(trainTheta) : trainTheta;
   const thetaStats = columnMeanStd(working, 1), xStats = columnMeanStd(trainX, 1);
-  const flow = new RealNVP({
-    dim: dTheta,
-    contextDim: dX,
-    layers: o.layers,
-    hidden: o.hidden,
-    depth: o.depth,
-    activation: o.activation,
-    coupling: o.coupling,
-    // Affine couplings take no bins or bound: only a caller's own (which RealNVP then refuses by name).
-    ...(o.coupling !== 'affine' ? { bins: o.bins, splineBound: o.splineBound } : { ...(options.bins !== undefined ? { bins: options.bins } : {}), ...(options.splineBound !== undefined ? { splineBound: options.splineBound } : {}) }),
-    standardize: { mean: thetaStats.mean, std: safeStd(thetaStats.std) },
-    standardizeContext: { mean: xStats.mean, std: safeStd(xStats.std) },
-    ...(support !== null ? { support: { lo: support.low, hi: support.high } } : {}),
-    ...(options.embedding !== undefined ? { embedding: options.embedding } : {}),
-    rng,
-  });
-  const model = new JointRows(flow, dTheta);
-  const optimizer = new Adam(model.parameters(), { lr: o.lr });
   const plateau = o.lrPlateau ?? null;
   if (plateau !== null) {
     checkOptionKeys('trainNpe: lrPlateau', plateau, ['patience', 'factor', 'restoreBest']);
     if (!Number.isInteger(plateau.patience) || plateau.patience < 1) throw new RangeError(`trainNpe: lrPlateau.patience must be an integer >= 1, got ${String(plateau.patience)}`);
     if (!(plateau.factor > 0 && plateau.factor < 1)) throw new RangeError(`trainNpe: lrPlateau.factor must be in (0, 1), got ${String(plateau.factor)}`);
   }
-  const history = fit(model, train, {
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    optimizer,
-    rng,
-    validation: val,
-    patience: o.patience,
-    ...(plateau !== null ? { lrPlateau: plateau } : {}),
-    ...(options.onEpoch !== undefined ? { onEpoch: options.onEpoch } : {}),
-    ...(options.onStep !== undefined ? { onStep: options.onStep } : {}),
-    ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
-    ...(options.resume !== undefined ? { resume: options.resume } : {}),
-  });
-  flow.eval();
+  const candidates = checkCandidates(options);
+  /** One architecture on the split above: built (its weights from `rng`, continuing), then trained by fit. */
+  const trainOne = (arch: NpeArchitecture, main: boolean): { flow: RealNVP; history: History } => {
+    const coupling = arch.coupling ?? o.coupling;
+    const flow = new RealNVP({
+      dim: dTheta,
+      contextDim: dX,
+      layers: arch.layers ?? o.layers,
+      hidden: arch.hidden ?? o.hidden,
+      depth: arch.depth ?? o.depth,
+      activation: arch.activation ?? o.activation,
+      coupling,
+      // Affine couplings take no bins or bound: only a caller's own (which RealNVP then refuses by name).
+      ...(coupling !== 'affine'
+        ? { bins: arch.bins ?? o.bins, splineBound: arch.splineBound ?? o.splineBound }
+        : main
+          ? { ...(options.bins !== undefined ? { bins: options.bins } : {}), ...(options.splineBound !== undefined ? { splineBound: options.splineBound } : {}) }
+          : { ...(arch.bins !== undefined ? { bins: arch.bins } : {}), ...(arch.splineBound !== undefined ? { splineBound: arch.splineBound } : {}) }),
+      standardize: { mean: thetaStats.mean, std: safeStd(thetaStats.std) },
+      standardizeContext: { mean: xStats.mean, std: safeStd(xStats.std) },
+      ...(support !== null ? { support: { lo: support.low, hi: support.high } } : {}),
+      ...(main && options.embedding !== undefined ? { embedding: options.embedding } : {}),
+      rng,
+    });
+    const model = new JointRows(flow, dTheta);
+    const optimizer = new Adam(model.parameters(), { lr: o.lr });
+    const history = fit(model, train, {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      optimizer,
+      rng,
+      validation: val,
+      patience: o.patience,
+      ...(plateau !== null ? { lrPlateau: plateau } : {}),
+      ...(options.onEpoch !== undefined ? { onEpoch: options.onEpoch } : {}),
+      ...(options.onStep !== undefined ? { onStep: options.onStep } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
+      ...(options.resume !== undefined ? { resume: options.resume } : {}),
+    });
+    flow.eval();
+    return { flow, history };
+  };
+  // The main architecture first (so without candidates the run is what it always was), then each
+  // candidate on the same split; the lowest best validation NLL wins (the main one on a tie).
+  let { flow, history } = trainOne({}, true);
+  const tried: CandidateResult[] = [{ architecture: 'main', bestValNll: history.bestValNll, epochs: history.epochs, chosen: false }];
+  let chosen = 0;
+  for (const [k, arch] of candidates.entries()) {
+    if (history.stopReason === 'aborted') break;
+    const other = trainOne(arch, false);
+    tried.push({ architecture: arch, bestValNll: other.history.bestValNll, epochs: other.history.epochs, chosen: false });
+    if (other.history.stopReason === 'aborted') {
+      history = other.history;
+      break;
+    }
+    if (other.history.bestValNll < tried[chosen]!.bestValNll) {
+      ({ flow, history } = other);
+      chosen = k + 1;
+    }
+  }
+  tried[chosen]!.chosen = true;
   const names = (given: readonly string[] | undefined, d: number, prefix: string): string[] => (given !== undefined ? [...given] : Array.from({ length: d }, (_, i) => `${prefix}${i + 1}`));
   const meta: PosteriorMeta = {
     task: options.task ?? null,
@@ -361,5 +440,5 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
     trainRows: train.rows,
     validationRows: val.rows,
   };
-  return { posterior: new NeuralPosterior(flow, meta), history };
+  return { posterior: new NeuralPosterior(flow, meta), history, candidates: tried };
 }
