@@ -204,9 +204,13 @@ const spaces = [new PanelSpace(), new PanelSpace()] as const;
 /** Products at least this large in each of rows, columns and length go through panels (see above). */
 const PANEL_MIN = 64;
 
+/** Mid-size products go through panels when every dimension is at least this and one is at least {@link PANEL_MID_LONG} (see "Mid-size panels" above). */
+const PANEL_MID_MIN = 24, PANEL_MID_LONG = 128;
+
 /** Whether a rows×cols product over `len` steps is worth copying into panels (the copies are ~1/rows + 1/cols of the work). */
 function panelsPay(rows: number, cols: number, len: number): boolean {
-  return rows >= PANEL_MIN && cols >= PANEL_MIN && len >= PANEL_MIN;
+  if (rows >= PANEL_MIN && cols >= PANEL_MIN && len >= PANEL_MIN) return true;
+  return Math.min(rows, cols, len) >= PANEL_MID_MIN && Math.max(rows, cols, len) >= PANEL_MID_LONG;
 }
 
 /** The rows of M (rows×len, row-major) as panels: panel g, step t, lane c = M[4g + c, t]. */
@@ -622,22 +626,105 @@ function isWide(nIn: number, nOut: number): boolean {
   return nIn > 0 && nIn < 4 && nIn < nOut;
 }
 
+// Few inputs (one to three, "wide" layers: the post's Linear(1, 64), an NPE conditioner's first layer
+// |A| + xDim = 3 → 50). Each output is b[q] + x0·W[q, 0], then + x1·W[q, 1], then + x2·W[q, 2] (the bias
+// first, unlike the tiles, which add it last), and a weight gradient entry dW[q, p] takes dOut[i, q]·x[i, p]
+// row after row. The loops below keep that order for every entry; they hold the weights (or the weight
+// gradient's running values) of four outputs in locals while the rows pass, and apply the activation as
+// each value is stored.
+
+/** o[i, q] = act(b[q] + Σ_p X[i, p]·W[q, p]) for nIn ≤ 3 (b added first, then the inputs in order; act the identity for slope 1, rise 0). */
+function wideForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null,
+  slope: number, rise: number, isTanh: boolean, o: Float64Array): void {
+  const q4 = nOut - (nOut % 4), two = nIn > 1, three = nIn > 2;
+  for (let j = 0; j < q4; j += 4) {
+    const a = j * nIn;
+    const w00 = w[a]!, w10 = w[a + nIn]!, w20 = w[a + 2 * nIn]!, w30 = w[a + 3 * nIn]!;
+    const w01 = two ? w[a + 1]! : 0, w11 = two ? w[a + nIn + 1]! : 0, w21 = two ? w[a + 2 * nIn + 1]! : 0, w31 = two ? w[a + 3 * nIn + 1]! : 0;
+    const w02 = three ? w[a + 2]! : 0, w12 = three ? w[a + nIn + 2]! : 0, w22 = three ? w[a + 2 * nIn + 2]! : 0, w32 = three ? w[a + 3 * nIn + 2]! : 0;
+    for (let i = 0; i < n; i++) {
+      const r = i * nIn, x0 = X[r]!;
+      let v0: number, v1: number, v2: number, v3: number;
+      if (bias !== null) {
+        v0 = bias[j]! + x0 * w00; v1 = bias[j + 1]! + x0 * w10; v2 = bias[j + 2]! + x0 * w20; v3 = bias[j + 3]! + x0 * w30;
+      } else {
+        v0 = x0 * w00; v1 = x0 * w10; v2 = x0 * w20; v3 = x0 * w30;
+      }
+      if (two) {
+        const x1 = X[r + 1]!;
+        v0 += x1 * w01; v1 += x1 * w11; v2 += x1 * w21; v3 += x1 * w31;
+      }
+      if (three) {
+        const x2 = X[r + 2]!;
+        v0 += x2 * w02; v1 += x2 * w12; v2 += x2 * w22; v3 += x2 * w32;
+      }
+      const at = i * nOut + j;
+      o[at] = activate(v0, slope, rise, isTanh); o[at + 1] = activate(v1, slope, rise, isTanh);
+      o[at + 2] = activate(v2, slope, rise, isTanh); o[at + 3] = activate(v3, slope, rise, isTanh);
+    }
+  }
+  for (let q = q4; q < nOut; q++) {
+    for (let i = 0; i < n; i++) {
+      let v = bias !== null ? bias[q]! + X[i * nIn]! * w[q * nIn]! : X[i * nIn]! * w[q * nIn]!;
+      for (let p = 1; p < nIn; p++) v += X[i * nIn + p]! * w[q * nIn + p]!;
+      o[i * nOut + q] = activate(v, slope, rise, isTanh);
+    }
+  }
+}
+
+/** gW[q, p] += Σ_i dOut[i, q]·X[i, p] for nIn ≤ 3, each entry taking its terms row after row (from its current value). */
+function wideWeightGrad(g: Float64Array, X: Float64Array, n: number, nIn: number, nOut: number, gW: Float64Array): void {
+  const q4 = nOut - (nOut % 4), two = nIn > 1, three = nIn > 2;
+  for (let j = 0; j < q4; j += 4) {
+    const a = j * nIn;
+    let c00 = gW[a]!, c10 = gW[a + nIn]!, c20 = gW[a + 2 * nIn]!, c30 = gW[a + 3 * nIn]!;
+    let c01 = two ? gW[a + 1]! : 0, c11 = two ? gW[a + nIn + 1]! : 0, c21 = two ? gW[a + 2 * nIn + 1]! : 0, c31 = two ? gW[a + 3 * nIn + 1]! : 0;
+    let c02 = three ? gW[a + 2]! : 0, c12 = three ? gW[a + nIn + 2]! : 0, c22 = three ? gW[a + 2 * nIn + 2]! : 0, c32 = three ? gW[a + 3 * nIn + 2]! : 0;
+    for (let i = 0; i < n; i++) {
+      const r = i * nIn, at = i * nOut + j;
+      const g0 = g[at]!, g1 = g[at + 1]!, g2 = g[at + 2]!, g3 = g[at + 3]!, x0 = X[r]!;
+      c00 += g0 * x0; c10 += g1 * x0; c20 += g2 * x0; c30 += g3 * x0;
+      if (two) {
+        const x1 = X[r + 1]!;
+        c01 += g0 * x1; c11 += g1 * x1; c21 += g2 * x1; c31 += g3 * x1;
+      }
+      if (three) {
+        const x2 = X[r + 2]!;
+        c02 += g0 * x2; c12 += g1 * x2; c22 += g2 * x2; c32 += g3 * x2;
+      }
+    }
+    gW[a] = c00; gW[a + nIn] = c10; gW[a + 2 * nIn] = c20; gW[a + 3 * nIn] = c30;
+    if (two) { gW[a + 1] = c01; gW[a + nIn + 1] = c11; gW[a + 2 * nIn + 1] = c21; gW[a + 3 * nIn + 1] = c31; }
+    if (three) { gW[a + 2] = c02; gW[a + nIn + 2] = c12; gW[a + 2 * nIn + 2] = c22; gW[a + 3 * nIn + 2] = c32; }
+  }
+  for (let q = q4; q < nOut; q++) {
+    for (let p = 0; p < nIn; p++) {
+      let c = gW[q * nIn + p]!;
+      for (let i = 0; i < n; i++) c += g[i * nOut + q]! * X[i * nIn + p]!;
+      gW[q * nIn + p] = c;
+    }
+  }
+}
+
+/** gx[i, p] += Σ_q dOut[i, q]·W[q, p] for nIn ≤ 3, each sum over q in order from 0. */
+function wideInputGrad(g: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, gx: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const gRow = i * nOut;
+    for (let p = 0; p < nIn; p++) {
+      let acc = 0;
+      for (let q = 0; q < nOut; q++) acc += g[gRow + q]! * w[q * nIn + p]!;
+      gx[i * nIn + p]! += acc;
+    }
+  }
+}
+
 /**
  * o[i, q] = b[q] + Σ_p X[i, p]·W[q, p] for an n×nIn input and an nOut×nIn weight; overwrites o.
  * @example linearForward(x.data, x.rows, x.cols, W.data, W.rows, b.data, o); // o = x·Wᵀ + b, row-major
  */
 export function linearForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null, o: Float64Array): void {
   if (isWide(nIn, nOut)) {
-    for (let i = 0; i < n; i++) {
-      const xRow = i * nIn, oRow = i * nOut;
-      const x0 = X[xRow]!;
-      if (bias !== null) for (let q = 0; q < nOut; q++) o[oRow + q] = bias[q]! + x0 * w[q * nIn]!;
-      else for (let q = 0; q < nOut; q++) o[oRow + q] = x0 * w[q * nIn]!;
-      for (let p = 1; p < nIn; p++) {
-        const xip = X[xRow + p]!;
-        for (let q = 0; q < nOut; q++) o[oRow + q]! += xip * w[q * nIn + p]!;
-      }
-    }
+    wideForward(X, n, nIn, w, nOut, bias, 1, 0, false, o);
     return;
   }
   // o = X·Wᵀ (rows of X against rows of W), then + b
@@ -653,21 +740,8 @@ export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn:
   // db[q] += Σ_i dOut[i, q]
   if (gb !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb[q]! += g[i * nOut + q]!;
   if (isWide(nIn, nOut)) {
-    for (let i = 0; i < n; i++) {
-      const xRow = i * nIn, gRow = i * nOut;
-      for (let p = 0; p < nIn; p++) {
-        const xip = X[xRow + p]!;
-        let acc = 0;
-        for (let q = 0; q < nOut; q++) {
-          const gq = g[gRow + q]!;
-          acc += gq * w[q * nIn + p]!;
-          // dW[q, p] += dOut[i, q]·x[i, p]
-          if (gW !== null) gW[q * nIn + p]! += gq * xip;
-        }
-        // dx[i, p] += Σ_q dOut[i, q]·W[q, p]
-        if (gx !== null) gx[xRow + p]! += acc;
-      }
-    }
+    if (gW !== null) wideWeightGrad(g, X, n, nIn, nOut, gW);
+    if (gx !== null) wideInputGrad(g, n, nIn, w, nOut, gx);
     return;
   }
   // dx += dOut·W (n×nOut · nOut×nIn);  dW += dOutᵀ·X (nOut×n · n×nIn)
@@ -703,7 +777,11 @@ function derivativeAt(h: number, slope: number, rise: number, isTanh: boolean): 
  */
 export function linearActivationForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null,
   slope: number, rise: number, isTanh: boolean, o: Float64Array): void {
-  if (isWide(nIn, nOut) || nIn === 0) {
+  if (isWide(nIn, nOut)) {
+    wideForward(X, n, nIn, w, nOut, bias, slope, rise, isTanh, o);
+    return;
+  }
+  if (nIn === 0) {
     linearForward(X, n, nIn, w, nOut, bias, o);
     for (let k = 0; k < n * nOut; k++) o[k] = activate(o[k]!, slope, rise, isTanh);
     return;
