@@ -39,12 +39,14 @@ export function midPasses(k: Kernels, s: MidShape) {
   const { n, nIn, nOut } = s;
   const X = values(n * nIn, 1), W = values(nOut * nIn, 2), b = values(nOut, 3), G = values(n * nOut, 4);
   const H = X.map((v) => Math.max(v, 0));
-  const o = new Float64Array(n * nOut), dA = new Float64Array(n * nIn), gb = new Float64Array(nIn), gW = new Float64Array(nOut * nIn);
+  const o = new Float64Array(n * nOut), dA = new Float64Array(n * nIn), gb = new Float64Array(nIn), gW = new Float64Array(nOut * nIn), gx = new Float64Array(n * nIn);
   return {
     forward: () => (k.linearActivationForward(X, n, nIn, W, nOut, b, 0, 1, false, o), o),
     inputGrad: () => (gb.fill(0), k.linearInputGradActivation(G, n, nOut, W, nIn, H, 0, 1, false, dA, gb), dA[0]! + gb[nIn - 1]!),
     weightGrad: () => (gW.fill(0), k.linearBackward(G, X, n, nIn, W, nOut, null, gW, null), gW),
-    outputs: { o, dA, gb, gW },
+    // linear's dx = dOut·W alone (the first layer's input gradient)
+    dx: () => (gx.fill(0), k.linearBackward(G, X, n, nIn, W, nOut, gx, null, null), gx),
+    outputs: { o, dA, gb, gW, gx },
   };
 }
 
@@ -55,7 +57,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const flops = 2 * s.n * s.nIn * s.nOut;
     const mine = midPasses(mm, s), theirs = other !== null ? midPasses(other, s) : null;
     const cells: string[] = [];
-    for (const pass of ['forward', 'inputGrad', 'weightGrad'] as const) {
+    for (const pass of ['forward', 'inputGrad', 'weightGrad', 'dx'] as const) {
       const cs = [{ name: 'this', run: () => (mine[pass](), 0) }];
       if (theirs !== null) cs.unshift({ name: 'other', run: () => (theirs[pass](), 0) });
       const r = interleave(cs, { warmupSteps: 200, rounds: 10, stepsPerBlock: 100 });
@@ -65,7 +67,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     let same = '';
     if (theirs !== null) {
       const eq = (a: Float64Array, c: Float64Array) => a.every((v, k) => Object.is(v, c[k]));
-      same = (['o', 'dA', 'gb', 'gW'] as const).every((key) => eq(mine.outputs[key], theirs.outputs[key])) ? ' same bits' : ' DIFFERENT BITS';
+      same = (['o', 'dA', 'gb', 'gW', 'gx'] as const).every((key) => eq(mine.outputs[key], theirs.outputs[key])) ? ' same bits' : ' DIFFERENT BITS';
     }
     console.log(`${s.n}×${s.nIn}→${s.nOut}: GFLOP/s ${cells.join(', ')}${same}`);
   }

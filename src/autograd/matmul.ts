@@ -207,9 +207,13 @@ const PANEL_MIN = 64;
 /** Mid-size products go through panels when every dimension is at least this and one is at least {@link PANEL_MID_LONG} (see "Mid-size panels" above). */
 const PANEL_MID_MIN = 24, PANEL_MID_LONG = 128;
 
+/** Products over {@link PANEL_MID_LONG} steps or more (weight gradients over a batch) go through panels from this many rows and columns. */
+const PANEL_THIN = 8;
+
 /** Whether a rows×cols product over `len` steps is worth copying into panels (the copies are ~1/rows + 1/cols of the work). */
 function panelsPay(rows: number, cols: number, len: number): boolean {
   if (rows >= PANEL_MIN && cols >= PANEL_MIN && len >= PANEL_MIN) return true;
+  if (len >= PANEL_MID_LONG && Math.min(rows, cols) >= PANEL_THIN) return true;
   return Math.min(rows, cols, len) >= PANEL_MID_MIN && Math.max(rows, cols, len) >= PANEL_MID_LONG;
 }
 
@@ -281,16 +285,13 @@ function panelTiles(P: readonly number[][], Q: readonly number[][], rowsP: numbe
  * passes over the panels: eight running sums per pass (columns j, j + 1, then j + 2, j + 3), each of the
  * six values loaded per step serving two or four multiply-adds (see "Panels" above for why two passes).
  * (A function of its own, called once per panel of Q: V8 then keeps the sums in registers rather than
- * the caller's loop state, and pays no call per tile.) Tiles at the edge of out go to {@link edgeTile}.
+ * the caller's loop state, and pays no call per tile.) Tiles at the edge of out are summed the same way and
+ * stored by {@link storeEdge}.
  */
 function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly number[], len: number, out: Float64Array, rowsP: number, rowsQ: number, j: number, store: TileStore): void {
   const kind = store.kind, end = 4 * len;
   for (let g = g0; g < gEnd; g++) {
     const p = P[g]!, i = 4 * g;
-    if (i + 4 > rowsP || j + 4 > rowsQ) {
-      edgeTile(p, q, len, out, rowsP, rowsQ, i, j, store);
-      continue;
-    }
     // columns j, j + 1 of the tile, then j + 2, j + 3: eight sums per pass fit in registers
     let c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0, c30 = 0, c31 = 0;
     for (let s = 0; s < end; s += 4) {
@@ -307,7 +308,11 @@ function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly num
       c22 += a2 * b2; c23 += a2 * b3; c32 += a3 * b2; c33 += a3 * b3;
     }
     let at = i * rowsQ + j;
-    if (kind === 0) {
+    if (i + 4 > rowsP || j + 4 > rowsQ) {
+      // a tile at the edge of out: its sums are those of the entries inside (the padding lanes only meet
+      // each other), stored one by one
+      storeEdge(out, at, rowsP - i, rowsQ - j, rowsQ, j, store, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+    } else if (kind === 0) {
       out[at] = c00; out[at + 1] = c01; out[at + 2] = c02; out[at + 3] = c03;
       at += rowsQ;
       out[at] = c10; out[at + 1] = c11; out[at + 2] = c12; out[at + 3] = c13;
@@ -380,20 +385,31 @@ function storeGradActivated(out: Float64Array, at: number, stride: number, j: nu
   }
 }
 
-/** A tile at the edge of out (rows from i, columns from j): each entry inside out summed and stored alone. */
-function edgeTile(p: readonly number[], q: readonly number[], len: number, out: Float64Array, rowsP: number, rowsQ: number, i: number, j: number, store: TileStore): void {
+/** The sixteen sums of an edge tile, for {@link storeEdge} (private to this file; only read within one call). */
+const edgeSums = new Float64Array(16);
+
+/**
+ * A tile at the edge of out, `at` the index of out[i, j], rows i..i + ra - 1 and columns j..j + cb - 1
+ * inside out (ra, cb < 4 for one of them): each entry stored as {@link panelTiles}' `kind` says, the
+ * bias gradient taking its column's entries in row order.
+ */
+function storeEdge(out: Float64Array, at: number, ra: number, cb: number, stride: number, j: number, store: TileStore,
+  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
+  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number): void {
+  const S = edgeSums;
+  S[0] = c00; S[1] = c01; S[2] = c02; S[3] = c03; S[4] = c10; S[5] = c11; S[6] = c12; S[7] = c13;
+  S[8] = c20; S[9] = c21; S[10] = c22; S[11] = c23; S[12] = c30; S[13] = c31; S[14] = c32; S[15] = c33;
   const { kind, bias, slope, rise, isTanh, H, gb } = store;
-  for (let a = 0; a < 4 && i + a < rowsP; a++) {
-    for (let b = 0; b < 4 && j + b < rowsQ; b++) {
-      let v = 0;
-      for (let t = 0; t < len; t++) v += p[4 * t + a]! * q[4 * t + b]!;
-      const at = (i + a) * rowsQ + j + b;
-      if (kind === 0) out[at] = v;
-      else if (kind === 1) out[at]! += v;
-      else if (kind === 2) out[at] = activate(v + (bias !== null ? bias[j + b]! : 0), slope, rise, isTanh);
+  const rows = Math.min(ra, 4), cols = Math.min(cb, 4);
+  for (let a = 0; a < rows; a++) {
+    for (let b = 0; b < cols; b++) {
+      const v = S[4 * a + b]!, k = at + a * stride + b;
+      if (kind === 0) out[k] = v;
+      else if (kind === 1) out[k]! += v;
+      else if (kind === 2) out[k] = activate(v + (bias !== null ? bias[j + b]! : 0), slope, rise, isTanh);
       else {
-        const d = v * derivativeAt(H![at]!, slope, rise, isTanh);
-        out[at] = d;
+        const d = v * derivativeAt(H![k]!, slope, rise, isTanh);
+        out[k] = d;
         if (gb !== null) gb[j + b]! += d;
       }
     }
@@ -706,13 +722,33 @@ function wideWeightGrad(g: Float64Array, X: Float64Array, n: number, nIn: number
   }
 }
 
-/** gx[i, p] += Σ_q dOut[i, q]·W[q, p] for nIn ≤ 3, each sum over q in order from 0. */
+/** gx[i, p] += Σ_q dOut[i, q]·W[q, p] for nIn ≤ 3, each sum over q in order from 0: two rows at a time, all their inputs' sums in locals. */
 function wideInputGrad(g: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, gx: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const gRow = i * nOut;
+  const n2 = n - (n % 2), two = nIn > 1, three = nIn > 2;
+  for (let i = 0; i < n2; i += 2) {
+    const r0 = i * nOut, r1 = r0 + nOut;
+    let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0;
+    for (let q = 0; q < nOut; q++) {
+      const g0 = g[r0 + q]!, g1 = g[r1 + q]!, a = q * nIn, w0 = w[a]!;
+      c00 += g0 * w0; c10 += g1 * w0;
+      if (two) {
+        const w1 = w[a + 1]!;
+        c01 += g0 * w1; c11 += g1 * w1;
+      }
+      if (three) {
+        const w2 = w[a + 2]!;
+        c02 += g0 * w2; c12 += g1 * w2;
+      }
+    }
+    const x0 = i * nIn, x1 = x0 + nIn;
+    gx[x0]! += c00; gx[x1]! += c10;
+    if (two) { gx[x0 + 1]! += c01; gx[x1 + 1]! += c11; }
+    if (three) { gx[x0 + 2]! += c02; gx[x1 + 2]! += c12; }
+  }
+  for (let i = n2; i < n; i++) {
     for (let p = 0; p < nIn; p++) {
       let acc = 0;
-      for (let q = 0; q < nOut; q++) acc += g[gRow + q]! * w[q * nIn + p]!;
+      for (let q = 0; q < nOut; q++) acc += g[i * nOut + q]! * w[q * nIn + p]!;
       gx[i * nIn + p]! += acc;
     }
   }
