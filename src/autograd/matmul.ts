@@ -2,8 +2,9 @@
  * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node, a
  * custom gradient over its reference `add(matmul(x, transpose(W)), b)`). The products are 4×4 register
  * tiles: sixteen running sums, each value loaded serving several multiply-adds. Products of 64 or more
- * in every dimension first copy their operands into panels (see "Panels" below), where the tiles run
- * faster; smaller ones read their operands in place.
+ * in every dimension, and mid-size ones (an NPE conditioner's 256×50·50×29 and its gradients, see "Mid-size
+ * panels" below), first copy their operands into panels (see "Panels" below), where the tiles run faster;
+ * smaller ones read their operands in place.
  *
  * @module
  */
@@ -172,6 +173,21 @@ function dotTilesInPlace(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ:
 // -12%); other row-block sizes (±2%); Float64Array panels with two passes (-20 to -28%). The in-place
 // loops over Float64Arrays (below 64) lose 8-11% with two passes (products 64×64·64×8 to 512×16·16×64),
 // so they keep one.
+//
+// Mid-size panels. With every dimension at least 24 and one at least 128 (rows of a batch of 256 against
+// widths 29 to 63), or over 128 steps or more with both other dimensions at least 8 (the weight gradient
+// dW = dOutᵀ·x of a layer with 8 to 23 inputs, summed over the batch), the copies are 1/24 + 1/128 of the
+// work or less and the panels pay. Interleaved against the in-place loops in one process (`npx tsx
+// bench/mid-products.ts --against` the tree before, load 5.5-7, GFLOP/s old -> new, the same bits):
+// forward with bias and ReLU 256×50→50 3.41 -> 4.35, 256×50→29 3.47 -> 3.87, 256×50→145 3.80 -> 4.68;
+// dA = dOut·W ⊙ relu' with db 3.21 -> 4.35, 3.03 -> 3.55, 3.38 -> 4.84; dW 3.10 -> 4.99, 3.10 -> 4.40,
+// 3.39 -> 5.34, and through the second rule 256×15→50 2.30 -> 4.21 and 200×10→100 2.45 -> 3.82. With the
+// forward and dA of 15 or 10 inputs or outputs through panels too (every dimension from 8): 0.89-1.04×,
+// not taken. The post's products at dim 32 (64×16·16×64, batch 64) stay in place, as measured above.
+// A tile at the edge of out (the 29th output, the 49th and 50th of 50) is summed as a whole tile over the
+// zero-padded panels, and only its entries inside out are stored ({@link storeEdge}): the padding lanes
+// meet only each other, so every stored sum is the same; this replaced a scalar loop per edge entry
+// (256×50→50 forward 4.06 -> 4.42 GFLOP/s, dW 4.54 -> 4.93).
 
 /**
  * Reusable panels for one operand of a product: arrays of doubles, kept by panel size (a training loop
@@ -633,9 +649,13 @@ function tilesAtBInPlace(A: Float64Array, B: Float64Array, m: number, k: number,
 
 // ---------------------------------------------------------------------------------------------------
 // The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the
-// post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise the
-// products are matmul's 4×4 register tiles (`dotTiles`), the bias added after them, as the reference
-// add(matmul(x, transpose(W)), b) does.
+// post's Linear(1, 64), an NPE conditioner's 3 → 50) the few-input loops below ("wide": the bias added
+// first); otherwise the products are matmul's 4×4 register tiles (`dotTiles`), the bias added after
+// them, as the reference add(matmul(x, transpose(W)), b) does. The few-input loops hold four outputs'
+// weights (or weight-gradient sums) in locals while the rows pass, each entry's terms in the order of
+// the plain loop they replaced (one output index innermost, dW[q, p] += dOut[i, q]·x[i, p] row by row):
+// interleaved against it (`bench/mid-products.ts`, 256×3→50, load 5.5-7) forward with ReLU 0.47-0.59 ->
+// 1.61-1.88 GFLOP/s, dW 0.61 -> 3.60, dx 0.88 -> 2.86, the same bits.
 
 /** Whether the few-inputs loop order is used for an nIn -> nOut layer. */
 function isWide(nIn: number, nOut: number): boolean {
