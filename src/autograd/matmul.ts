@@ -538,8 +538,11 @@ function tilesABInPlace(A: Float64Array, B: Float64Array, m: number, k: number, 
  * step). Used by `linear`'s dW = dOutᵀ·X.
  */
 function tilesAtB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
-  if (panelsPay(k, n, m)) panelTiles(columnPanels(A, m, k, 0), columnPanels(B, m, n, 1), k, n, m, out, ADD);
-  else if (m >= ROW_BLOCKS_MIN && n >= ROW_BLOCKS_MIN_WIDTH) tilesAtBRowBlocks(A, B, m, k, n, out);
+  // row blocks before mid-size panels: for a wide second operand they keep reading it along its rows
+  const rowBlocks = m >= ROW_BLOCKS_MIN && n >= ROW_BLOCKS_MIN_WIDTH;
+  const large = k >= PANEL_MIN && n >= PANEL_MIN && m >= PANEL_MIN;
+  if (large || (!rowBlocks && panelsPay(k, n, m))) panelTiles(columnPanels(A, m, k, 0), columnPanels(B, m, n, 1), k, n, m, out, ADD);
+  else if (rowBlocks) tilesAtBRowBlocks(A, B, m, k, n, out);
   else tilesAtBInPlace(A, B, m, k, n, out);
 }
 
