@@ -183,7 +183,8 @@ function dotTilesInPlace(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ:
 // dA = dOut·W ⊙ relu' with db 3.21 -> 4.35, 3.03 -> 3.55, 3.38 -> 4.84; dW 3.10 -> 4.99, 3.10 -> 4.40,
 // 3.39 -> 5.34, and through the second rule 256×15→50 2.30 -> 4.21 and 200×10→100 2.45 -> 3.82. With the
 // forward and dA of 15 or 10 inputs or outputs through panels too (every dimension from 8): 0.89-1.04×,
-// not taken. The post's products at dim 32 (64×16·16×64, batch 64) stay in place, as measured above.
+// not taken. The post's products at dim 32 (64×16·16×64, batch 64) stay in place, as measured above, and
+// a weight gradient that takes row blocks (see "Row blocks" below) keeps them.
 // A tile at the edge of out (the 29th output, the 49th and 50th of 50) is summed as a whole tile over the
 // zero-padded panels, and only its entries inside out are stored ({@link storeEdge}): the padding lanes
 // meet only each other, so every stored sum is the same; this replaced a scalar loop per edge entry
