@@ -306,7 +306,7 @@ function panelTiles(P: readonly number[][], Q: readonly number[][], rowsP: numbe
  * stored by {@link storeEdge}.
  */
 function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly number[], len: number, out: Float64Array, rowsP: number, rowsQ: number, j: number, store: TileStore): void {
-  const kind = store.kind, end = 4 * len;
+  const kind = store.kind, end = 4 * len, end2 = j + 2 < rowsQ ? end : 0;
   for (let g = g0; g < gEnd; g++) {
     const p = P[g]!, i = 4 * g;
     // columns j, j + 1 of the tile, then j + 2, j + 3: eight sums per pass fit in registers
@@ -318,7 +318,8 @@ function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly num
       c20 += a2 * b0; c21 += a2 * b1; c30 += a3 * b0; c31 += a3 * b1;
     }
     let c02 = 0, c03 = 0, c12 = 0, c13 = 0, c22 = 0, c23 = 0, c32 = 0, c33 = 0;
-    for (let s = 0; s < end; s += 4) {
+    // (at the edge with only columns j, j + 1 inside out, the second pass would sum padding only)
+    for (let s = 0; s < end2; s += 4) {
       const b2 = q[s + 2]!, b3 = q[s + 3]!;
       const a0 = p[s]!, a1 = p[s + 1]!, a2 = p[s + 2]!, a3 = p[s + 3]!;
       c02 += a0 * b2; c03 += a0 * b3; c12 += a1 * b2; c13 += a1 * b3;
