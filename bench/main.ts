@@ -3,7 +3,7 @@
  *
  *   npm run bench                       # full run, a few minutes
  *   npm run bench -- --quick            # under a minute: fewer steps, a smaller scaling grid
- *   npm run bench -- --only train,ops   # sections: train, scaling, ops, kernels, spline, memory
+ *   npm run bench -- --only train,ops   # sections: train, scaling, ops, kernels, npe, spline, memory
  *   node --import tsx bench/main.ts --peer-mode --epochs 20 [--impl engine|ceiling]
  *                                       # the peers' protocol: one RESULT_JSON line for run_all.sh
  *   node --cpu-prof --import tsx bench/main.ts --profile-steps 3000
@@ -29,6 +29,7 @@ import { memoryReport, type MemoryReport } from './memory.ts';
 import { kernelTimings, matmulThroughput, opOverhead, type KernelTiming, type MatmulTiming, type OpTiming } from './ops.ts';
 import { fmt, table } from './stats.ts';
 import { SPLINE_OP_HEAD, SPLINE_STEP_HEAD, splineOpTimings, splineStepTimings } from './spline.ts';
+import { npeSteps } from './npe-step.ts';
 import { compareTrainStep, defaultRecipeStep, runPeerProblem, type Comparison, type RecipeTiming, type StepConfig } from './train-step.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -94,7 +95,7 @@ if (flag('profile-steps') !== undefined) {
 // ---------------------------------------------------------------------------------------------------
 
 const quick = has('quick');
-const sections = new Set((flag('only') ?? 'train,scaling,ops,kernels,spline,memory').split(','));
+const sections = new Set((flag('only') ?? 'train,scaling,ops,kernels,npe,spline,memory').split(','));
 const started = Date.now();
 const loadStart = loadavg();
 const say = (s = '') => console.log(s);
@@ -137,6 +138,7 @@ const results: {
   ops?: OpTiming[];
   matmul?: MatmulTiming[];
   kernels?: KernelTiming[];
+  npeStep?: { twoMoonsMs: number; gaussianLinearMs: number };
   memory?: MemoryReport;
   spline?: { ops: string[][]; steps: string[][] };
   loadAverageAtEnd?: number[];
@@ -286,6 +288,22 @@ if (sections.has('kernels')) {
   say(table(['kernel', 'shape', 'kernel µs', 'replaced path µs', 'speedup'], ks.map((k) => [k.kernel, k.shape, fmt(k.kernelUs, 1), fmt(k.generalUs, 1), `${fmt(k.speedup, 2)}×`])));
   say('forward + backward inside a BufferArena (as TrainStep runs them), fastest of several batches, the two interleaved.');
   say('A kernel whose speedup is not above 1 is deleted.');
+  sectionDone();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4a. NPE step: one training step of trainNpe's default recipe at batch 256 (bench/npe-step.ts).
+
+if (sections.has('npe')) {
+  say();
+  say("== npe step: trainNpe's default recipe (5 spline couplings, ReLU 50 → 50 conditioners, K = 10), batch 256, TrainStep + Adam ==");
+  const r = npeSteps(quick ? { warmupSteps: 10, rounds: 4, stepsPerBlock: 5 } : { warmupSteps: 20, rounds: 12, stepsPerBlock: 10 });
+  results.npeStep = { twoMoonsMs: r.twoMoons.median, gaussianLinearMs: r.gaussianLinear.median };
+  say(table(['task', 'conditioner', 'ms/step (median)'], [
+    ['two-moons (θ, x 2-D)', '3 → 50 → 50 → 29', fmt(r.twoMoons.median, 2)],
+    ['gaussian-linear (θ, x 10-D)', '15 → 50 → 50 → 145', fmt(r.gaussianLinear.median, 2)],
+  ]));
+  say('The two interleaved in one process. Against another source tree: npx tsx bench/npe-step.ts --against DIR.');
   sectionDone();
 }
 

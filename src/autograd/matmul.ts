@@ -2,8 +2,9 @@
  * Matrix products: `matmul`, `transpose`, and the fused `linear` layer (x·Wᵀ + b as one graph node, a
  * custom gradient over its reference `add(matmul(x, transpose(W)), b)`). The products are 4×4 register
  * tiles: sixteen running sums, each value loaded serving several multiply-adds. Products of 64 or more
- * in every dimension first copy their operands into panels (see "Panels" below), where the tiles run
- * faster; smaller ones read their operands in place.
+ * in every dimension, and mid-size ones (an NPE conditioner's 256×50·50×29 and its gradients, see "Mid-size
+ * panels" below), first copy their operands into panels (see "Panels" below), where the tiles run faster;
+ * smaller ones read their operands in place.
  *
  * @module
  */
@@ -172,6 +173,22 @@ function dotTilesInPlace(P: Float64Array, Q: Float64Array, rowsP: number, rowsQ:
 // -12%); other row-block sizes (±2%); Float64Array panels with two passes (-20 to -28%). The in-place
 // loops over Float64Arrays (below 64) lose 8-11% with two passes (products 64×64·64×8 to 512×16·16×64),
 // so they keep one.
+//
+// Mid-size panels. With every dimension at least 24 and one at least 128 (rows of a batch of 256 against
+// widths 29 to 63), or over 128 steps or more with both other dimensions at least 8 (the weight gradient
+// dW = dOutᵀ·x of a layer with 8 to 23 inputs, summed over the batch), the copies are 1/24 + 1/128 of the
+// work or less and the panels pay. Interleaved against the in-place loops in one process (`npx tsx
+// bench/mid-products.ts --against` the tree before, load 5.5-7, GFLOP/s old -> new, the same bits):
+// forward with bias and ReLU 256×50→50 3.41 -> 4.35, 256×50→29 3.47 -> 3.87, 256×50→145 3.80 -> 4.68;
+// dA = dOut·W ⊙ relu' with db 3.21 -> 4.35, 3.03 -> 3.55, 3.38 -> 4.84; dW 3.10 -> 4.99, 3.10 -> 4.40,
+// 3.39 -> 5.34, and through the second rule 256×15→50 2.30 -> 4.21 and 200×10→100 2.45 -> 3.82. With the
+// forward and dA of 15 or 10 inputs or outputs through panels too (every dimension from 8): 0.89-1.04×,
+// not taken. The post's products at dim 32 (64×16·16×64, batch 64) stay in place, as measured above, and
+// a weight gradient that takes row blocks (see "Row blocks" below) keeps them.
+// A tile at the edge of out (the 29th output, the 49th and 50th of 50) is summed as a whole tile over the
+// zero-padded panels, and only its entries inside out are stored ({@link storeEdge}): the padding lanes
+// meet only each other, so every stored sum is the same; this replaced a scalar loop per edge entry
+// (256×50→50 forward 4.06 -> 4.42 GFLOP/s, dW 4.54 -> 4.93).
 
 /**
  * Reusable panels for one operand of a product: arrays of doubles, kept by panel size (a training loop
@@ -204,9 +221,17 @@ const spaces = [new PanelSpace(), new PanelSpace()] as const;
 /** Products at least this large in each of rows, columns and length go through panels (see above). */
 const PANEL_MIN = 64;
 
+/** Mid-size products go through panels when every dimension is at least this and one is at least {@link PANEL_MID_LONG} (see "Mid-size panels" above). */
+const PANEL_MID_MIN = 24, PANEL_MID_LONG = 128;
+
+/** Products over {@link PANEL_MID_LONG} steps or more (weight gradients over a batch) go through panels from this many rows and columns. */
+const PANEL_THIN = 8;
+
 /** Whether a rows×cols product over `len` steps is worth copying into panels (the copies are ~1/rows + 1/cols of the work). */
 function panelsPay(rows: number, cols: number, len: number): boolean {
-  return rows >= PANEL_MIN && cols >= PANEL_MIN && len >= PANEL_MIN;
+  if (rows >= PANEL_MIN && cols >= PANEL_MIN && len >= PANEL_MIN) return true;
+  if (len >= PANEL_MID_LONG && Math.min(rows, cols) >= PANEL_THIN) return true;
+  return Math.min(rows, cols, len) >= PANEL_MID_MIN && Math.max(rows, cols, len) >= PANEL_MID_LONG;
 }
 
 /** The rows of M (rows×len, row-major) as panels: panel g, step t, lane c = M[4g + c, t]. */
@@ -277,16 +302,13 @@ function panelTiles(P: readonly number[][], Q: readonly number[][], rowsP: numbe
  * passes over the panels: eight running sums per pass (columns j, j + 1, then j + 2, j + 3), each of the
  * six values loaded per step serving two or four multiply-adds (see "Panels" above for why two passes).
  * (A function of its own, called once per panel of Q: V8 then keeps the sums in registers rather than
- * the caller's loop state, and pays no call per tile.) Tiles at the edge of out go to {@link edgeTile}.
+ * the caller's loop state, and pays no call per tile.) Tiles at the edge of out are summed the same way and
+ * stored by {@link storeEdge}.
  */
 function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly number[], len: number, out: Float64Array, rowsP: number, rowsQ: number, j: number, store: TileStore): void {
-  const kind = store.kind, end = 4 * len;
+  const kind = store.kind, end = 4 * len, end2 = j + 2 < rowsQ ? end : 0;
   for (let g = g0; g < gEnd; g++) {
     const p = P[g]!, i = 4 * g;
-    if (i + 4 > rowsP || j + 4 > rowsQ) {
-      edgeTile(p, q, len, out, rowsP, rowsQ, i, j, store);
-      continue;
-    }
     // columns j, j + 1 of the tile, then j + 2, j + 3: eight sums per pass fit in registers
     let c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0, c30 = 0, c31 = 0;
     for (let s = 0; s < end; s += 4) {
@@ -296,14 +318,19 @@ function tiles(P: readonly number[][], g0: number, gEnd: number, q: readonly num
       c20 += a2 * b0; c21 += a2 * b1; c30 += a3 * b0; c31 += a3 * b1;
     }
     let c02 = 0, c03 = 0, c12 = 0, c13 = 0, c22 = 0, c23 = 0, c32 = 0, c33 = 0;
-    for (let s = 0; s < end; s += 4) {
+    // (at the edge with only columns j, j + 1 inside out, the second pass would sum padding only)
+    for (let s = 0; s < end2; s += 4) {
       const b2 = q[s + 2]!, b3 = q[s + 3]!;
       const a0 = p[s]!, a1 = p[s + 1]!, a2 = p[s + 2]!, a3 = p[s + 3]!;
       c02 += a0 * b2; c03 += a0 * b3; c12 += a1 * b2; c13 += a1 * b3;
       c22 += a2 * b2; c23 += a2 * b3; c32 += a3 * b2; c33 += a3 * b3;
     }
     let at = i * rowsQ + j;
-    if (kind === 0) {
+    if (i + 4 > rowsP || j + 4 > rowsQ) {
+      // a tile at the edge of out: its sums are those of the entries inside (the padding lanes only meet
+      // each other), stored one by one
+      storeEdge(out, at, rowsP - i, rowsQ - j, rowsQ, j, store, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+    } else if (kind === 0) {
       out[at] = c00; out[at + 1] = c01; out[at + 2] = c02; out[at + 3] = c03;
       at += rowsQ;
       out[at] = c10; out[at + 1] = c11; out[at + 2] = c12; out[at + 3] = c13;
@@ -376,20 +403,31 @@ function storeGradActivated(out: Float64Array, at: number, stride: number, j: nu
   }
 }
 
-/** A tile at the edge of out (rows from i, columns from j): each entry inside out summed and stored alone. */
-function edgeTile(p: readonly number[], q: readonly number[], len: number, out: Float64Array, rowsP: number, rowsQ: number, i: number, j: number, store: TileStore): void {
+/** The sixteen sums of an edge tile, for {@link storeEdge} (private to this file; only read within one call). */
+const edgeSums = new Float64Array(16);
+
+/**
+ * A tile at the edge of out, `at` the index of out[i, j], rows i..i + ra - 1 and columns j..j + cb - 1
+ * inside out (ra, cb < 4 for one of them): each entry stored as {@link panelTiles}' `kind` says, the
+ * bias gradient taking its column's entries in row order.
+ */
+function storeEdge(out: Float64Array, at: number, ra: number, cb: number, stride: number, j: number, store: TileStore,
+  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
+  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number): void {
+  const S = edgeSums;
+  S[0] = c00; S[1] = c01; S[2] = c02; S[3] = c03; S[4] = c10; S[5] = c11; S[6] = c12; S[7] = c13;
+  S[8] = c20; S[9] = c21; S[10] = c22; S[11] = c23; S[12] = c30; S[13] = c31; S[14] = c32; S[15] = c33;
   const { kind, bias, slope, rise, isTanh, H, gb } = store;
-  for (let a = 0; a < 4 && i + a < rowsP; a++) {
-    for (let b = 0; b < 4 && j + b < rowsQ; b++) {
-      let v = 0;
-      for (let t = 0; t < len; t++) v += p[4 * t + a]! * q[4 * t + b]!;
-      const at = (i + a) * rowsQ + j + b;
-      if (kind === 0) out[at] = v;
-      else if (kind === 1) out[at]! += v;
-      else if (kind === 2) out[at] = activate(v + (bias !== null ? bias[j + b]! : 0), slope, rise, isTanh);
+  const rows = Math.min(ra, 4), cols = Math.min(cb, 4);
+  for (let a = 0; a < rows; a++) {
+    for (let b = 0; b < cols; b++) {
+      const v = S[4 * a + b]!, k = at + a * stride + b;
+      if (kind === 0) out[k] = v;
+      else if (kind === 1) out[k]! += v;
+      else if (kind === 2) out[k] = activate(v + (bias !== null ? bias[j + b]! : 0), slope, rise, isTanh);
       else {
-        const d = v * derivativeAt(H![at]!, slope, rise, isTanh);
-        out[at] = d;
+        const d = v * derivativeAt(H![k]!, slope, rise, isTanh);
+        out[k] = d;
         if (gb !== null) gb[j + b]! += d;
       }
     }
@@ -502,8 +540,11 @@ function tilesABInPlace(A: Float64Array, B: Float64Array, m: number, k: number, 
  * step). Used by `linear`'s dW = dOutᵀ·X.
  */
 function tilesAtB(A: Float64Array, B: Float64Array, m: number, k: number, n: number, out: Float64Array): void {
-  if (panelsPay(k, n, m)) panelTiles(columnPanels(A, m, k, 0), columnPanels(B, m, n, 1), k, n, m, out, ADD);
-  else if (m >= ROW_BLOCKS_MIN && n >= ROW_BLOCKS_MIN_WIDTH) tilesAtBRowBlocks(A, B, m, k, n, out);
+  // row blocks before mid-size panels: for a wide second operand they keep reading it along its rows
+  const rowBlocks = m >= ROW_BLOCKS_MIN && n >= ROW_BLOCKS_MIN_WIDTH;
+  const large = k >= PANEL_MIN && n >= PANEL_MIN && m >= PANEL_MIN;
+  if (large || (!rowBlocks && panelsPay(k, n, m))) panelTiles(columnPanels(A, m, k, 0), columnPanels(B, m, n, 1), k, n, m, out, ADD);
+  else if (rowBlocks) tilesAtBRowBlocks(A, B, m, k, n, out);
   else tilesAtBInPlace(A, B, m, k, n, out);
 }
 
@@ -613,13 +654,129 @@ function tilesAtBInPlace(A: Float64Array, B: Float64Array, m: number, k: number,
 
 // ---------------------------------------------------------------------------------------------------
 // The loops of `linear`, shared with the fused `mlp` op. With one to three inputs and more outputs (the
-// post's Linear(1, 64)) the output index runs innermost over contiguous memory ("wide"); otherwise the
-// products are matmul's 4×4 register tiles (`dotTiles`), the bias added after them, as the reference
-// add(matmul(x, transpose(W)), b) does.
+// post's Linear(1, 64), an NPE conditioner's 3 → 50) the few-input loops below ("wide": the bias added
+// first); otherwise the products are matmul's 4×4 register tiles (`dotTiles`), the bias added after
+// them, as the reference add(matmul(x, transpose(W)), b) does. The few-input loops hold four outputs'
+// weights (or weight-gradient sums) in locals while the rows pass, each entry's terms in the order of
+// the plain loop they replaced (one output index innermost, dW[q, p] += dOut[i, q]·x[i, p] row by row):
+// interleaved against it (`bench/mid-products.ts`, 256×3→50, load 5.5-7) forward with ReLU 0.47-0.59 ->
+// 1.61-1.88 GFLOP/s, dW 0.61 -> 3.60, dx 0.88 -> 2.86, the same bits.
 
 /** Whether the few-inputs loop order is used for an nIn -> nOut layer. */
 function isWide(nIn: number, nOut: number): boolean {
   return nIn > 0 && nIn < 4 && nIn < nOut;
+}
+
+// Few inputs (one to three, "wide" layers: the post's Linear(1, 64), an NPE conditioner's first layer
+// |A| + xDim = 3 → 50). Each output is b[q] + x0·W[q, 0], then + x1·W[q, 1], then + x2·W[q, 2] (the bias
+// first, unlike the tiles, which add it last), and a weight gradient entry dW[q, p] takes dOut[i, q]·x[i, p]
+// row after row. The loops below keep that order for every entry; they hold the weights (or the weight
+// gradient's running values) of four outputs in locals while the rows pass, and apply the activation as
+// each value is stored.
+
+/** o[i, q] = act(b[q] + Σ_p X[i, p]·W[q, p]) for nIn ≤ 3 (b added first, then the inputs in order; act the identity for slope 1, rise 0). */
+function wideForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null,
+  slope: number, rise: number, isTanh: boolean, o: Float64Array): void {
+  const q4 = nOut - (nOut % 4), two = nIn > 1, three = nIn > 2;
+  for (let j = 0; j < q4; j += 4) {
+    const a = j * nIn;
+    const w00 = w[a]!, w10 = w[a + nIn]!, w20 = w[a + 2 * nIn]!, w30 = w[a + 3 * nIn]!;
+    const w01 = two ? w[a + 1]! : 0, w11 = two ? w[a + nIn + 1]! : 0, w21 = two ? w[a + 2 * nIn + 1]! : 0, w31 = two ? w[a + 3 * nIn + 1]! : 0;
+    const w02 = three ? w[a + 2]! : 0, w12 = three ? w[a + nIn + 2]! : 0, w22 = three ? w[a + 2 * nIn + 2]! : 0, w32 = three ? w[a + 3 * nIn + 2]! : 0;
+    for (let i = 0; i < n; i++) {
+      const r = i * nIn, x0 = X[r]!;
+      let v0: number, v1: number, v2: number, v3: number;
+      if (bias !== null) {
+        v0 = bias[j]! + x0 * w00; v1 = bias[j + 1]! + x0 * w10; v2 = bias[j + 2]! + x0 * w20; v3 = bias[j + 3]! + x0 * w30;
+      } else {
+        v0 = x0 * w00; v1 = x0 * w10; v2 = x0 * w20; v3 = x0 * w30;
+      }
+      if (two) {
+        const x1 = X[r + 1]!;
+        v0 += x1 * w01; v1 += x1 * w11; v2 += x1 * w21; v3 += x1 * w31;
+      }
+      if (three) {
+        const x2 = X[r + 2]!;
+        v0 += x2 * w02; v1 += x2 * w12; v2 += x2 * w22; v3 += x2 * w32;
+      }
+      const at = i * nOut + j;
+      o[at] = activate(v0, slope, rise, isTanh); o[at + 1] = activate(v1, slope, rise, isTanh);
+      o[at + 2] = activate(v2, slope, rise, isTanh); o[at + 3] = activate(v3, slope, rise, isTanh);
+    }
+  }
+  for (let q = q4; q < nOut; q++) {
+    for (let i = 0; i < n; i++) {
+      let v = bias !== null ? bias[q]! + X[i * nIn]! * w[q * nIn]! : X[i * nIn]! * w[q * nIn]!;
+      for (let p = 1; p < nIn; p++) v += X[i * nIn + p]! * w[q * nIn + p]!;
+      o[i * nOut + q] = activate(v, slope, rise, isTanh);
+    }
+  }
+}
+
+/** gW[q, p] += Σ_i dOut[i, q]·X[i, p] for nIn ≤ 3, each entry taking its terms row after row (from its current value). */
+function wideWeightGrad(g: Float64Array, X: Float64Array, n: number, nIn: number, nOut: number, gW: Float64Array): void {
+  const q4 = nOut - (nOut % 4), two = nIn > 1, three = nIn > 2;
+  for (let j = 0; j < q4; j += 4) {
+    const a = j * nIn;
+    let c00 = gW[a]!, c10 = gW[a + nIn]!, c20 = gW[a + 2 * nIn]!, c30 = gW[a + 3 * nIn]!;
+    let c01 = two ? gW[a + 1]! : 0, c11 = two ? gW[a + nIn + 1]! : 0, c21 = two ? gW[a + 2 * nIn + 1]! : 0, c31 = two ? gW[a + 3 * nIn + 1]! : 0;
+    let c02 = three ? gW[a + 2]! : 0, c12 = three ? gW[a + nIn + 2]! : 0, c22 = three ? gW[a + 2 * nIn + 2]! : 0, c32 = three ? gW[a + 3 * nIn + 2]! : 0;
+    for (let i = 0; i < n; i++) {
+      const r = i * nIn, at = i * nOut + j;
+      const g0 = g[at]!, g1 = g[at + 1]!, g2 = g[at + 2]!, g3 = g[at + 3]!, x0 = X[r]!;
+      c00 += g0 * x0; c10 += g1 * x0; c20 += g2 * x0; c30 += g3 * x0;
+      if (two) {
+        const x1 = X[r + 1]!;
+        c01 += g0 * x1; c11 += g1 * x1; c21 += g2 * x1; c31 += g3 * x1;
+      }
+      if (three) {
+        const x2 = X[r + 2]!;
+        c02 += g0 * x2; c12 += g1 * x2; c22 += g2 * x2; c32 += g3 * x2;
+      }
+    }
+    gW[a] = c00; gW[a + nIn] = c10; gW[a + 2 * nIn] = c20; gW[a + 3 * nIn] = c30;
+    if (two) { gW[a + 1] = c01; gW[a + nIn + 1] = c11; gW[a + 2 * nIn + 1] = c21; gW[a + 3 * nIn + 1] = c31; }
+    if (three) { gW[a + 2] = c02; gW[a + nIn + 2] = c12; gW[a + 2 * nIn + 2] = c22; gW[a + 3 * nIn + 2] = c32; }
+  }
+  for (let q = q4; q < nOut; q++) {
+    for (let p = 0; p < nIn; p++) {
+      let c = gW[q * nIn + p]!;
+      for (let i = 0; i < n; i++) c += g[i * nOut + q]! * X[i * nIn + p]!;
+      gW[q * nIn + p] = c;
+    }
+  }
+}
+
+/** gx[i, p] += Σ_q dOut[i, q]·W[q, p] for nIn ≤ 3, each sum over q in order from 0: two rows at a time, all their inputs' sums in locals. */
+function wideInputGrad(g: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, gx: Float64Array): void {
+  const n2 = n - (n % 2), two = nIn > 1, three = nIn > 2;
+  for (let i = 0; i < n2; i += 2) {
+    const r0 = i * nOut, r1 = r0 + nOut;
+    let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0;
+    for (let q = 0; q < nOut; q++) {
+      const g0 = g[r0 + q]!, g1 = g[r1 + q]!, a = q * nIn, w0 = w[a]!;
+      c00 += g0 * w0; c10 += g1 * w0;
+      if (two) {
+        const w1 = w[a + 1]!;
+        c01 += g0 * w1; c11 += g1 * w1;
+      }
+      if (three) {
+        const w2 = w[a + 2]!;
+        c02 += g0 * w2; c12 += g1 * w2;
+      }
+    }
+    const x0 = i * nIn, x1 = x0 + nIn;
+    gx[x0]! += c00; gx[x1]! += c10;
+    if (two) { gx[x0 + 1]! += c01; gx[x1 + 1]! += c11; }
+    if (three) { gx[x0 + 2]! += c02; gx[x1 + 2]! += c12; }
+  }
+  for (let i = n2; i < n; i++) {
+    for (let p = 0; p < nIn; p++) {
+      let acc = 0;
+      for (let q = 0; q < nOut; q++) acc += g[i * nOut + q]! * w[q * nIn + p]!;
+      gx[i * nIn + p]! += acc;
+    }
+  }
 }
 
 /**
@@ -628,16 +785,7 @@ function isWide(nIn: number, nOut: number): boolean {
  */
 export function linearForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null, o: Float64Array): void {
   if (isWide(nIn, nOut)) {
-    for (let i = 0; i < n; i++) {
-      const xRow = i * nIn, oRow = i * nOut;
-      const x0 = X[xRow]!;
-      if (bias !== null) for (let q = 0; q < nOut; q++) o[oRow + q] = bias[q]! + x0 * w[q * nIn]!;
-      else for (let q = 0; q < nOut; q++) o[oRow + q] = x0 * w[q * nIn]!;
-      for (let p = 1; p < nIn; p++) {
-        const xip = X[xRow + p]!;
-        for (let q = 0; q < nOut; q++) o[oRow + q]! += xip * w[q * nIn + p]!;
-      }
-    }
+    wideForward(X, n, nIn, w, nOut, bias, 1, 0, false, o);
     return;
   }
   // o = X·Wᵀ (rows of X against rows of W), then + b
@@ -653,21 +801,8 @@ export function linearBackward(g: Float64Array, X: Float64Array, n: number, nIn:
   // db[q] += Σ_i dOut[i, q]
   if (gb !== null) for (let i = 0; i < n; i++) for (let q = 0; q < nOut; q++) gb[q]! += g[i * nOut + q]!;
   if (isWide(nIn, nOut)) {
-    for (let i = 0; i < n; i++) {
-      const xRow = i * nIn, gRow = i * nOut;
-      for (let p = 0; p < nIn; p++) {
-        const xip = X[xRow + p]!;
-        let acc = 0;
-        for (let q = 0; q < nOut; q++) {
-          const gq = g[gRow + q]!;
-          acc += gq * w[q * nIn + p]!;
-          // dW[q, p] += dOut[i, q]·x[i, p]
-          if (gW !== null) gW[q * nIn + p]! += gq * xip;
-        }
-        // dx[i, p] += Σ_q dOut[i, q]·W[q, p]
-        if (gx !== null) gx[xRow + p]! += acc;
-      }
-    }
+    if (gW !== null) wideWeightGrad(g, X, n, nIn, nOut, gW);
+    if (gx !== null) wideInputGrad(g, n, nIn, w, nOut, gx);
     return;
   }
   // dx += dOut·W (n×nOut · nOut×nIn);  dW += dOutᵀ·X (nOut×n · n×nIn)
@@ -703,7 +838,11 @@ function derivativeAt(h: number, slope: number, rise: number, isTanh: boolean): 
  */
 export function linearActivationForward(X: Float64Array, n: number, nIn: number, w: Float64Array, nOut: number, bias: Float64Array | null,
   slope: number, rise: number, isTanh: boolean, o: Float64Array): void {
-  if (isWide(nIn, nOut) || nIn === 0) {
+  if (isWide(nIn, nOut)) {
+    wideForward(X, n, nIn, w, nOut, bias, slope, rise, isTanh, o);
+    return;
+  }
+  if (nIn === 0) {
     linearForward(X, n, nIn, w, nOut, bias, o);
     for (let k = 0; k < n * nOut; k++) o[k] = activate(o[k]!, slope, rise, isTanh);
     return;
