@@ -64,6 +64,19 @@ export interface Recipe {
   readonly ema: number | null;
   /** Gaussian noise added to every training batch, as a fraction of each feature's std (fit's `noise`; null: none). */
   readonly noise: number | null;
+  /** Cut the rate on a plateau of the validation NLL (fit's `lrPlateau`; null: a constant rate). */
+  readonly lrPlateau: LrPlateau | null;
+}
+
+/**
+ * fit's `lrPlateau` as a run records it: the rate times `factor` at every `patience`-th epoch since the
+ * best validation epoch, and with `restoreBest` back to the best weights at each cut.
+ * @example const cut: LrPlateau = { patience: 40, factor: 0.5, restoreBest: false };
+ */
+export interface LrPlateau {
+  readonly patience: number;
+  readonly factor: number;
+  readonly restoreBest: boolean;
 }
 
 /**
@@ -88,6 +101,7 @@ export const POST_RECIPE: Recipe = Object.freeze({
   clipGradNorm: null,
   ema: null,
   noise: null,
+  lrPlateau: null,
 });
 
 /**
@@ -114,6 +128,7 @@ export const DEFAULT_RECIPE: Recipe = Object.freeze({
   clipGradNorm: null,
   ema: 0.995,
   noise: null,
+  lrPlateau: null,
 });
 
 /**
