@@ -4,8 +4,11 @@
  * two more levers: weight decay (AdamW, decoupled) and the 'mixed' flow (spline and affine couplings
  * alternating). One candidate per line of the `--grid` file, a JSON object of
  * `{ name, kind, layers, hidden, depth, bins, bound, activation, permutation, whiten, lr, batchSize, ema,
- * patience, noise, weightDecay, outputDecay }` (absent fields: spline, 4 layers, hidden 32×1, K 8, B 3, tanh,
- * reverse permutations, standardised, lr 1e-3, batch 64, ema 0.995, patience 80, noise 0, no decay).
+ * patience, noise, weightDecay, outputDecay, plateau, plateauFactor, plateauRestore, points, epochs }` (absent fields: spline,
+ * 4 layers, hidden 32×1, K 8, B 3, tanh, reverse permutations, standardised, lr 1e-3, batch 64, ema 0.995,
+ * patience 80, noise 0, no decay, a constant rate, 1,000 points, at most 1,000 epochs).
+ * `plateau` P turns on `fit`'s `lrPlateau: { patience: P, factor: plateauFactor (0.5), restoreBest: plateauRestore
+ * (false) }`; `points` is the number of points drawn for training and validation (a tenth of them validation).
  * `whiten: true` puts `Whiten.fit(train)` first instead of `Standardize.fit(train)`; `outputDecay` λ decays
  * only the spline conditioners' last layers after each Adam step (w ← w·(1 − lr·λ), a pull toward the
  * identity; an experiment, not a library option).
@@ -57,8 +60,9 @@ class OutputDecayAdam extends Adam {
 for (const c of grid) {
   const spec: ModelSpec = { kind: (c.kind ?? 'spline') as ModelSpec['kind'], layers: Number(c.layers ?? 4), hidden: Number(c.hidden ?? 32), depth: Number(c.depth ?? 1), bins: Number(c.bins ?? 8), bound: Number(c.bound ?? 3), activation: (c.activation ?? 'tanh') as ActivationName, permutation: (c.permutation ?? 'reverse') as 'reverse' | 'random' };
   const lr = Number(c.lr ?? 1e-3), weightDecay = Number(c.weightDecay ?? 0);
-  const recipe = { epochs: 1000, patience: Number(c.patience ?? 80), ema: Number(c.ema ?? 0.995), batchSize: Number(c.batchSize ?? 64), noise: Number(c.noise ?? 0) };
-  const title = `${String(c.name ?? '')}: ${describeSpec(spec)}, ${spec.activation}; lr ${lr}, wd ${weightDecay}, output decay ${Number(c.outputDecay ?? 0)}, whiten ${c.whiten === true ? 'yes' : 'no'}, batch ${recipe.batchSize}, patience ${recipe.patience}, ema ${recipe.ema}, noise ${recipe.noise}`;
+  const recipe = { epochs: Number(c.epochs ?? 1000), patience: Number(c.patience ?? 80), ema: Number(c.ema ?? 0.995), batchSize: Number(c.batchSize ?? 64), noise: Number(c.noise ?? 0), ...(c.plateau !== undefined ? { lrPlateau: { patience: Number(c.plateau), factor: Number(c.plateauFactor ?? 0.5), restoreBest: c.plateauRestore === true } } : {}) };
+  const points = Number(c.points ?? 1000);
+  const title = `${String(c.name ?? '')}: ${describeSpec(spec)}, ${spec.activation}; lr ${lr}, wd ${weightDecay}, output decay ${Number(c.outputDecay ?? 0)}, whiten ${c.whiten === true ? 'yes' : 'no'}, batch ${recipe.batchSize}, ≤ ${recipe.epochs} epochs, patience ${recipe.patience}, ema ${recipe.ema}, noise ${recipe.noise}${recipe.lrPlateau !== undefined ? `, plateau ${recipe.lrPlateau.patience}×${recipe.lrPlateau.factor}${recipe.lrPlateau.restoreBest ? ' restore' : ''}` : ''}, ${points} points`;
   console.log(`== ${title}`);
   const means: string[] = [];
   for (const name of names) {
@@ -67,7 +71,7 @@ for (const c of grid) {
     for (const seed of seeds) {
       const s = streams(seed);
       const target = datasetByName(name);
-      const split = splitDataset(target, 1000, 10_000, 0.1, s);
+      const split = splitDataset(target, points, 10_000, 0.1, s);
       const model = buildModel(spec, target.dim, s.init, c.whiten === true ? Whiten.fit(split.train) : Standardize.fit(split.train));
       const outputDecay = Number(c.outputDecay ?? 0);
       const optimizer = weightDecay > 0 ? { optimizer: new AdamW(model.parameters(), { lr, weightDecay }) } : outputDecay > 0 ? { optimizer: new OutputDecayAdam(model, lr, outputDecay) } : { lr };

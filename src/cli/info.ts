@@ -69,7 +69,7 @@ export function info(flags: Flags): number {
   }
   const t = run.training;
   if (t !== null) {
-    lines.push(`training     ${t.preset} recipe, seed ${t.seed}, ${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.patience !== null ? `, patience ${t.patience}` : ''}${t.noise !== null && t.noise !== undefined ? `, noise ${t.noise}` : ''}${t.status !== undefined && t.status !== 'completed' ? `; ${t.status} (a checkpoint is kept: flowgrad train --resume ${dir})` : ''}`);
+    lines.push(`training     ${t.preset} recipe, seed ${t.seed}, ${t.epochs} epochs, batch ${t.batchSize}, Adam lr ${t.lr}${t.patience !== null ? `, patience ${t.patience}` : ''}${t.noise !== null && t.noise !== undefined ? `, noise ${t.noise}` : ''}${t.lrPlateau !== null && t.lrPlateau !== undefined ? `, lr plateau ${t.lrPlateau.patience},${t.lrPlateau.factor}${t.lrPlateau.restoreBest ? ',restore' : ''}` : ''}${t.status !== undefined && t.status !== 'completed' ? `; ${t.status} (a checkpoint is kept: flowgrad train --resume ${dir})` : ''}`);
   }
   if (metrics !== null) {
     const m = metrics;

@@ -23,6 +23,7 @@ import type { History } from '../train/fit.ts';
 import { CliError } from './errors.ts';
 import { readBytes, readText } from './fsx.ts';
 import { recoverSwap, RUN_FILES } from './run-out.ts';
+import type { LrPlateau } from './recipes.ts';
 
 export { RUN_FILES } from './run-out.ts';
 
@@ -66,6 +67,8 @@ export interface TrainingRecord {
   ema?: number | null;
   /** Noise regularisation (fit's `noise`: a fraction of each feature's std), or null (older runs: absent). */
   noise?: number | null;
+  /** The rate cut on a validation plateau (fit's `lrPlateau`), or null (older runs: absent). */
+  lrPlateau?: LrPlateau | null;
   /** How the run ended: completed, interrupted (a checkpoint is kept) or diverged (the last good state is kept). */
   status?: 'completed' | 'interrupted' | 'diverged';
 }
@@ -182,6 +185,10 @@ function readTraining(v: unknown, fail: Fail): TrainingRecord {
     clipGradNorm: nullable(v.clipGradNorm, (x) => num(fail, f('clipGradNorm'), x, (y) => y > 0, '> 0')),
     ema: nullable(v.ema, (x) => num(fail, f('ema'), x, (y) => y >= 0 && y < 1, 'in [0, 1)')),
     noise: nullable(v.noise, (x) => num(fail, f('noise'), x, (y) => y >= 0, '>= 0')),
+    lrPlateau: nullable(v.lrPlateau, (x) => {
+      if (!isObject(x) || typeof x.restoreBest !== 'boolean') return fail(`${f('lrPlateau')} must be { patience, factor, restoreBest } or null, got ${show(x)}`);
+      return { patience: int(fail, `${f('lrPlateau')}.patience`, x.patience, 1, RUN_LIMITS.epochs), factor: num(fail, `${f('lrPlateau')}.factor`, x.factor, (y) => y > 0 && y < 1, 'in (0, 1)'), restoreBest: x.restoreBest };
+    }),
     ...(v.status !== undefined ? { status: v.status as 'completed' | 'interrupted' | 'diverged' } : {}),
   };
 }

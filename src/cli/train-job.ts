@@ -61,7 +61,7 @@ export interface TrainJob {
   /** State of the shuffle generator and of the figures' generator. */
   shuffleState: number[];
   figuresState: number[];
-  fit: { epochs: number; batchSize: number; lr: number; patience?: number; clipGradNorm?: number; ema?: number; noise?: number };
+  fit: { epochs: number; batchSize: number; lr: number; patience?: number; clipGradNorm?: number; ema?: number; noise?: number; lrPlateau?: { patience: number; factor: number; restoreBest: boolean } };
   /** Seconds between checkpoints (0: every epoch). */
   checkpointSeconds: number;
   /** Whether to draw the figures. */

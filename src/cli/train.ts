@@ -21,7 +21,7 @@ import { CliError, UsageError } from './errors.ts';
 import { runInWorker } from './fit-worker.ts';
 import { faultCount, formatBytes, readBytes, removeTree } from './fsx.ts';
 import { formatDuration, Progress } from './progress.ts';
-import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, SPLINE_RECIPE, type Recipe } from './recipes.ts';
+import { DEFAULT_RECIPE, POST_RECIPE, recipeFor, SPLINE_RECIPE, type LrPlateau, type Recipe } from './recipes.ts';
 import { csvPathOf, isRegularFile, RUN_LIMITS, type DataSource, type TrainingRecord } from './run-dir.ts';
 import { besideRun, planOut, recoverSwap, RUN_FILES } from './run-out.ts';
 import { formatCount, formatEvaluation, jsonNumbers } from './report.ts';
@@ -68,9 +68,10 @@ export const trainSpec: CommandSpec = {
     'test-fraction': { type: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, value: 'F', help: `rows of --data held out as the test set (${both((r) => r.testFraction)})` },
     standardize: { type: 'boolean', help: `standardise features inside the model; --no-standardize to turn off (${both((r) => (r.standardize && !r.whiten ? 'on' : 'off'))}; spline: ${SPLINE_RECIPE.standardize && !SPLINE_RECIPE.whiten ? 'on' : 'off'})` },
     whiten: { type: 'boolean', help: `whiten features inside the model instead (PCA: principal components of unit variance, interleaved between the coupling halves), default preset only; --no-whiten to standardise instead (default: ${DEFAULT_RECIPE.whiten ? 'on' : 'off'}; spline: ${SPLINE_RECIPE.whiten ? 'on' : 'off'})` },
-    patience: { type: 'integer', min: 0, help: `stop after N epochs without a better validation NLL, 0 = never (${both((r) => r.patience ?? 'never')})` },
+    patience: { type: 'integer', min: 0, help: `stop after N epochs without a better validation NLL, 0 = never (${both((r) => r.patience ?? 'never')}; spline: ${SPLINE_RECIPE.patience ?? 'never'})` },
     ema: { type: 'number', min: 0, max: 1, exclusiveMax: true, value: 'D', help: `average the weights with decay D for validation and the result, 0 = off (${both((r) => r.ema ?? 'off')})` },
     noise: { type: 'number', min: 0, value: 'F', help: `add Gaussian noise of F × each feature's std to every training batch (noise regularisation), 0 = off (${both((r) => r.noise ?? 'off')}; spline: ${SPLINE_RECIPE.noise ?? 'off'})` },
+    'lr-plateau': { type: 'string', value: 'P[,F[,restore]]', help: `multiply the learning rate by F (0.5) after every P epochs without a better validation NLL; 'restore' also puts the best weights back at each cut; 0 = a constant rate (${both((r) => describePlateau(r.lrPlateau))}; spline: ${describePlateau(SPLINE_RECIPE.lrPlateau)})` },
     'clip-grad-norm': { type: 'number', min: 0, exclusiveMin: true, value: 'X', help: `clip the gradient norm to X (${both((r) => r.clipGradNorm ?? 'off')})` },
     quiet: { type: 'boolean', help: 'print only the final summary' },
     json: { type: 'boolean', help: 'print one JSON object at the end (and nothing else on stdout)' },
@@ -113,6 +114,7 @@ interface Resolved {
   clipGradNorm: number | null;
   ema: number | null;
   noise: number | null;
+  lrPlateau: LrPlateau | null;
   standardize: boolean;
   whiten: boolean;
   trainPoints: number;
@@ -145,6 +147,12 @@ function resolve(flags: Flags): Resolved {
     if (flags.has('patience')) throw new UsageError('train: --patience needs validation rows (--val-fraction > 0); see flowgrad train --help');
     patience = null;
   }
+  const plateauText = flags.string('lr-plateau');
+  let lrPlateau = plateauText !== undefined ? parseLrPlateau(plateauText) : recipe.lrPlateau;
+  if (lrPlateau !== null && valFraction === 0) {
+    if (plateauText !== undefined) throw new UsageError('train: --lr-plateau needs validation rows (--val-fraction > 0); see flowgrad train --help');
+    lrPlateau = null;
+  }
   return {
     recipe,
     seed: flags.integer('seed') ?? 0,
@@ -157,6 +165,7 @@ function resolve(flags: Flags): Resolved {
     clipGradNorm: flags.number('clip-grad-norm') ?? recipe.clipGradNorm,
     ema: flags.has('ema') ? (flags.number('ema')! > 0 ? flags.number('ema')! : null) : recipe.ema,
     noise: flags.has('noise') ? (flags.number('noise')! > 0 ? flags.number('noise')! : null) : recipe.noise,
+    lrPlateau,
     standardize: !whiten && (flags.boolean('standardize') ?? recipe.standardize),
     whiten,
     trainPoints: flags.integer('n') ?? recipe.trainPoints,
@@ -168,6 +177,36 @@ function resolve(flags: Flags): Resolved {
     bins: spline ? flags.integer('bins') ?? recipe.model.bins : undefined,
     splineBound: spline ? flags.number('bound') ?? recipe.model.splineBound : undefined,
   };
+}
+
+/**
+ * Parses `--lr-plateau P[,F[,restore]]`: P epochs without a better validation NLL (an integer >= 1),
+ * the factor F in (0, 1) (default 0.5), and 'restore' to go back to the best weights at each cut;
+ * `0` is a constant rate (null).
+ * @example parseLrPlateau('40'); // { patience: 40, factor: 0.5, restoreBest: false }
+ * parseLrPlateau('20,0.3,restore'); // { patience: 20, factor: 0.3, restoreBest: true }
+ */
+export function parseLrPlateau(text: string): LrPlateau | null {
+  const bad = (why: string) => new UsageError(`train: --lr-plateau ${JSON.stringify(text)}: ${why}; give P[,F[,restore]], e.g. 40 or 20,0.3,restore (0 = a constant rate); see flowgrad train --help`);
+  const parts = text.split(',');
+  if (parts.length > 3) throw bad(`${parts.length} parts, at most 3`);
+  const [p, f, r] = parts as [string, string | undefined, string | undefined];
+  if (!/^\d+$/.test(p)) throw bad(`P must be a whole number of epochs, got ${JSON.stringify(p)}`);
+  const patience = Number(p);
+  if (patience === 0) {
+    if (parts.length > 1) throw bad('0 (a constant rate) takes no factor');
+    return null;
+  }
+  if (!Number.isSafeInteger(patience)) throw bad(`P is too large`);
+  const factor = f === undefined ? 0.5 : /^(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(f) ? Number(f) : NaN;
+  if (!(factor > 0 && factor < 1)) throw bad(`F must be a number in (0, 1), got ${JSON.stringify(f)}`);
+  if (r !== undefined && r !== 'restore') throw bad(`the third part can only be 'restore', got ${JSON.stringify(r)}`);
+  return { patience, factor, restoreBest: r === 'restore' };
+}
+
+/** `P,F` (`,restore`) as the flag takes it, or 'off'. */
+function describePlateau(p: LrPlateau | null): string {
+  return p === null ? 'off' : `${p.patience},${p.factor}${p.restoreBest ? ',restore' : ''}`;
 }
 
 /**
@@ -438,12 +477,13 @@ function prepareFresh(flags: Flags, checkpointSeconds: number, allowLarge: boole
     const training: TrainingRecord = {
       preset: c.preset, seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: 'adam', standardize: o.standardize,
       valFraction: o.valFraction, testFraction: datasetName === undefined ? o.testFraction : null, patience: o.patience, clipGradNorm: o.clipGradNorm, ema: o.ema, noise: o.noise,
+      lrPlateau: o.lrPlateau,
     };
     const saved = saveModel(flow);
     const couplingText = c.coupling !== undefined && c.coupling !== 'affine' ? `, ${c.coupling} couplings K=${c.bins} B=${c.splineBound}` : '';
     const summary = `Training RealNVP (${c.preset} preset, ${c.layers} layers${couplingText}, hidden ${c.hidden}, ${formatCount(flow.parameterCount())} parameters) on ${name}: ` +
       `${formatCount(split.train.rows)} training${split.val !== undefined ? `, ${formatCount(split.val.rows)} validation` : ''} and ${formatCount(split.test.rows)} test rows, ` +
-      `${o.epochs} epochs, batch ${o.batchSize}, Adam lr ${o.lr}${o.patience !== null ? `, patience ${o.patience}` : ''}${o.noise !== null ? `, noise ${o.noise}` : ''}${o.whiten ? ', whitened' : ''}, seed ${o.seed}`;
+      `${o.epochs} epochs, batch ${o.batchSize}, Adam lr ${o.lr}${o.patience !== null ? `, patience ${o.patience}` : ''}${o.noise !== null ? `, noise ${o.noise}` : ''}${o.lrPlateau !== null ? `, lr plateau ${describePlateau(o.lrPlateau)}` : ''}${o.whiten ? ', whitened' : ''}, seed ${o.seed}`;
     return {
       summary,
       job: {
@@ -467,6 +507,7 @@ function fitOptionsOf(t: TrainingRecord): TrainJob['fit'] {
     ...(t.clipGradNorm !== null ? { clipGradNorm: t.clipGradNorm } : {}),
     ...(t.ema !== null && t.ema !== undefined ? { ema: t.ema } : {}),
     ...(t.noise !== null && t.noise !== undefined ? { noise: t.noise } : {}),
+    ...(t.lrPlateau !== null && t.lrPlateau !== undefined ? { lrPlateau: { ...t.lrPlateau } } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { main } from '../../src/cli/main.ts';
 import { toCsv } from '../../src/data/csv.ts';
 import { Rng } from '../../src/rng/rng.ts';
 import { Tensor } from '../../src/autograd/tensor.ts';
+import { plateauCuts } from '../../src/train/fit.ts';
 
 interface Result {
   code: number;
@@ -80,6 +81,32 @@ test('an interrupted run resumed with --resume ends bit-identical to the uninter
   refused(await run(['train', '--resume', join(tmp, 'whole'), '--hidden', '3']), 2, ['--hidden cannot be changed with --resume'], 'changed option');
 });
 
+test('--lr-plateau: recorded in config.json, cuts the rate, and a run stopped after a cut resumes bit-identical', async () => {
+  // Patience 2 at a high rate without weight averaging, so that the validation NLL stalls and the rate is cut within a few epochs.
+  const args = ['--dataset', 'two-moons', '--n', '300', '--test-n', '200', '--layers', '2', '--hidden', '8', '--epochs', '24', '--lr', '0.03', '--ema', '0', '--quiet', '--no-figures', '--checkpoint-every', '0'];
+  await ok(['train', ...args, '--lr-plateau', '2,0.5,restore', '--out', join(tmp, 'plateau')]);
+  await ok(['train', ...args, '--out', join(tmp, 'constant')]);
+  const config = JSON.parse(readFileSync(join(tmp, 'plateau', 'config.json'), 'utf8'));
+  assert.equal(config.training.lrPlateau, { patience: 2, factor: 0.5, restoreBest: true });
+  assert.is(JSON.parse(readFileSync(join(tmp, 'constant', 'config.json'), 'utf8')).training.lrPlateau, null);
+  assert.match((await ok(['info', '--model', join(tmp, 'plateau')])).stdout, ', lr plateau 2,0.5,restore');
+  const valNll = (d: string) => readFileSync(join(d, 'history.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[2]));
+  const stopEpoch = 16; // 270 training rows in batches of 64: 5 steps an epoch
+  assert.ok(plateauCuts(valNll(join(tmp, 'plateau')).slice(0, stopEpoch - 1), 2) >= 1, 'the rate was cut before the stop');
+  assert.not.ok(readFileSync(join(tmp, 'plateau', 'model.safetensors')).equals(readFileSync(join(tmp, 'constant', 'model.safetensors'))), 'the cuts change the result');
+  const dir = join(tmp, 'plateau-cut');
+  assert.is((await run(['train', ...args, '--lr-plateau', '2,0.5,restore', '--out', dir], { FLOWGRAD_TEST_STOP_AT_STEP: String(5 * stopEpoch) })).code, 130);
+  refused(await run(['train', '--resume', dir, '--lr-plateau', '3']), 2, ['--lr-plateau cannot be changed with --resume'], 'the plateau is the run\'s own');
+  await ok(['train', '--resume', dir]);
+  assert.ok(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(tmp, 'plateau', 'model.safetensors'))), 'resumed after a cut: the same weights to the bit');
+  assert.equal(valNll(dir), valNll(join(tmp, 'plateau')), 'the same validation history');
+  for (const [text, why] of [['x', 'P must be a whole number'], ['2,1', 'F must be a number in (0, 1)'], ['2,0', 'F must be'], ['2,.5x', 'F must be'], ['2,0.5,best', "only be 'restore'"], ['0,0.5', 'takes no factor'], ['2,0.5,restore,1', 'at most 3'], ['2.5', 'P must be']] as const) {
+    refused(await run(['train', ...args, '--lr-plateau', text, '--out', join(tmp, 'bad')]), 2, [`--lr-plateau "${text}"`, why, 'P[,F[,restore]]'], text);
+  }
+  refused(await run(['train', ...args, '--val-fraction', '0', '--lr-plateau', '2', '--out', join(tmp, 'bad')]), 2, ['--lr-plateau needs validation rows'], 'no validation');
+  assert.not.ok(existsSync(join(tmp, 'bad', 'model.safetensors')), 'nothing written for a refused flag');
+});
+
 test('a diverged run keeps its last good state and resumes with a lower learning rate', async () => {
   const dir = join(tmp, 'diverged');
   const r = await run(['train', '--dataset', 'two-moons', '--n', '300', '--test-n', '100', '--layers', '2', '--hidden', '8', '--epochs', '40', '--lr', '1e6', '--quiet', '--no-figures', '--checkpoint-every', '0', '--out', dir]);
@@ -128,6 +155,9 @@ test('config.json is range-checked before use, naming the field', async () => {
   refused(await run(['plot', '--model', edit('c2', (c) => (c.data.testPoints = 1e10))]), 1, ['data.testPoints must be an integer'], 'testPoints 1e10');
   refused(await run(['info', '--model', edit('c3', (c) => (c.training = { preset: 'default' }))]), 1, ['training.optimizer must be "adam"'], 'a minimal training block');
   refused(await run(['info', '--model', edit('c3n', (c) => (c.training.noise = -0.5))]), 1, ['training.noise must be a number >= 0', 'got -0.5'], 'a negative noise');
+  refused(await run(['info', '--model', edit('c3p', (c) => (c.training.lrPlateau = { patience: 0, factor: 0.5, restoreBest: false }))]), 1, ['training.lrPlateau.patience must be an integer', 'got 0'], 'a plateau of 0 epochs');
+  refused(await run(['info', '--model', edit('c3f', (c) => (c.training.lrPlateau = { patience: 5, factor: 1.5, restoreBest: false }))]), 1, ['training.lrPlateau.factor must be', 'in (0, 1)'], 'a factor above 1');
+  refused(await run(['info', '--model', edit('c3r', (c) => (c.training.lrPlateau = { patience: 5, factor: 0.5 }))]), 1, ['training.lrPlateau must be { patience, factor, restoreBest }'], 'no restoreBest');
   refused(await run(['plot', '--model', edit('c4', (c) => (c.data = { source: 'csv', path: '/etc/passwd', columns: ['x0', 'x1'] }))]), 1, ['data.header must be true or false'], 'a CSV block without its fields');
   const passwd = edit('c5', (c) => (c.data = { source: 'csv', path: '/etc/passwd', sha256: '0'.repeat(64), header: false, rows: 10, columns: ['x0', 'x1'], trainRows: 8, valRows: 1, testRows: 1 }));
   const r = await run(['plot', '--model', passwd]);
