@@ -40,6 +40,9 @@ export class NonFiniteGradientError extends Error {
  * If Σ gᵢ² overflows while every entry is finite, the norm is recomputed with scaling, so a huge but
  * finite gradient is clipped rather than reported as infinite.
  *
+ * For a maxNorm below ~1e-300 the factor maxNorm/(‖g‖ + 1e-6) is subnormal and rounds to a multiple of
+ * 4.9e-324, so the clipped norm can exceed such a maxNorm by that rounding.
+ *
  * A non-finite norm (some entry is NaN or ±∞) is never applied: PyTorch by default would multiply
  * every gradient by NaN or 0. Here it throws a {@link NonFiniteGradientError} by default; with
  * `{ errorIfNonFinite: false }` it returns the NaN/∞ norm and leaves the gradients as they are.

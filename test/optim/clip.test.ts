@@ -90,7 +90,9 @@ test('after clipGradNorm the total norm is at most maxNorm and each gradient kee
   const entry = fc.double({ min: -1e3, max: 1e3, noNaN: true });
   const grads = fc.array(fc.array(entry, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 });
   check(
-    fc.property(grads, fc.double({ min: 0, max: 100, noNaN: true }), (values, maxNorm) => {
+    // maxNorm from 1e-300 up (or exactly 0): below that the factor maxNorm/‖g‖ is itself subnormal, rounded
+    // to a multiple of 4.9e-324, and no formula can promise the bound (FC_SEED=1236734134: maxNorm 6.4e-323).
+    fc.property(grads, fc.oneof(fc.constant(0), fc.double({ min: 1e-300, max: 100, noNaN: true })), (values, maxNorm) => {
       const params = values.map((g) => withGrad([g]));
       const expected = Math.sqrt(values.flat().reduce((s, x) => s + x * x, 0));
       const norm = clipGradNorm(params, maxNorm);
