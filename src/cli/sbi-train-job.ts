@@ -10,14 +10,13 @@
  * @module
  */
 
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Tensor } from '../autograd/tensor.ts';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { Rng } from '../rng/rng.ts';
 import { trainNpe, type NeuralPosterior, type NpeOptions } from '../sbi/npe.ts';
 import { checkpointFromDict, checkpointToDict, type FitState } from '../train/checkpoint.ts';
 import { TrainingDivergedError, type EpochInfo, type History } from '../train/fit.ts';
-import { errorFromWire, errorToWire, type WireError } from './errors.ts';
+import { runJobInWorker, serveJob } from './job-worker.ts';
 import type { Matrix } from './train-job.ts';
 
 /**
@@ -176,12 +175,7 @@ export function trainSbiJob(job: SbiTrainJob, post: (message: SbiJobMessage) => 
   };
 }
 
-type Reply = SbiJobMessage | { type: 'done'; outcome: SbiJobOutcome } | { type: 'error'; error: WireError };
-
-interface Envelope {
-  kind: 'flowgrad-sbi-train';
-  job: SbiTrainJob;
-}
+const KIND = 'flowgrad-sbi-train';
 
 /**
  * Runs the job in a worker thread (in this one when a worker cannot start, or with FLOWGRAD_WORKER=0);
@@ -191,75 +185,8 @@ interface Envelope {
  * @example const outcome = await runSbiTrainJob(job, (m) => { if (m.type === 'epoch') print(m.info); });
  */
 export async function runSbiTrainJob(job: SbiTrainJob, onMessage: (message: SbiJobMessage) => void): Promise<SbiJobOutcome> {
-  if (process.env.FLOWGRAD_WORKER === '0') return trainSbiJob(job, onMessage);
-  let worker: Worker;
-  try {
-    worker = startWorker({ kind: 'flowgrad-sbi-train', job });
-  } catch {
-    return trainSbiJob(job, onMessage);
-  }
-  return new Promise<SbiJobOutcome>((resolve, reject) => {
-    let heard = false, settled = false;
-    const fail = (e: unknown) => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      reject(e);
-    };
-    worker.on('message', (reply: Reply) => {
-      heard = true;
-      if (settled) return;
-      if (reply.type === 'done') {
-        settled = true;
-        resolve(reply.outcome);
-      } else if (reply.type === 'error') {
-        fail(errorFromWire(reply.error));
-      } else {
-        try {
-          onMessage(reply);
-        } catch (e) {
-          fail(e);
-        }
-      }
-    });
-    worker.on('error', (error) => {
-      if (settled) return;
-      // The worker could not even start (no loader for TypeScript, say): train here instead.
-      if (!heard) {
-        settled = true;
-        try {
-          resolve(trainSbiJob(job, onMessage));
-        } catch (e) {
-          reject(e);
-        }
-      } else fail(error);
-    });
-    worker.on('exit', (code) => fail(new Error(`the training worker stopped unexpectedly (exit code ${code})`)));
-  });
+  return runJobInWorker(import.meta.url, KIND, job, onMessage, () => trainSbiJob(job, onMessage));
 }
 
-// Starts this file as a worker. Under tsx (a .ts file), the worker registers tsx's loader first.
-function startWorker(envelope: Envelope): Worker {
-  const self = new URL(import.meta.url);
-  if (self.pathname.endsWith('.ts')) {
-    const api = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(self.href)}); });`;
-    return new Worker(boot, { eval: true, workerData: envelope });
-  }
-  return new Worker(self, { workerData: envelope });
-}
-
-function runHere(envelope: Envelope): void {
-  const port = parentPort!;
-  try {
-    const outcome = trainSbiJob(envelope.job, (message) => {
-      if (message.type === 'checkpoint') port.postMessage(message satisfies Reply, [message.bytes.buffer as ArrayBuffer]);
-      else port.postMessage(message satisfies Reply);
-    });
-    port.postMessage({ type: 'done', outcome } satisfies Reply);
-  } catch (e) {
-    port.postMessage({ type: 'error', error: errorToWire(e) } satisfies Reply);
-  }
-}
-
-if (!isMainThread && (workerData as Partial<Envelope> | null)?.kind === 'flowgrad-sbi-train') runHere(workerData as Envelope);
+// A checkpoint's bytes move to the main thread rather than being copied.
+serveJob(KIND, trainSbiJob, (message: SbiJobMessage) => (message.type === 'checkpoint' ? [message.bytes.buffer as ArrayBuffer] : []));
