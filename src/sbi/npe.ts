@@ -27,7 +27,7 @@ import { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
 import type { ActivationName, Layer } from '../nn/layers.ts';
 import type { RandomSource, Rng } from '../rng/rng.ts';
-import { fit, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
+import { checkLrPlateau, fit, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
 import type { FitState } from '../train/checkpoint.ts';
 import type { PosteriorEstimate } from './diagnostics-set.ts';
 import type { Box } from './prior.ts';
@@ -362,15 +362,14 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
   const working = support !== null ? new BoxSupport(support.low, support.high).forwardPoints(trainTheta) : trainTheta;
   const thetaStats = columnMeanStd(working, 1), xStats = columnMeanStd(trainX, 1);
   const plateau = o.lrPlateau ?? null;
-  if (plateau !== null) {
-    checkOptionKeys('trainNpe: lrPlateau', plateau, ['patience', 'factor', 'restoreBest']);
-    if (!Number.isInteger(plateau.patience) || plateau.patience < 1) throw new RangeError(`trainNpe: lrPlateau.patience must be an integer >= 1, got ${String(plateau.patience)}`);
-    if (!(plateau.factor > 0 && plateau.factor < 1)) throw new RangeError(`trainNpe: lrPlateau.factor must be in (0, 1), got ${String(plateau.factor)}`);
-  }
+  if (plateau !== null) checkLrPlateau('trainNpe', plateau);
   const candidates = checkCandidates(options);
   /** One architecture on the split above: built (its weights from `rng`, continuing), then trained by fit. */
   const trainOne = (arch: NpeArchitecture, main: boolean): { flow: RealNVP; history: History } => {
     const coupling = arch.coupling ?? o.coupling;
+    // Affine couplings take no bins or bound: only ones asked for (the caller's for the main flow, the
+    // candidate's own for a candidate), which RealNVP then refuses by name.
+    const given = main ? options : arch;
     const flow = new RealNVP({
       dim: dTheta,
       contextDim: dX,
@@ -379,12 +378,9 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
       depth: arch.depth ?? o.depth,
       activation: arch.activation ?? o.activation,
       coupling,
-      // Affine couplings take no bins or bound: only a caller's own (which RealNVP then refuses by name).
       ...(coupling !== 'affine'
         ? { bins: arch.bins ?? o.bins, splineBound: arch.splineBound ?? o.splineBound }
-        : main
-          ? { ...(options.bins !== undefined ? { bins: options.bins } : {}), ...(options.splineBound !== undefined ? { splineBound: options.splineBound } : {}) }
-          : { ...(arch.bins !== undefined ? { bins: arch.bins } : {}), ...(arch.splineBound !== undefined ? { splineBound: arch.splineBound } : {}) }),
+        : { ...(given.bins !== undefined ? { bins: given.bins } : {}), ...(given.splineBound !== undefined ? { splineBound: given.splineBound } : {}) }),
       standardize: { mean: thetaStats.mean, std: safeStd(thetaStats.std) },
       standardizeContext: { mean: xStats.mean, std: safeStd(xStats.std) },
       ...(support !== null ? { support: { lo: support.low, hi: support.high } } : {}),

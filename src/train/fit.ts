@@ -183,6 +183,20 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/**
+ * Refuses a malformed `lrPlateau` ({@link FitOptions.lrPlateau}) with `where` in the message: unknown keys
+ * (did-you-mean), a patience that is not an integer ≥ 1, a factor outside (0, 1), a non-boolean restoreBest.
+ * @example checkLrPlateau('trainNpe', { patience: 10, factor: 0.5 });
+ */
+export function checkLrPlateau(where: string, plateau: unknown): void {
+  if (plateau === null || typeof plateau !== 'object') throw new TypeError(`${where}: lrPlateau must be { patience, factor, restoreBest? }, got ${String(plateau)}`);
+  checkOptionKeys(`${where}: lrPlateau`, plateau, ['patience', 'factor', 'restoreBest']);
+  const p = plateau as { patience?: unknown; factor?: unknown; restoreBest?: unknown };
+  if (typeof p.patience !== 'number' || !Number.isInteger(p.patience) || p.patience < 1) throw new RangeError(`${where}: lrPlateau.patience must be an integer >= 1, got ${String(p.patience)}`);
+  if (!(typeof p.factor === 'number' && p.factor > 0 && p.factor < 1)) throw new RangeError(`${where}: lrPlateau.factor must be in (0, 1), got ${String(p.factor)}`);
+  if (p.restoreBest !== undefined && typeof p.restoreBest !== 'boolean') throw new TypeError(`${where}: lrPlateau.restoreBest must be true or false, got ${String(p.restoreBest)}`);
+}
+
 function checkInt(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`fit: ${name} must be an integer >= ${min}, got ${String(v)}`);
   return v;
@@ -250,11 +264,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
   }
   const plateau = options.lrPlateau ?? null;
   if (plateau !== null) {
-    if (typeof plateau !== 'object') throw new TypeError(`fit: lrPlateau must be { patience, factor, restoreBest? }, got ${String(plateau)}`);
-    checkOptionKeys('fit: lrPlateau', plateau, ['patience', 'factor', 'restoreBest']);
-    checkInt('lrPlateau.patience', plateau.patience, 1);
-    if (!(plateau.factor > 0 && plateau.factor < 1)) throw new RangeError(`fit: lrPlateau.factor must be in (0, 1), got ${String(plateau.factor)}`);
-    if (plateau.restoreBest !== undefined && typeof plateau.restoreBest !== 'boolean') throw new TypeError(`fit: lrPlateau.restoreBest must be true or false, got ${String(plateau.restoreBest)}`);
+    checkLrPlateau('fit', plateau);
     if (val === undefined) throw new RangeError('fit: lrPlateau (a rate cut when validation stalls) needs validation data');
   }
   if (options.ema !== undefined && !(options.ema >= 0 && options.ema < 1)) throw new RangeError(`fit: ema must be in [0, 1), got ${options.ema}`);
