@@ -24,10 +24,9 @@ import { toCsv } from '../data/csv.ts';
 import { readModelConfig } from '../io/model.ts';
 import { Rng } from '../rng/rng.ts';
 import { c2st } from '../sbi/c2st.ts';
-import { NeuralPosterior, NPE_DEFAULTS } from '../sbi/npe.ts';
+import { NeuralPosterior, NPE_DEFAULTS, type NpeArchitecture, type NpeState } from '../sbi/npe.ts';
 import { referencePosterior } from '../sbi/reference.ts';
 import { getTask } from '../sbi/tasks.ts';
-import type { FitState } from '../train/checkpoint.ts';
 import type { CommandSpec, Flags } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { checkOutFile, linkChecked, readBytes, readText, removeTree, writeAtomicChunks, writeFileAtomic } from './fsx.ts';
@@ -355,7 +354,7 @@ async function sbiResume(dir: string, flags: Flags): Promise<number> {
     if (!existsSync(dir)) throw new CliError(`${dir} does not exist; there is no run to resume`);
     throw new CliError(`${dir} has no checkpoint to resume from (a run that completed keeps none; train it again with more --epochs instead)`);
   }
-  let state: FitState, saved: SbiRunSpec;
+  let state: NpeState, saved: SbiRunSpec;
   try {
     ({ state, spec: saved } = readSbiCheckpoint(readBytes(checkpointPath, { maxBytes: 2 ** 36, what: 'checkpoint' })));
   } catch (e) {
@@ -364,7 +363,7 @@ async function sbiResume(dir: string, flags: Flags): Promise<number> {
   }
   const { theta, x, record } = readSimulations(from);
   const spec: SbiRunSpec = { ...saved, epochs: flags.integer('epochs') ?? saved.epochs, lr: flags.number('lr') ?? saved.lr };
-  if (spec.epochs < state.epoch) throw new UsageError(`sbi train: the checkpoint is at epoch ${state.epoch}; --epochs must be at least that`);
+  if (spec.epochs < state.fit.epoch) throw new UsageError(`sbi train: the checkpoint is at epoch ${state.fit.epoch}; --epochs must be at least that`);
   const plan = planOut(dir, { force: false, resume: true, writes: SBI_WRITES, command: 'flowgrad sbi train' });
   const interrupts = listenForInterrupts(dir, plan.staging);
   try {
@@ -376,11 +375,19 @@ async function sbiResume(dir: string, flags: Flags): Promise<number> {
         throw e;
       }
     }
-    process.stderr.write(`resuming ${dir} from epoch ${state.epoch}, step ${state.steps}${state.diverged !== null ? ' (the run had diverged)' : ''}: ${record.rows} simulations from ${SBI_FILES.simulations} (none simulated again), at most ${spec.epochs} epochs, Adam lr ${flags.has('lr') ? spec.lr : `${state.optimizer.options.lr} (as it stood)`}\n`);
+    const which = state.phase > 0 ? ` of architecture ${state.phase + 1} (the candidates before it are done)` : '';
+    process.stderr.write(`resuming ${dir} from epoch ${state.fit.epoch}${which}, step ${state.fit.steps}${state.fit.diverged !== null ? ' (the run had diverged)' : ''}: ${record.rows} simulations from ${SBI_FILES.simulations} (none simulated again), at most ${spec.epochs} epochs, Adam lr ${flags.has('lr') ? spec.lr : `${state.fit.optimizer.options.lr} (as it stood)`}\n`);
     return await trainInto(plan, record, theta, x, spec, readBytes(checkpointPath, { maxBytes: 2 ** 36, what: 'checkpoint' }), flags.number('lr') ?? null, interrupts);
   } finally {
     interrupts.dispose();
   }
+}
+
+/** One line for an architecture of the selection: the main flow, or a candidate's overrides. */
+function describeArchitecture(a: 'main' | NpeArchitecture): string {
+  if (a === 'main') return `the main flow (${NPE_DEFAULTS.layers} spline couplings, hidden ${NPE_DEFAULTS.hidden}×${NPE_DEFAULTS.depth}, K ${NPE_DEFAULTS.bins})`;
+  const parts = Object.entries(a).map(([k, v]) => `${k} ${String(v)}`);
+  return `a candidate (${parts.join(', ')})`;
 }
 
 /** Trains on simulations already in `plan.staging`, writes the posterior there and swaps the run in. */
@@ -390,6 +397,8 @@ async function trainInto(plan: OutPlan, record: SimulationsRecord, theta: Tensor
   interrupts.phase = 'training';
   const started = performance.now();
   let lastLine = -Infinity;
+  // Which architecture is training, and its last finished epoch (for the message of an interrupt).
+  let phase = { index: 0, count: 1, epoch: 0 };
   let outcome: SbiJobOutcome;
   const data = {
     theta: { rows: theta.rows, cols: theta.cols, data: theta.data },
@@ -420,7 +429,15 @@ async function trainInto(plan: OutPlan, record: SimulationsRecord, theta: Tensor
         interrupts.checkpoint = { epoch: m.epoch, steps: m.steps };
         return;
       }
+      if (m.type === 'architecture') {
+        phase = { index: m.index, count: m.count, epoch: 0 };
+        const why = m.index > 0 ? ', kept only if its validation −log q is lower; stopped once it has trained as many epochs as the main flow without being ahead' : '';
+        if (m.count > 1) process.stderr.write(`architecture ${m.index + 1} of ${m.count}: ${describeArchitecture(m.architecture)}${why}\n`);
+        lastLine = -Infinity;
+        return;
+      }
       const e = m.info, now = performance.now();
+      phase.epoch = e.epoch;
       if (now - lastLine > 2000) {
         lastLine = now;
         process.stderr.write(`epoch ${e.epoch}: train ${e.trainLoss.toFixed(3)}, validation ${e.valNll.toFixed(3)} (best ${e.bestValNll.toFixed(3)} at epoch ${e.bestEpoch}), ${e.elapsed.toFixed(1)} s\n`);
@@ -442,7 +459,8 @@ async function trainInto(plan: OutPlan, record: SimulationsRecord, theta: Tensor
   const h = outcome.history, seconds = (performance.now() - started) / 1000;
   if (outcome.status === 'interrupted') {
     const kept = h.bestEpoch > 0 ? `the best posterior so far (epoch ${h.bestEpoch})` : 'the posterior as it stood';
-    process.stderr.write(`flowgrad: interrupted at epoch ${h.epochs}, step ${h.steps}; ${out} holds the simulations, ${kept}, marked "status": "interrupted" in config.json, and a checkpoint; continue with flowgrad sbi train --resume ${out}\n`);
+    const where = phase.index > 0 ? `interrupted in architecture ${phase.index + 1} of ${phase.count} (a candidate) at its epoch ${phase.epoch}` : `interrupted at epoch ${h.epochs}, step ${h.steps}`;
+    process.stderr.write(`flowgrad: ${where}; ${out} holds the simulations, ${kept}, marked "status": "interrupted" in config.json, and a checkpoint; continue with flowgrad sbi train --resume ${out}\n`);
     return 130;
   }
   if (outcome.status === 'diverged') {
@@ -451,7 +469,8 @@ async function trainInto(plan: OutPlan, record: SimulationsRecord, theta: Tensor
     process.stderr.write(`flowgrad: ${outcome.reason}. ${out} holds the simulations, the best posterior of ${kept} (config.json says "status": "diverged") and, in ${SBI_FILES.checkpoint}, that state; try a lower learning rate: flowgrad sbi train --resume ${out} --lr ${lower}\n`);
     return 1;
   }
-  process.stderr.write(`trained in ${seconds.toFixed(1)} s (${h.epochs} epochs, ${h.stopReason}, best validation −log q ${h.bestValNll.toFixed(3)} at epoch ${h.bestEpoch}); wrote ${out}\n`);
+  const choice = outcome.candidates.length > 1 ? `; kept ${outcome.candidates[0]!.chosen ? 'the main flow' : `${describeArchitecture(outcome.candidates.find((c) => c.chosen)!.architecture)}`} (validation −log q ${outcome.candidates.map((c) => c.bestValNll.toFixed(3)).join(' vs ')})` : '';
+  process.stderr.write(`trained in ${seconds.toFixed(1)} s (${h.epochs} epochs, ${h.stopReason}, best validation −log q ${h.bestValNll.toFixed(3)} at epoch ${h.bestEpoch}${choice}); wrote ${out}\n`);
   return 0;
 }
 

@@ -13,8 +13,8 @@
 import { Tensor } from '../autograd/tensor.ts';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { Rng } from '../rng/rng.ts';
-import { trainNpe, type NeuralPosterior, type NpeOptions } from '../sbi/npe.ts';
-import { checkpointFromDict, checkpointToDict, type FitState } from '../train/checkpoint.ts';
+import { NPE_DEFAULTS, npeStateFromDict, npeStateToDict, trainNpe, type CandidateResult, type NeuralPosterior, type NpeArchitecture, type NpeOptions, type NpeState } from '../sbi/npe.ts';
+import type { FitState } from '../train/checkpoint.ts';
 import { TrainingDivergedError, type EpochInfo, type History } from '../train/fit.ts';
 import { runJobInWorker, serveJob } from './job-worker.ts';
 import type { Matrix } from './train-job.ts';
@@ -64,9 +64,12 @@ export interface SbiTrainJob {
 
 /**
  * Progress messages of the job.
- * @example const m: SbiJobMessage = { type: 'checkpoint', bytes, epoch: 3, steps: 120 };
+ * @example const m: SbiJobMessage = { type: 'checkpoint', bytes, epoch: 3, steps: 120, phase: 0 };
  */
-export type SbiJobMessage = { type: 'epoch'; info: EpochInfo } | { type: 'checkpoint'; bytes: Uint8Array; epoch: number; steps: number };
+export type SbiJobMessage =
+  | { type: 'epoch'; info: EpochInfo }
+  | { type: 'architecture'; index: number; count: number; architecture: 'main' | NpeArchitecture }
+  | { type: 'checkpoint'; bytes: Uint8Array; epoch: number; steps: number; phase: number };
 
 /**
  * How the training ended, with the posterior to write (for a divergence: the best of its last good state).
@@ -78,6 +81,8 @@ export interface SbiJobOutcome {
   /** The posterior as `NeuralPosterior.save()` gives it, with the training record (config text, weights). */
   configJson: string;
   weights: Uint8Array;
+  /** The architectures tried (the main one, then the candidates), which one was kept. */
+  candidates: CandidateResult[];
   /** A divergence: what happened, and the epoch of the state kept. */
   reason: string | null;
   keptEpoch: number | null;
@@ -87,23 +92,23 @@ function tensorOf(m: Matrix): Tensor {
   return Tensor.from(m.rows, m.cols, m.data);
 }
 
-/** A checkpoint's bytes: the fit state with the run's spec. */
-function checkpointBytes(state: FitState, spec: SbiRunSpec): Uint8Array {
-  const { tensors, metadata } = checkpointToDict(state, { [SBI_RUN_METADATA]: JSON.stringify(spec) });
+/** A checkpoint's bytes: the training state (which architecture, fit's state) with the run's spec. */
+function checkpointBytes(state: NpeState, spec: SbiRunSpec): Uint8Array {
+  const { tensors, metadata } = npeStateToDict(state, { [SBI_RUN_METADATA]: JSON.stringify(spec) });
   return saveSafetensors(tensors, metadata);
 }
 
 /**
- * Reads an sbi checkpoint back: its fit state and the run's spec. Throws for anything else.
- * @example const { state, spec } = readSbiCheckpoint(readBytes('runs/tm/checkpoint.safetensors'));
+ * Reads an sbi checkpoint back: its training state and the run's spec. Throws for anything else.
+ * @example const { state, spec } = readSbiCheckpoint(readBytes('runs/tm/checkpoint.safetensors')); state.fit.epoch;
  */
-export function readSbiCheckpoint(bytes: Uint8Array): { state: FitState; spec: SbiRunSpec } {
+export function readSbiCheckpoint(bytes: Uint8Array): { state: NpeState; spec: SbiRunSpec } {
   const loaded = loadSafetensors(bytes);
   const text = loaded.metadata[SBI_RUN_METADATA];
   if (text === undefined) throw new RangeError('it holds no sbi run (it was not written by flowgrad sbi train)');
   const spec = JSON.parse(text) as SbiRunSpec;
   if (!Number.isInteger(spec.seed) || !Number.isInteger(spec.epochs) || !(spec.lr > 0)) throw new RangeError(`its sbi run record is malformed: ${text}`);
-  return { state: checkpointFromDict(loaded.tensors, loaded.metadata), spec };
+  return { state: npeStateFromDict(loaded.tensors, loaded.metadata), spec };
 }
 
 /** trainNpe's options for a job, without the training's callbacks. */
@@ -119,8 +124,9 @@ function npeOptions(job: Pick<SbiTrainJob, 'spec' | 'support' | 'task' | 'parame
  * @example const bytes = startingCheckpoint({ theta, x, spec, support, task, parameterNames, dataNames });
  */
 export function startingCheckpoint(job: Pick<SbiTrainJob, 'theta' | 'x' | 'spec' | 'support' | 'task' | 'parameterNames' | 'dataNames'>): Uint8Array {
-  const { history } = trainNpe(tensorOf(job.theta), tensorOf(job.x), { ...npeOptions(job), epochs: 0 });
-  return checkpointBytes(history.state!, job.spec);
+  // The main flow's start: the candidates, trained after it, do not change it.
+  const { history } = trainNpe(tensorOf(job.theta), tensorOf(job.x), { ...npeOptions(job), epochs: 0, candidates: [] });
+  return checkpointBytes({ architectures: ['main', ...NPE_DEFAULTS.candidates], phase: 0, done: [], leader: null, fit: history.state! }, job.spec);
 }
 
 /**
@@ -130,18 +136,21 @@ export function startingCheckpoint(job: Pick<SbiTrainJob, 'theta' | 'x' | 'spec'
 export function trainSbiJob(job: SbiTrainJob, post: (message: SbiJobMessage) => void): SbiJobOutcome {
   const theta = tensorOf(job.theta), x = tensorOf(job.x);
   const base = npeOptions(job);
-  let resume: FitState | undefined;
+  let resume: NpeState | undefined;
   if (job.resume !== null) {
-    resume = readSbiCheckpoint(job.resume).state;
-    // A diverged run continues from its last good state, at the rate asked for if one is.
-    resume = { ...resume, diverged: null };
-    if (job.lr !== null) resume = { ...resume, optimizer: { ...resume.optimizer, options: { ...resume.optimizer.options, lr: job.lr } } };
+    const saved = readSbiCheckpoint(job.resume).state;
+    // A diverged run continues from its last good state, at the rate asked for if one is (for the
+    // architecture training; those after it start at the run's rate).
+    let fitState: FitState = { ...saved.fit, diverged: null };
+    if (job.lr !== null) fitState = { ...fitState, optimizer: { ...fitState.optimizer, options: { ...fitState.optimizer.options, lr: job.lr } } };
+    resume = { ...saved, fit: fitState };
   }
-  const save = (state: FitState) => post({ type: 'checkpoint', bytes: checkpointBytes(state, job.spec), epoch: state.epoch, steps: state.steps });
+  const save = (state: NpeState) => post({ type: 'checkpoint', bytes: checkpointBytes(state, job.spec), epoch: state.fit.epoch, steps: state.fit.steps, phase: state.phase });
   // Test hook: a Ctrl-C at this step (the signal tests send real ones).
   const stopAt = Number(process.env.FLOWGRAD_TEST_STOP_AT_STEP ?? NaN);
+  let steps = 0;
   const signal = { get aborted() { return Atomics.load(job.stopFlag, 0) >= 1; } };
-  let result: { posterior: NeuralPosterior; history: History };
+  let result: { posterior: NeuralPosterior; history: History; candidates: CandidateResult[] };
   let status: SbiJobOutcome['status'] = 'completed', reason: string | null = null, keptEpoch: number | null = null;
   try {
     result = trainNpe(theta, x, {
@@ -149,28 +158,31 @@ export function trainSbiJob(job: SbiTrainJob, post: (message: SbiJobMessage) => 
       signal,
       checkpoint: job.checkpointSeconds > 0 ? { seconds: job.checkpointSeconds, save } : { every: 1, save },
       ...(resume !== undefined ? { resume } : {}),
-      onStep: (step) => {
-        if (step === stopAt) Atomics.store(job.stopFlag, 0, 1);
+      // Counted over the whole run (fit counts each architecture's steps from 1).
+      onStep: () => {
+        if (++steps === stopAt) Atomics.store(job.stopFlag, 0, 1);
       },
       onEpoch: (info) => post({ type: 'epoch', info }),
+      onArchitecture: (index, count, architecture) => post({ type: 'architecture', index, count, architecture }),
     });
     if (result.history.stopReason === 'aborted') status = 'interrupted';
   } catch (e) {
     if (!(e instanceof TrainingDivergedError) || e.state === null) throw e;
     // fit saved the last good state (marked diverged); the posterior is that state's best weights:
-    // the same training resumed from it with no epoch left to run.
+    // the same training resumed from it with no epoch left to run (only the main flow's divergence
+    // reaches here: a candidate that diverges is dropped inside trainNpe).
     status = 'diverged';
     reason = e.message.replace(/ \(try a lower learning rate or clipGradNorm\)$/, '');
     keptEpoch = e.state.epoch;
-    result = trainNpe(theta, x, { ...base, epochs: e.state.epoch, resume: { ...e.state, diverged: null } });
+    result = trainNpe(theta, x, { ...base, candidates: [], epochs: e.state.epoch, resume: { ...e.state, diverged: null } });
     result.history.stopReason = 'aborted';
   }
   const h = result.history;
   const { configJson, weights } = result.posterior.save({
-    training: { ...job.training, epochs: h.epochs, steps: h.steps, bestEpoch: h.bestEpoch, bestValidationLoss: h.bestValNll, stopReason: status === 'diverged' ? 'diverged' : h.stopReason, seconds: h.seconds, status },
+    training: { ...job.training, epochs: h.epochs, steps: h.steps, bestEpoch: h.bestEpoch, bestValidationLoss: h.bestValNll, stopReason: status === 'diverged' ? 'diverged' : h.stopReason, seconds: h.seconds, status, candidates: result.candidates },
   });
   return {
-    status, reason, keptEpoch, configJson, weights,
+    status, reason, keptEpoch, configJson, weights, candidates: result.candidates,
     history: { epochs: h.epochs, steps: h.steps, stopReason: h.stopReason, bestEpoch: h.bestEpoch, bestValNll: h.bestValNll, seconds: h.seconds },
   };
 }

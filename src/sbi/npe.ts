@@ -27,8 +27,8 @@ import { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
 import type { ActivationName, Layer } from '../nn/layers.ts';
 import type { RandomSource, Rng } from '../rng/rng.ts';
-import { checkLrPlateau, fit, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
-import type { FitState } from '../train/checkpoint.ts';
+import { checkLrPlateau, fit, TrainingDivergedError, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
+import { CheckpointError, checkpointFromDict, checkpointToDict, type FitState } from '../train/checkpoint.ts';
 import type { PosteriorEstimate } from './diagnostics-set.ts';
 import type { Box } from './prior.ts';
 
@@ -41,6 +41,13 @@ import type { Box } from './prior.ts';
  * trained 10⁴ simulations in under 60 CPU s; the earlier default (16 affine couplings × two tanh layers
  * of 32, batch 128, Adam 10⁻³) took 60-175 s and was 0.08-1.2 nats worse, except on gaussian-mixture
  * at 10⁴ (0.01 nats better). `coupling: 'affine'` (with `bins` and `splineBound` left out) gives affine couplings.
+ *
+ * `candidates`: after it, a small flow (3 spline couplings × one hidden layer of 16, K = 4) trains on
+ * the same split and is kept where its validation NLL is lower (bench/sbibm.md, "The 10-D tasks": it is
+ * on gaussian-linear and gaussian-linear-uniform at 10⁴, where the main flow overfits within 5 epochs,
+ * and nowhere in 2-D or on slcp), and stops as soon as it has trained as many epochs as the main flow
+ * without beating it. They apply only to the default architecture: with any of layers, hidden, depth,
+ * activation, coupling, bins, splineBound or an embedding given, the flow asked for is trained alone.
  * @example NPE_DEFAULTS.hidden; // 50
  */
 export const NPE_DEFAULTS = Object.freeze({
@@ -57,7 +64,7 @@ export const NPE_DEFAULTS = Object.freeze({
   patience: 20,
   lrPlateau: Object.freeze({ patience: 10, factor: 0.5 }) as { readonly patience: number; readonly factor: number; readonly restoreBest?: boolean } | null,
   validationFraction: 0.1,
-  candidates: Object.freeze([]) as readonly NpeArchitecture[],
+  candidates: Object.freeze([Object.freeze({ layers: 3, hidden: 16, depth: 1, bins: 4 })]) as readonly NpeArchitecture[],
 });
 
 /**
@@ -81,20 +88,26 @@ export interface NpeArchitecture {
  */
 export interface CandidateResult {
   architecture: 'main' | NpeArchitecture;
+  /** Its best validation NLL (NaN when it diverged). */
   bestValNll: number;
   epochs: number;
   chosen: boolean;
+  /**
+   * Stopped before its own early stop: it had trained as many epochs as the main flow without a lower
+   * validation NLL than the best so far (a race it lost), or it diverged (a candidate that diverges is
+   * dropped; the run goes on). Always false for the main flow.
+   */
+  dropped: boolean;
 }
 
 const ARCH_KEYS = ['coupling', 'layers', 'hidden', 'depth', 'activation', 'bins', 'splineBound'] as const;
 
 function checkCandidates(options: NpeOptions): readonly NpeArchitecture[] {
-  const list = options.candidates ?? NPE_DEFAULTS.candidates;
+  // The default candidates belong to the default architecture: a flow asked for is trained as asked.
+  const custom = options.embedding !== undefined || ARCH_KEYS.some((k) => options[k] !== undefined);
+  const list = options.candidates ?? (custom ? [] : NPE_DEFAULTS.candidates);
   if (!Array.isArray(list)) throw new TypeError(`trainNpe: candidates must be an array of architectures, got ${String(list)}`);
-  if (list.length > 0) {
-    if (options.embedding !== undefined) throw new RangeError('trainNpe: candidates with an embedding network are not supported (each candidate would need its own); give candidates: []');
-    if (options.resume !== undefined || options.checkpoint !== undefined) throw new RangeError('trainNpe: checkpoint and resume cover one architecture; give candidates: [] with them');
-  }
+  if (list.length > 0 && options.embedding !== undefined) throw new RangeError('trainNpe: candidates with an embedding network are not supported (each candidate would need its own); give candidates: []');
   list.forEach((arch, k) => {
     if (arch === null || typeof arch !== 'object') throw new TypeError(`trainNpe: candidates[${k}] must be an object, got ${String(arch)}`);
     checkOptionKeys(`trainNpe: candidates[${k}]`, arch, ARCH_KEYS);
@@ -152,9 +165,15 @@ export interface NpeOptions {
    * Other architectures trained after the main one on the same split and data, the one with the
    * lowest best validation NLL kept: the capacity chosen by validation (see `candidates` in the result).
    * Each entry overrides the main recipe's layers, hidden, depth, activation, coupling, bins, splineBound.
-   * Default `[]`: the main architecture only. Not with an embedding, checkpoint or resume.
+   * A candidate that has trained as many epochs as the main flow without a lower validation NLL than
+   * the best so far stops there (it cannot be chosen), so a losing candidate costs at most the main
+   * flow's epochs. Default: {@link NPE_DEFAULTS}' small flow with the default architecture, none when an
+   * architecture option or an embedding is given; `[]` trains the main architecture only. Not with an
+   * embedding.
    */
   candidates?: readonly NpeArchitecture[];
+  /** Called as each architecture starts training (and on resume, for the one resumed): its index (0 the main one) and the count. */
+  onArchitecture?: (index: number, count: number, architecture: 'main' | NpeArchitecture) => void;
   /** Names of θ's and x's columns, kept with the model. */
   parameterNames?: readonly string[];
   dataNames?: readonly string[];
@@ -167,20 +186,89 @@ export interface NpeOptions {
   /** Stops cleanly when aborted. */
   signal?: StopSignal;
   /**
-   * Checkpoints (fit's): `save` receives the training state every `every` epochs or `seconds`, when
-   * aborted and when training diverges (then marked diverged).
+   * Checkpoints: `save` receives an {@link NpeState} (which architecture is training, the results of
+   * those before it, the best of them so far, and fit's state of the one training) every `every` epochs
+   * or `seconds`, when aborted and when the main flow diverges (then marked diverged).
    */
-  checkpoint?: { every?: number; seconds?: number; save: (state: FitState) => void };
+  checkpoint?: { every?: number; seconds?: number; save: (state: NpeState) => void };
   /**
-   * Continue from a checkpoint written with the same θ, x, seed and options: the split, the z-scoring
-   * and the initial weights come again from `rng` and the data, then fit restores the weights, Adam's
-   * state (its current learning rate too, after any `lrPlateau` cut) and the shuffle generator, so the
-   * run ends bit-identical to one that never stopped.
+   * Continue from a checkpoint written with the same θ, x, seed and options (candidates included): the
+   * split, the z-scoring and the initial weights come again from `rng` and the data, the architectures
+   * finished before are taken from the checkpoint (the best of them with its weights), and fit restores
+   * the running one's weights, Adam's state (its current learning rate too, after any `lrPlateau` cut)
+   * and the shuffle generator, so the run ends bit-identical to one that never stopped. A bare
+   * `FitState` is the main flow's.
    */
-  resume?: FitState;
+  resume?: NpeState | FitState;
 }
 
-const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'coupling', 'bins', 'splineBound', 'batchSize', 'lr', 'epochs', 'patience', 'lrPlateau', 'validationFraction', 'candidates', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal', 'checkpoint', 'resume'] as const;
+/**
+ * The state of a {@link trainNpe} run between two steps: which architecture is training (0 the main one,
+ * k the k-th candidate), the results of the ones finished before it, the best of them so far (its index,
+ * weights and training history), and fit's state of the running one. {@link npeStateToDict} and
+ * {@link npeStateFromDict} turn it into one safetensors file and back.
+ * @example trainNpe(theta, x, { rng, checkpoint: { every: 1, save: (s: NpeState) => keep(npeStateToDict(s)) } });
+ */
+export interface NpeState {
+  /** The run's architectures, in order: 'main', then the candidates (a resume checks those up to `phase`). */
+  architectures: ('main' | NpeArchitecture)[];
+  phase: number;
+  done: CandidateResult[];
+  leader: { index: number; model: Record<string, Tensor>; history: Omit<History, 'state'> } | null;
+  fit: FitState;
+}
+
+/** The metadata key of an {@link NpeState}'s own fields in a checkpoint dict. */
+const STATE_KEY = 'npe-state';
+
+/**
+ * An {@link NpeState} as named tensors and string metadata for `saveSafetensors(tensors, metadata)`:
+ * fit's state as `checkpointToDict` writes it, the best finished flow's weights as `leader.<name>`, and
+ * the rest as JSON under `metadata['npe-state']`; extra metadata is kept as given.
+ * @example const { tensors, metadata } = npeStateToDict(state, { run: JSON.stringify(spec) }); saveSafetensors(tensors, metadata);
+ */
+export function npeStateToDict(state: NpeState, extra: Record<string, string> = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  const { tensors, metadata } = checkpointToDict(state.fit, extra);
+  if (state.leader !== null) for (const [name, t] of Object.entries(state.leader.model)) tensors[`leader.${name}`] = Tensor.from(t.rows, t.cols, t.data.slice());
+  const own = { architectures: state.architectures, phase: state.phase, done: state.done, leader: state.leader === null ? null : { index: state.leader.index, history: state.leader.history } };
+  // JSON has no NaN or ±∞ (a diverged candidate's NLL is NaN): such numbers are written as strings.
+  metadata[STATE_KEY] = JSON.stringify(own, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  return { tensors, metadata };
+}
+
+/**
+ * Reads back what {@link npeStateToDict} wrote (after `loadSafetensors`); a dict of fit's alone (no
+ * `npe-state` entry) is the main flow's state. A malformed one is a `CheckpointError` naming the field.
+ * @example const state = npeStateFromDict(loaded.tensors, loaded.metadata); state.phase; // 0
+ */
+export function npeStateFromDict(tensors: Readonly<Record<string, Tensor>>, metadata: Readonly<Record<string, string>>): NpeState {
+  const fitState = checkpointFromDict(tensors, metadata);
+  const text = metadata[STATE_KEY];
+  if (text === undefined) return { architectures: ['main'], phase: 0, done: [], leader: null, fit: fitState };
+  let j: { architectures?: unknown; phase?: unknown; done?: unknown; leader?: unknown };
+  try {
+    j = JSON.parse(text, (_key, v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v)) as typeof j;
+  } catch {
+    throw new CheckpointError(`checkpoint: metadata["${STATE_KEY}"] is not valid JSON`);
+  }
+  if (typeof j !== 'object' || j === null || !Number.isSafeInteger(j.phase) || (j.phase as number) < 0) throw new CheckpointError(`checkpoint: ${STATE_KEY}.phase must be an integer >= 0`);
+  if (!Array.isArray(j.architectures) || j.architectures.length <= (j.phase as number) || j.architectures[0] !== 'main') throw new CheckpointError(`checkpoint: ${STATE_KEY}.architectures must list 'main' and the candidates, more than phase ${String(j.phase)}`);
+  if (!Array.isArray(j.done) || j.done.length !== j.phase) throw new CheckpointError(`checkpoint: ${STATE_KEY}.done must list the ${String(j.phase)} architectures before the running one`);
+  let leader: NpeState['leader'] = null;
+  if (j.leader !== null) {
+    const l = j.leader as { index?: unknown; history?: unknown } | undefined;
+    if (typeof l !== 'object' || l === null || !Number.isSafeInteger(l.index) || (l.index as number) < 0 || (l.index as number) >= (j.phase as number) || typeof l.history !== 'object' || l.history === null) {
+      throw new CheckpointError(`checkpoint: ${STATE_KEY}.leader must be null or { index < phase, history }`);
+    }
+    const model: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(tensors)) if (name.startsWith('leader.')) model[name.slice(7)] = t;
+    if (Object.keys(model).length === 0) throw new CheckpointError('checkpoint: the best finished flow\'s weights (tensors "leader.*") are missing');
+    leader = { index: l.index as number, model, history: l.history as Omit<History, 'state'> };
+  } else if ((j.phase as number) > 0) throw new CheckpointError(`checkpoint: ${STATE_KEY}.leader is missing for phase ${String(j.phase)}`);
+  return { architectures: j.architectures as NpeState['architectures'], phase: j.phase as number, done: j.done as CandidateResult[], leader, fit: fitState };
+}
+
+const OPTIONS = ['rng', 'support', 'layers', 'hidden', 'depth', 'activation', 'embedding', 'coupling', 'bins', 'splineBound', 'batchSize', 'lr', 'epochs', 'patience', 'lrPlateau', 'validationFraction', 'candidates', 'onArchitecture', 'parameterNames', 'dataNames', 'task', 'onEpoch', 'onStep', 'signal', 'checkpoint', 'resume'] as const;
 
 /**
  * What a trained posterior keeps besides its flow.
@@ -364,22 +452,33 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
   const plateau = o.lrPlateau ?? null;
   if (plateau !== null) checkLrPlateau('trainNpe', plateau);
   const candidates = checkCandidates(options);
-  /** One architecture on the split above: built (its weights from `rng`, continuing), then trained by fit. */
-  const trainOne = (arch: NpeArchitecture, main: boolean): { flow: RealNVP; history: History } => {
-    const coupling = arch.coupling ?? o.coupling;
+  const archs: ('main' | NpeArchitecture)[] = ['main', ...candidates];
+  // A bare FitState is the main flow's, whatever the candidates.
+  const resume: NpeState | undefined = options.resume === undefined ? undefined : 'fit' in options.resume ? options.resume : { architectures: archs, phase: 0, done: [], leader: null, fit: options.resume };
+  if (resume !== undefined) {
+    if (resume.phase >= archs.length) throw new RangeError(`trainNpe: the checkpoint is of architecture ${resume.phase + 1}, this run has ${archs.length}; resume with the candidates of the run that wrote it`);
+    // The architectures finished and the one running must be this run's (those after it start afresh).
+    resume.architectures.slice(0, resume.phase + 1).forEach((a, k) => {
+      if (JSON.stringify(a) !== JSON.stringify(archs[k])) throw new RangeError(`trainNpe: the checkpoint's architecture ${k + 1} is ${JSON.stringify(a)}, this run's ${JSON.stringify(archs[k])}; resume with the candidates of the run that wrote it`);
+    });
+  }
+  /** One architecture's flow (its weights from `rng`, continuing). */
+  const build = (arch: 'main' | NpeArchitecture): RealNVP => {
+    const main = arch === 'main', a: NpeArchitecture = main ? {} : arch;
+    const coupling = a.coupling ?? o.coupling;
     // Affine couplings take no bins or bound: only ones asked for (the caller's for the main flow, the
     // candidate's own for a candidate), which RealNVP then refuses by name.
-    const given = main ? options : arch;
-    const flow = new RealNVP({
+    const given = main ? options : a;
+    return new RealNVP({
       dim: dTheta,
       contextDim: dX,
-      layers: arch.layers ?? o.layers,
-      hidden: arch.hidden ?? o.hidden,
-      depth: arch.depth ?? o.depth,
-      activation: arch.activation ?? o.activation,
+      layers: a.layers ?? o.layers,
+      hidden: a.hidden ?? o.hidden,
+      depth: a.depth ?? o.depth,
+      activation: a.activation ?? o.activation,
       coupling,
       ...(coupling !== 'affine'
-        ? { bins: arch.bins ?? o.bins, splineBound: arch.splineBound ?? o.splineBound }
+        ? { bins: a.bins ?? o.bins, splineBound: a.splineBound ?? o.splineBound }
         : { ...(given.bins !== undefined ? { bins: given.bins } : {}), ...(given.splineBound !== undefined ? { splineBound: given.splineBound } : {}) }),
       standardize: { mean: thetaStats.mean, std: safeStd(thetaStats.std) },
       standardizeContext: { mean: xStats.mean, std: safeStd(xStats.std) },
@@ -387,44 +486,82 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
       ...(main && options.embedding !== undefined ? { embedding: options.embedding } : {}),
       rng,
     });
+  };
+
+  // The main architecture first (so without candidates the run is what it always was), then each
+  // candidate on the same split; the lowest best validation NLL wins (the earlier one on a tie). A
+  // candidate not ahead of the best after as many epochs as the main flow trained stops there.
+  const tried: CandidateResult[] = resume?.done.map((r) => ({ ...r })) ?? [];
+  let leader: { index: number; flow: RealNVP; history: History; saved: NpeState['leader'] } | null = null;
+  if (resume?.leader != null) {
+    const flow = build(archs[resume.leader.index]!);
+    flow.loadStateDict(resume.leader.model);
+    flow.eval();
+    leader = { index: resume.leader.index, flow, history: { ...resume.leader.history }, saved: resume.leader };
+  }
+  let stopped: History['stopReason'] | null = null;
+  for (let k = resume?.phase ?? 0; k < archs.length && stopped === null; k++) {
+    const arch = archs[k]!, main = k === 0;
+    options.onArchitecture?.(k, archs.length, arch);
+    const flow = build(arch);
+    const raceEpochs = main ? Infinity : tried[0]!.epochs;
+    let userStop = false;
+    const snapshotDone = () => tried.map((r) => ({ ...r }));
     const model = new JointRows(flow, dTheta);
     const optimizer = new Adam(model.parameters(), { lr: o.lr });
-    const history = fit(model, train, {
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      optimizer,
-      rng,
-      validation: val,
-      patience: o.patience,
-      ...(plateau !== null ? { lrPlateau: plateau } : {}),
-      ...(options.onEpoch !== undefined ? { onEpoch: options.onEpoch } : {}),
-      ...(options.onStep !== undefined ? { onStep: options.onStep } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
-      ...(options.resume !== undefined ? { resume: options.resume } : {}),
-    });
-    flow.eval();
-    return { flow, history };
-  };
-  // The main architecture first (so without candidates the run is what it always was), then each
-  // candidate on the same split; the lowest best validation NLL wins (the main one on a tie).
-  let { flow, history } = trainOne({}, true);
-  const tried: CandidateResult[] = [{ architecture: 'main', bestValNll: history.bestValNll, epochs: history.epochs, chosen: false }];
-  let chosen = 0;
-  for (const [k, arch] of candidates.entries()) {
-    if (history.stopReason === 'aborted') break;
-    const other = trainOne(arch, false);
-    tried.push({ architecture: arch, bestValNll: other.history.bestValNll, epochs: other.history.epochs, chosen: false });
-    if (other.history.stopReason === 'aborted') {
-      history = other.history;
-      break;
+    let history: History;
+    try {
+      history = fit(model, train, {
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        optimizer,
+        rng,
+        validation: val,
+        patience: o.patience,
+        ...(plateau !== null ? { lrPlateau: plateau } : {}),
+        onEpoch: (info) => {
+          if (options.onEpoch?.(info) === 'stop') {
+            userStop = true;
+            return 'stop';
+          }
+          if (info.epoch >= raceEpochs && !(info.bestValNll < leader!.history.bestValNll)) return 'stop';
+          return undefined;
+        },
+        ...(options.onStep !== undefined ? { onStep: options.onStep } : {}),
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        ...(options.checkpoint !== undefined
+          ? {
+              checkpoint: {
+                ...(options.checkpoint.every !== undefined ? { every: options.checkpoint.every } : {}),
+                ...(options.checkpoint.seconds !== undefined ? { seconds: options.checkpoint.seconds } : {}),
+                // A diverging candidate is dropped and the run goes on: its diverged state is not the run's.
+                save: (state: FitState) => {
+                  if (main || state.diverged === null) options.checkpoint!.save({ architectures: archs.map((a) => (a === 'main' ? a : { ...a })), phase: k, done: snapshotDone(), leader: leader?.saved ?? null, fit: state });
+                },
+              },
+            }
+          : {}),
+        ...(resume !== undefined && k === resume.phase ? { resume: resume.fit } : {}),
+      });
+    } catch (e) {
+      if (main || !(e instanceof TrainingDivergedError)) throw e;
+      tried.push({ architecture: arch, bestValNll: NaN, epochs: e.epoch, chosen: false, dropped: true });
+      continue;
     }
-    if (other.history.bestValNll < tried[chosen]!.bestValNll) {
-      ({ flow, history } = other);
-      chosen = k + 1;
+    flow.eval();
+    const dropped = !main && history.stopReason === 'stopped-by-callback' && !userStop;
+    tried.push({ architecture: arch, bestValNll: history.bestValNll, epochs: history.epochs, chosen: false, dropped });
+    if (history.stopReason === 'aborted' || userStop) stopped = history.stopReason;
+    if (leader === null || history.bestValNll < leader.history.bestValNll) {
+      const { state: _state, ...kept } = history;
+      const saved = k + 1 < archs.length && options.checkpoint !== undefined ? { index: k, model: Object.fromEntries(Object.entries(flow.stateDict()).map(([name, t]) => [name, Tensor.from(t.rows, t.cols, t.data.slice())])), history: kept } : null;
+      leader = { index: k, flow, history, saved };
     }
   }
-  tried[chosen]!.chosen = true;
+  const { flow } = leader!;
+  // An interrupted selection keeps the best flow so far and says it was interrupted.
+  const history: History = stopped !== null && leader!.history.stopReason !== stopped ? { ...leader!.history, stopReason: stopped } : leader!.history;
+  tried[leader!.index]!.chosen = true;
   const names = (given: readonly string[] | undefined, d: number, prefix: string): string[] => (given !== undefined ? [...given] : Array.from({ length: d }, (_, i) => `${prefix}${i + 1}`));
   const meta: PosteriorMeta = {
     task: options.task ?? null,

@@ -117,7 +117,11 @@ test('a stop during training keeps the simulations and the best posterior (inter
   assert.is(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /resuming .* from epoch 2, step 5: 300 simulations from simulations.csv \(none simulated again\)/);
   assert.match(resumed.stderr, /^epoch 3:/m, 'it continues at epoch 3');
-  assert.not.match(resumed.stderr, /^epoch 1:/m, 'it does not start over');
+  const [mainPart, candidatePart] = resumed.stderr.split(/^architecture 2 of 2: a candidate \(layers 3, hidden 16, depth 1, bins 4\), kept only if its validation −log q is lower/m);
+  assert.ok(candidatePart !== undefined, `the default candidate trains after the main flow: ${resumed.stderr}`);
+  assert.not.match(mainPart!, /^epoch 1:/m, 'it does not start over');
+  assert.match(candidatePart!, /^epoch 1:/m, 'the candidate starts at its epoch 1');
+  assert.match(resumed.stderr, /kept the main flow \(validation −log q -?\d+\.\d+ vs -?\d+\.\d+\)/);
   assert.not.ok(existsSync(marker), 'nothing simulated');
   assert.is(sha(join(stopped, 'model.safetensors')), sha(join(whole, 'model.safetensors')), 'the same weights, bit for bit (the simulations read back exactly)');
   assert.is(status(stopped), 'completed');
@@ -152,6 +156,31 @@ test('a failure after the simulations are written keeps them and a checkpoint be
   assert.is((await run(['sbi', 'train', ...small, '--out', whole])).code, 0);
   assert.is(sha(join(dir, 'model.safetensors')), sha(join(whole, 'model.safetensors')));
   assert.not.ok(existsSync(join(tmp, '.crashed.flowgrad-new')));
+});
+
+test('a stop while the candidate trains keeps the main posterior; --resume finishes the candidate and ends bit-identical', async () => {
+  const whole = join(tmp, 'whole-select'), dir = join(tmp, 'in-candidate');
+  const w = await run(['sbi', 'train', ...small, '--out', whole]);
+  assert.is(w.code, 0, w.stderr);
+  const record = JSON.parse(readFileSync(join(whole, 'config.json'), 'utf8')).training.candidates as { architecture: unknown; epochs: number; dropped: boolean; chosen: boolean }[];
+  assert.is(record.length, 2, 'config.json lists both architectures');
+  assert.is(record[0]!.epochs, 5);
+  // Steps 1-10 are the main flow's five epochs of two steps; step 13 is inside the candidate's epoch 2.
+  process.env.FLOWGRAD_TEST_STOP_AT_STEP = '13';
+  let r;
+  try {
+    r = await run(['sbi', 'train', ...small, '--out', dir]);
+  } finally {
+    delete process.env.FLOWGRAD_TEST_STOP_AT_STEP;
+  }
+  assertOneLine({ ...r, stderr: r.stderr.split('\n').filter((l) => l.startsWith('flowgrad:')).join('\n') }, 130, ['interrupted in architecture 2 of 2 (a candidate) at its epoch 2', '"status": "interrupted"', `--resume ${dir}`]);
+  assert.is(status(dir), 'interrupted');
+  const resumed = await run(['sbi', 'train', '--resume', dir]);
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming .* from epoch 1 of architecture 2 \(the candidates before it are done\), step 3/);
+  assert.not.match(resumed.stderr, /architecture 1 of 2/, 'the main flow is not trained again');
+  assert.is(sha(join(dir, 'model.safetensors')), sha(join(whole, 'model.safetensors')), 'the same weights, bit for bit');
+  assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).training.candidates, record);
 });
 
 test('a diverging run keeps its last good state marked diverged and exits 1 with a lower --lr; resumed at a sane rate it ends where a fresh run does', async () => {

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng } from '../../src/rng/rng.ts';
-import { trainNpe, type NpeOptions } from '../../src/sbi/npe.ts';
+import { trainNpe, type NpeOptions, type NpeState } from '../../src/sbi/npe.ts';
 import { simulateDataset } from '../../src/sbi/simulator.ts';
 import { getTask } from '../../src/sbi/tasks.ts';
 import type { FitState } from '../../src/train/checkpoint.ts';
@@ -23,13 +23,13 @@ function weights(result: ReturnType<typeof trainNpe>): Uint8Array {
 
 test('a run stopped after a rate cut and resumed from its checkpoint ends bit-identical to one that never stopped', () => {
   const states: FitState[] = [];
-  const whole = trainNpe(data.theta, data.x, { ...options(), checkpoint: { every: 1, save: (s) => void states.push(s) } });
+  const whole = trainNpe(data.theta, data.x, { ...options(), checkpoint: { every: 1, save: (s) => void states.push(s.fit) } });
   const cut = states.find((s) => (s.optimizer.options.lr as number) < 3e-2);
   assert.ok(cut !== undefined && cut.epoch < 7, `a rate cut within the first epochs (rates ${states.map((s) => s.optimizer.options.lr).join(', ')})`);
   // Stop in the middle of the epoch after the cut.
   const stepsPerEpoch = Math.ceil(whole.posterior.meta.trainRows / 32);
   const stopAt = cut.steps + Math.floor(stepsPerEpoch / 2);
-  let step = 0, saved: FitState | null = null;
+  let step = 0, saved: NpeState | null = null;
   const stopped = trainNpe(data.theta, data.x, {
     ...options(),
     signal: { get aborted() { return step >= stopAt; } },
@@ -37,7 +37,7 @@ test('a run stopped after a rate cut and resumed from its checkpoint ends bit-id
     checkpoint: { seconds: 1e9, save: (s) => void (saved = s) },
   });
   assert.is(stopped.history.stopReason, 'aborted');
-  const state = saved as FitState | null;
+  const state = (saved as NpeState | null)?.fit ?? null;
   assert.ok(state !== null && state.partial !== null, 'the checkpoint stands inside an epoch');
   assert.is(state.optimizer.options.lr, cut.optimizer.options.lr, 'the checkpoint holds the cut rate');
   const resumed = trainNpe(data.theta, data.x, { ...options(), resume: state });
