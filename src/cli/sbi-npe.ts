@@ -45,7 +45,7 @@ const FILES = { config: 'config.json', weights: 'model.safetensors' } as const;
  */
 export const sbiTrainSpec: CommandSpec = {
   name: 'sbi train',
-  summary: 'Trains a neural posterior q(θ | x) (the default NPE recipe: a conditional neural spline flow, 5 couplings × two layers of 50 ReLU units, K = 10 bins) on simulations from a task, your simulator module, or a CSV file; writes DIR/simulations.csv (before training), DIR/config.json and DIR/model.safetensors.',
+  summary: 'Trains a neural posterior q(θ | x) (the default NPE recipe: a conditional neural spline flow, 5 couplings × two layers of 50 ReLU units, K = 10 bins, then a small candidate, 3 couplings × 16, K = 4, kept where its validation loss is lower) on simulations from a task, your simulator module, or a CSV file; writes DIR/simulations.csv (before training), DIR/config.json and DIR/model.safetensors.',
   usage: '(--task NAME | --simulator FILE.mjs) --simulations N --out DIR [--seed S] [--workers W] [--epochs E] [--lr X] | --data FILE.csv --params K --out DIR [--seed S]   or   --resume DIR [--epochs E] [--lr X]',
   flags: {
     task: { type: 'string', value: 'NAME', help: 'a benchmark task (flowgrad sbi tasks); sbibm spelling accepted' },
@@ -68,6 +68,11 @@ export const sbiTrainSpec: CommandSpec = {
     '"status": "interrupted"; sbi sample, eval and check read it) and a checkpoint, and exits 130; continue with',
     '--resume DIR, which ends on the same weights, bit for bit, as a run that was never stopped. A run that',
     'diverges keeps its last good state, marked "diverged", and exits 1 with what to try.',
+    '',
+    'Two architectures train in turn on the same split: the main flow, then the small candidate, which stops',
+    'once it has trained as many epochs as the main flow without a lower validation loss; the lower one is',
+    'kept (config.json\'s training.candidates lists both). A checkpoint says which one was training, so',
+    '--resume continues inside either.',
     '',
     'Examples:',
     '  flowgrad sbi train --task two-moons --simulations 10000 --out runs/two-moons',
@@ -469,8 +474,10 @@ async function trainInto(plan: OutPlan, record: SimulationsRecord, theta: Tensor
     process.stderr.write(`flowgrad: ${outcome.reason}. ${out} holds the simulations, the best posterior of ${kept} (config.json says "status": "diverged") and, in ${SBI_FILES.checkpoint}, that state; try a lower learning rate: flowgrad sbi train --resume ${out} --lr ${lower}\n`);
     return 1;
   }
-  const choice = outcome.candidates.length > 1 ? `; kept ${outcome.candidates[0]!.chosen ? 'the main flow' : `${describeArchitecture(outcome.candidates.find((c) => c.chosen)!.architecture)}`} (validation −log q ${outcome.candidates.map((c) => c.bestValNll.toFixed(3)).join(' vs ')})` : '';
-  process.stderr.write(`trained in ${seconds.toFixed(1)} s (${h.epochs} epochs, ${h.stopReason}, best validation −log q ${h.bestValNll.toFixed(3)} at epoch ${h.bestEpoch}${choice}); wrote ${out}\n`);
+  const kept = outcome.candidates.find((c) => c.chosen)!, others = outcome.candidates.filter((c) => !c.chosen);
+  const name = (c: (typeof outcome.candidates)[number]) => (c.architecture === 'main' ? 'the main flow' : 'the candidate');
+  const choice = others.length > 0 ? `; kept ${name(kept)} (validation −log q ${kept.bestValNll.toFixed(3)} against ${others.map((c) => `${name(c)}'s ${c.bestValNll.toFixed(3)}`).join(', ')})` : '';
+  process.stderr.write(`trained in ${seconds.toFixed(1)} s (${h.epochs} epochs, ${h.stopReason}, best validation −log q ${h.bestValNll.toFixed(3)} at epoch ${h.bestEpoch})${choice}; wrote ${out}\n`);
   return 0;
 }
 

@@ -121,7 +121,7 @@ test('a stop during training keeps the simulations and the best posterior (inter
   assert.ok(candidatePart !== undefined, `the default candidate trains after the main flow: ${resumed.stderr}`);
   assert.not.match(mainPart!, /^epoch 1:/m, 'it does not start over');
   assert.match(candidatePart!, /^epoch 1:/m, 'the candidate starts at its epoch 1');
-  assert.match(resumed.stderr, /kept the main flow \(validation −log q -?\d+\.\d+ vs -?\d+\.\d+\)/);
+  assert.match(resumed.stderr, /\); kept the main flow \(validation −log q -?\d+\.\d+ against the candidate's -?\d+\.\d+\); wrote /);
   assert.not.ok(existsSync(marker), 'nothing simulated');
   assert.is(sha(join(stopped, 'model.safetensors')), sha(join(whole, 'model.safetensors')), 'the same weights, bit for bit (the simulations read back exactly)');
   assert.is(status(stopped), 'completed');
