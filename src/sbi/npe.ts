@@ -179,11 +179,15 @@ export interface NpeOptions {
   dataNames?: readonly string[];
   /** The task's name, kept with the model (so a model of another task is refused). */
   task?: string | null;
-  /** Progress after each epoch (fit's). */
+  /**
+   * Progress after each epoch (fit's; each architecture counts its epochs from 1, see `onArchitecture`).
+   * Returning `'stop'` ends the whole run there: the best flow so far is kept (the one stopped included)
+   * and no further candidate trains.
+   */
   onEpoch?: (info: EpochInfo) => void | 'stop';
   /** Progress after each step (fit's). */
   onStep?: (step: number, loss: number) => void;
-  /** Stops cleanly when aborted. */
+  /** Stops cleanly when aborted, as `'stop'` from `onEpoch` does, with `history.stopReason` `'aborted'`. */
   signal?: StopSignal;
   /**
    * Checkpoints: `save` receives an {@link NpeState} (which architecture is training, the results of
