@@ -97,6 +97,27 @@ test('a candidate races the main flow: stopped (dropped) when not ahead after as
   }
 });
 
+test("onEpoch's 'stop' and the signal end the whole selection, the best flow so far kept", () => {
+  // Stopped inside the main flow: no candidate trains.
+  const early = trainNpe(race.theta, race.x, { rng: new Rng(1), ...AHEAD, onEpoch: (e) => (e.epoch === 2 ? 'stop' : undefined) });
+  assert.is(early.candidates.length, 1);
+  assert.is(early.history.stopReason, 'stopped-by-callback');
+  assert.is(early.history.epochs, 2);
+  // Stopped in the candidate's epoch 5 (it is ahead by then): it is compared and kept; not a dropped candidate.
+  let phase = 0;
+  const late = trainNpe(race.theta, race.x, { rng: new Rng(1), ...AHEAD, onArchitecture: (k) => void (phase = k), onEpoch: (e) => (phase === 1 && e.epoch === 5 ? 'stop' : undefined) });
+  assert.is(late.candidates.length, 2);
+  assert.is(late.candidates[1]!.epochs, 5);
+  assert.not.ok(late.candidates[1]!.dropped, 'stopped by the caller, not by the race');
+  assert.ok(late.candidates[1]!.chosen && late.candidates[1]!.bestValNll < late.candidates[0]!.bestValNll);
+  assert.is(late.history.stopReason, 'stopped-by-callback');
+  // The signal in the candidate: the same, marked aborted.
+  let calls = 0;
+  const aborted = trainNpe(race.theta, race.x, { rng: new Rng(1), ...AHEAD, onStep: () => void calls++, signal: { get aborted() { return calls >= 3 * 23 + 5 * 23; } } });
+  assert.is(aborted.history.stopReason, 'aborted');
+  assert.is(aborted.candidates.length, 2);
+});
+
 test('the default candidates go with the default architecture only: an architecture or candidates: [] trains one flow', () => {
   const small = simulateDataset(task, 200, { seed: 3 });
   const base = { rng: new Rng(1), support: task.prior.support, epochs: 1 };
