@@ -1,6 +1,7 @@
 /**
  * SHA-256 of the weights of the default NPE recipe trained on two-moons (10³ simulations, seed 1): the
- * bit-identity check of the engine's kernels (`npx tsx bench/npe-hash.ts`; full training, ~6 s).
+ * bit-identity check of the engine's kernels (`npx tsx bench/npe-hash.ts`; full training of the main flow
+ * and the raced small candidate, which is not kept here, so the hash is the main flow's).
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -64,12 +64,12 @@ export interface SbiTrainJob {
 
 /**
  * Progress messages of the job.
- * @example const m: SbiJobMessage = { type: 'checkpoint', bytes, epoch: 3, steps: 120, phase: 0 };
+ * @example const m: SbiJobMessage = { type: 'checkpoint', bytes, epoch: 3, steps: 120 };
  */
 export type SbiJobMessage =
   | { type: 'epoch'; info: EpochInfo }
   | { type: 'architecture'; index: number; count: number; architecture: 'main' | NpeArchitecture }
-  | { type: 'checkpoint'; bytes: Uint8Array; epoch: number; steps: number; phase: number };
+  | { type: 'checkpoint'; bytes: Uint8Array; epoch: number; steps: number };
 
 /**
  * How the training ended, with the posterior to write (for a divergence: the best of its last good state).
@@ -145,7 +145,7 @@ export function trainSbiJob(job: SbiTrainJob, post: (message: SbiJobMessage) => 
     if (job.lr !== null) fitState = { ...fitState, optimizer: { ...fitState.optimizer, options: { ...fitState.optimizer.options, lr: job.lr } } };
     resume = { ...saved, fit: fitState };
   }
-  const save = (state: NpeState) => post({ type: 'checkpoint', bytes: checkpointBytes(state, job.spec), epoch: state.fit.epoch, steps: state.fit.steps, phase: state.phase });
+  const save = (state: NpeState) => post({ type: 'checkpoint', bytes: checkpointBytes(state, job.spec), epoch: state.fit.epoch, steps: state.fit.steps });
   // Test hook: a Ctrl-C at this step (the signal tests send real ones).
   const stopAt = Number(process.env.FLOWGRAD_TEST_STOP_AT_STEP ?? NaN);
   let steps = 0;

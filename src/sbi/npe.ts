@@ -28,7 +28,7 @@ import { Adam } from '../optim/adam.ts';
 import type { ActivationName, Layer } from '../nn/layers.ts';
 import type { RandomSource, Rng } from '../rng/rng.ts';
 import { checkLrPlateau, fit, TrainingDivergedError, type EpochInfo, type History, type StopSignal } from '../train/fit.ts';
-import { CheckpointError, checkpointFromDict, checkpointToDict, type FitState } from '../train/checkpoint.ts';
+import { CheckpointError, checkpointFromDict, checkpointJson, checkpointToDict, copyTensors, parseCheckpointJson, type FitState } from '../train/checkpoint.ts';
 import type { PosteriorEstimate } from './diagnostics-set.ts';
 import type { Box } from './prior.ts';
 
@@ -233,10 +233,11 @@ const STATE_KEY = 'npe-state';
  */
 export function npeStateToDict(state: NpeState, extra: Record<string, string> = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const { tensors, metadata } = checkpointToDict(state.fit, extra);
-  if (state.leader !== null) for (const [name, t] of Object.entries(state.leader.model)) tensors[`leader.${name}`] = Tensor.from(t.rows, t.cols, t.data.slice());
+  // The leader's weights are the state's own copy (trainNpe keeps it, unchanged, while training goes on).
+  if (state.leader !== null) for (const [name, t] of Object.entries(state.leader.model)) tensors[`leader.${name}`] = t;
   const own = { architectures: state.architectures, phase: state.phase, done: state.done, leader: state.leader === null ? null : { index: state.leader.index, history: state.leader.history } };
   // JSON has no NaN or ±∞ (a diverged candidate's NLL is NaN): such numbers are written as strings.
-  metadata[STATE_KEY] = JSON.stringify(own, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  metadata[STATE_KEY] = checkpointJson(own);
   return { tensors, metadata };
 }
 
@@ -251,7 +252,7 @@ export function npeStateFromDict(tensors: Readonly<Record<string, Tensor>>, meta
   if (text === undefined) return { architectures: ['main'], phase: 0, done: [], leader: null, fit: fitState };
   let j: { architectures?: unknown; phase?: unknown; done?: unknown; leader?: unknown };
   try {
-    j = JSON.parse(text, (_key, v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v)) as typeof j;
+    j = parseCheckpointJson(text) as typeof j;
   } catch {
     throw new CheckpointError(`checkpoint: metadata["${STATE_KEY}"] is not valid JSON`);
   }
@@ -558,7 +559,7 @@ export function trainNpe(theta: Tensor, x: Tensor, options: NpeOptions): { poste
     if (history.stopReason === 'aborted' || userStop) stopped = history.stopReason;
     if (leader === null || history.bestValNll < leader.history.bestValNll) {
       const { state: _state, ...kept } = history;
-      const saved = k + 1 < archs.length && options.checkpoint !== undefined ? { index: k, model: Object.fromEntries(Object.entries(flow.stateDict()).map(([name, t]) => [name, Tensor.from(t.rows, t.cols, t.data.slice())])), history: kept } : null;
+      const saved = k + 1 < archs.length && options.checkpoint !== undefined ? { index: k, model: copyTensors(flow.stateDict()), history: kept } : null;
       leader = { index: k, flow, history, saved };
     }
   }

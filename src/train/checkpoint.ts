@@ -79,6 +79,31 @@ export class CheckpointError extends Error {
 }
 
 /**
+ * JSON text of a checkpoint record, with NaN and ±∞ (which JSON lacks) written as the strings "NaN",
+ * "Infinity", "-Infinity"; {@link parseCheckpointJson} reads them back.
+ * @example checkpointJson({ best: NaN }); // '{"best":"NaN"}'
+ */
+export function checkpointJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
+/**
+ * Parses what {@link checkpointJson} wrote, the non-finite numbers back as numbers (throws on bad JSON).
+ * @example parseCheckpointJson('{"best":"NaN"}'); // { best: NaN }
+ */
+export function parseCheckpointJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v));
+}
+
+/**
+ * A copy of a dict of named tensors (each array copied), for a state kept while training goes on.
+ * @example const kept = copyTensors(model.stateDict());
+ */
+export function copyTensors(dict: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(dict).map(([name, t]) => [name, Tensor.from(t.rows, t.cols, t.data.slice())]));
+}
+
+/**
  * A {@link FitState} as named tensors and string metadata, ready for `saveSafetensors(tensors, metadata)`.
  * Tensors: `model.<name>`, `optimizer.<k>.<buffer>`, `best.<k>`, `shadow.<k>`, `order`; the rest is JSON
  * in `metadata.state`. Extra metadata (e.g. the run's config) is kept as given.
@@ -107,7 +132,7 @@ export function checkpointToDict(state: FitState, extra: Record<string, string> 
     best: state.best?.length ?? null, shadow: state.shadow?.length ?? null, diverged: state.diverged,
   };
   // JSON has no NaN or ±∞: numbers are written as strings where they may be non-finite.
-  const text = JSON.stringify(json, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  const text = checkpointJson(json);
   return { tensors, metadata: { ...extra, format: CHECKPOINT_FORMAT, state: text } };
 }
 
@@ -123,7 +148,7 @@ export function checkpointFromDict(tensors: Readonly<Record<string, Tensor>>, me
   if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`checkpoint: metadata.format is ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}" (not a flowgrad checkpoint)`);
   let j: Record<string, unknown>;
   try {
-    j = JSON.parse(metadata.state ?? '', (_key, v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v)) as Record<string, unknown>;
+    j = parseCheckpointJson(metadata.state ?? '') as Record<string, unknown>;
   } catch {
     throw new CheckpointError('checkpoint: metadata.state is not valid JSON');
   }

@@ -13,7 +13,7 @@ import type { Rng } from '../rng/rng.ts';
 import type { Module } from '../nn/module.ts';
 import { Adam } from '../optim/adam.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
-import type { FitState } from './checkpoint.ts';
+import { copyTensors, type FitState } from './checkpoint.ts';
 import { NonFiniteStepError, TrainStep } from './step.ts';
 
 /**
@@ -361,7 +361,7 @@ export function fit(model: Trainable, data: Tensor, options: FitOptions): Histor
     trainLoss: history.trainLoss.slice(), valNll: history.valNll.slice(), stepsPerSecond: history.stepsPerSecond.slice(),
     bestValNll: history.bestValNll, bestEpoch: history.bestEpoch, sinceBest, seconds: secondsBefore + (now() - start) / 1000, firstLoss,
     rng: options.rng.getState(),
-    model: Object.fromEntries(Object.entries(model.stateDict()).map(([name, t]) => [name, Tensor.from(t.rows, t.cols, t.data.slice())])),
+    model: copyTensors(model.stateDict()),
     optimizer: optimizer.stateDict(),
     best: best === null ? null : best.map((a) => a.slice()),
     shadow: shadow === null ? null : shadow.map((a) => a.slice()),
